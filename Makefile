@@ -1,0 +1,96 @@
+# Can I share? — install, build, train, run and test. README documents these targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(VENV)/bin/rasa
+MODELS  := models
+RESULTS := results
+# Rasa reads these in endpoints.yml; `make run` sets real values (bot/server.py).
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+export TRACKER_DATABASE_URL ?= sqlite:///$(CURDIR)/var/infoshare.db
+# Keep TensorFlow quiet and on the CPU.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export CUDA_VISIBLE_DEVICES ?=
+
+TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*.yml)
+SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
+
+.PHONY: help install spacy train validate migrate run shell test test-unit test-stories test-nlu \
+        test-e2e bench lint format clean
+
+help:
+	@echo "make run          install, build, train if needed, migrate, start both servers"
+	@echo "make test         everything make run needs, then the whole test suite"
+	@echo "make shell        chat in the terminal (starts the action server)"
+	@echo "make install | spacy | train | validate | migrate | test-stories | test-nlu | bench | lint | clean"
+
+# --- set-up ------------------------------------------------------------------------------------
+$(VENV)/.installed: pyproject.toml scripts/find-python.sh
+	@python=$$(scripts/find-python.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  echo "Creating $(VENV) with $$python"; rm -rf $(VENV); "$$python" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip wheel "setuptools<71"
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+$(MODELS)/spacy/.built: $(VENV)/.installed $(SPACY_INPUTS)
+	$(PY) -m bot.nlp.build
+	@mkdir -p $(@D) && touch $@
+
+spacy: $(MODELS)/spacy/.built
+
+# Rasa itself reuses the last model when nothing it fingerprints has changed.
+$(MODELS)/.trained: $(MODELS)/spacy/.built $(TRAINING_INPUTS)
+	$(RASA) train --config config.yml --domain domain --data data --out $(MODELS) \
+	  --fixed-model-name infoshare
+	@touch $@
+
+train: $(MODELS)/.trained
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --config config.yml --domain domain --data data --fail-on-warnings
+
+migrate: $(VENV)/.installed
+	$(VENV)/bin/infoshare db upgrade
+
+# --- running -----------------------------------------------------------------------------------
+run: train migrate
+	$(PY) -m bot.server
+
+shell: train migrate
+	@$(RASA) run actions --actions actions -p 5055 >var/actions-shell.log 2>&1 & \
+	  trap "kill $$! 2>/dev/null" EXIT; \
+	  $(RASA) shell --model $(MODELS) --endpoints endpoints.yml
+
+# --- tests -------------------------------------------------------------------------------------
+test: train migrate validate
+	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory test-stories
+
+test-unit: install spacy
+	$(PY) -m pytest -q -m "not e2e"
+
+test-stories: train
+	$(RASA) test core --model $(MODELS) --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out $(RESULTS)/stories
+
+test-nlu: train
+	$(RASA) test nlu --model $(MODELS) --nlu tests/nlu/test_nlu.yml --out $(RESULTS)/nlu
+	$(PY) scripts/nlu_report.py --results $(RESULTS)/nlu
+
+bench: train migrate
+	$(PY) scripts/bench.py
+
+lint: install
+	$(VENV)/bin/ruff check bot actions tests scripts
+	$(VENV)/bin/ruff format --check bot actions tests scripts
+
+format: install
+	$(VENV)/bin/ruff format bot actions tests scripts
+
+clean:
+	rm -rf $(MODELS) $(RESULTS) .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""rasa-sdk actions: thin adapters between the tracker and the ``bot`` package."""
+
+from actions import check, forms  # noqa: F401 - registers the actions with the action server

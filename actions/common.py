@@ -1,0 +1,69 @@
+"""Plumbing shared by the actions: tracker → plain values, Reply → messages, lazy factories."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.protocol import load_protocol
+from bot.protocol.engine import dependent_slots
+from bot.protocol.messages import Reply
+
+logger = logging.getLogger(__name__)
+
+FORM = "information_sharing_form"
+CONTEXT_SLOTS = tuple(c.id for c in load_protocol().context)
+# Everything a check fills; cleared when a new check begins.
+CHECK_SLOTS = (
+    *CONTEXT_SLOTS,
+    *dependent_slots(),
+    "pending_answer",
+    "check_id",
+    "check_started_at",
+    "record_reference",
+    "safeguarding_concern",
+    "question",
+    "inform_choice",
+)
+
+
+def check_slots(tracker: Tracker) -> dict[str, Any]:
+    """The check's slot values as a plain dict (what the engine works on)."""
+    return {name: tracker.get_slot(name) for name in CHECK_SLOTS}
+
+
+def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    if reply.buttons:
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+    else:
+        dispatcher.utter_message(text=reply.text)
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    values = [
+        e.get("value")
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") == entity and e.get("value")
+    ]
+    return str(values[-1]) if values else None
+
+
+@lru_cache(maxsize=1)
+def record_repository() -> Any:
+    """The records repository, created on first use (never at import time)."""
+    from bot.records import RecordRepository, make_engine
+
+    return RecordRepository(make_engine())

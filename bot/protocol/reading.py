@@ -1,0 +1,72 @@
+"""How a typed answer is read: accepted, or read back for confirmation (pure).
+
+The costly mistake is to take "no" or "not sure" as "yes". An answer the NLU is not confident
+about is therefore read back ("I read that as 'No' — is that right?") instead of assumed.
+Button payloads ("/affirm") are exact and never read back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_CONFIRM_BELOW = 0.80
+
+
+def confirm_below() -> float:
+    """Intent confidence under which a typed answer is read back (``INFOSHARE_CONFIRM_BELOW``)."""
+    try:
+        return float(os.environ.get("INFOSHARE_CONFIRM_BELOW", DEFAULT_CONFIRM_BELOW))
+    except ValueError:
+        return DEFAULT_CONFIRM_BELOW
+
+
+def is_payload(text: str | None) -> bool:
+    return bool(text) and str(text).startswith("/")
+
+
+def needs_read_back(
+    text: str | None, confidence: float | None, threshold: float | None = None
+) -> bool:
+    if is_payload(text):
+        return False
+    return (confidence or 0.0) < (confirm_below() if threshold is None else threshold)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The outcome of reading one answer to ``question``.
+
+    ``value`` is the accepted answer (None while nothing is accepted); ``pending`` is what to
+    keep while waiting for a confirmation; ``say`` names what to tell the user:
+    "read_back", "confirm_again", "try_again" or None.
+    """
+
+    value: str | None
+    pending: dict[str, Any] | None = None
+    say: str | None = None
+
+
+def read_answer(
+    question: str,
+    value: str,
+    pending: dict[str, Any] | None,
+    text: str | None,
+    confidence: float | None,
+    threshold: float | None = None,
+) -> Reading:
+    """Read ``value`` (from the intent) for ``question``, given any pending read-back."""
+    uncertain = needs_read_back(text, confidence, threshold)
+    if pending and pending.get("question") == question:
+        if uncertain:
+            return Reading(None, pending, "confirm_again")
+        if value == "yes":
+            return Reading(str(pending["answer"]))
+        if value == "no":
+            return Reading(None, None, "try_again")
+        # "not sure" (or "not asked yet") in reply to a read-back is a fresh, confident answer.
+        return Reading(value)
+    if uncertain:
+        return Reading(None, {"question": question, "answer": value}, "read_back")
+    return Reading(value)

@@ -1,0 +1,246 @@
+"""Start, watch and stop the action server and the Rasa server (for `make run`, tests, bench).
+
+``python -m bot.server`` runs both in the foreground until Ctrl-C (SIGINT) or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.records.db import SQLITE_FILENAME, safe_url
+
+PROJECT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def var_dir() -> Path:
+    path = Path(os.environ.get("INFOSHARE_VAR_DIR") or PROJECT / "var").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def api_token(var: Path) -> tuple[str, bool]:
+    """``INFOSHARE_API_TOKEN``, or a token generated once into ``var/api_token``."""
+    token = os.environ.get("INFOSHARE_API_TOKEN")
+    if token:
+        return token, False
+    file = var / "api_token"
+    if file.exists() and file.read_text().strip():
+        return file.read_text().strip(), True
+    token = secrets.token_urlsafe(32)
+    file.write_text(token + "\n")
+    file.chmod(0o600)
+    return token, True
+
+
+def latest_model(models: Path) -> Path:
+    candidates = sorted(models.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise SystemExit(f"No trained model in {models}: run `make train` first.")
+    return candidates[-1]
+
+
+@dataclass
+class Servers:
+    """The two servers of one deployment, on 127.0.0.1."""
+
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    env: dict[str, str] = field(default_factory=dict)
+    model: Path | None = None
+    log_dir: Path | None = None
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def environment(self) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        env.setdefault("INFOSHARE_VAR_DIR", str(var_dir()))
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = f"sqlite:///{Path(env['INFOSHARE_VAR_DIR']) / SQLITE_FILENAME}"
+        env.setdefault("TRACKER_DATABASE_URL", env["DATABASE_URL"])
+        env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.actions_port}/webhook"
+        env["SANIC_HOST"] = "127.0.0.1"
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        out = None
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with process
+        self.processes.append(
+            subprocess.Popen(
+                args, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None
+            )
+        )
+
+    def start(self, token: str) -> None:
+        env = self.environment()
+        model = self.model or latest_model(PROJECT / "models")
+        self._spawn(
+            "actions",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "-p",
+                str(self.actions_port),
+            ],
+            env,
+        )
+        self._spawn(
+            "rasa",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(model),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+                "--enable-api",
+                "--auth-token",
+                token,
+            ],
+            env,
+        )
+
+    def wait_ready(self, timeout: float = 180.0) -> float:
+        """Block until both servers answer; return the seconds it took."""
+        started = time.monotonic()
+        targets = [
+            f"http://127.0.0.1:{self.actions_port}/health",
+            f"{self.url}/status?token=",  # answers 401 without the token once it is up
+        ]
+        for target in targets:
+            while True:
+                self._check_alive()
+                if _answers(target):
+                    break
+                if time.monotonic() - started > timeout:
+                    raise TimeoutError(f"{target} did not answer within {timeout:.0f} s")
+                time.sleep(0.5)
+        # The Rasa server answers HTTP before the model is loaded: wait for the model too.
+        while not _model_loaded(self.url, self.env.get("INFOSHARE_API_TOKEN", "")):
+            self._check_alive()
+            if time.monotonic() - started > timeout:
+                raise TimeoutError("the Rasa model did not load in time")
+            time.sleep(0.5)
+        return time.monotonic() - started
+
+    def _check_alive(self) -> None:
+        for process in self.processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args[:3]} exited with code {process.returncode}")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=2)  # noqa: S310 - loopback only
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _model_loaded(base: str, token: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/", timeout=2) as response:  # noqa: S310
+            return response.status == 200 and _status_ok(base, token)
+    except OSError:
+        return False
+
+
+def _status_ok(base: str, token: str) -> bool:
+    if not token:
+        return True
+    import json
+
+    try:
+        with urllib.request.urlopen(f"{base}/status?token={token}", timeout=2) as response:  # noqa: S310
+            return bool(json.load(response).get("model_file"))
+    except (OSError, ValueError):
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the action server and the Rasa server.")
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--actions-port", type=int, default=5055)
+    args = parser.parse_args(argv)
+    var = var_dir()
+    token, generated = api_token(var)
+    servers = Servers(args.rasa_port, args.actions_port, env={"INFOSHARE_API_TOKEN": token})
+    stop = {"now": False}
+
+    def _stop(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    env = servers.environment()
+    print(f"Records and conversations: {safe_url(env['DATABASE_URL'])}", flush=True)
+    servers.start(token)
+    try:
+        seconds = servers.wait_ready()
+        print(
+            f"\nCan I share? is running (started in {seconds:.0f} s).\n"
+            f"  REST channel:  POST {servers.url}/webhooks/rest/webhook "
+            '{"sender": "me", "message": "Can I share?"}\n'
+            f"  HTTP API:      {servers.url}/status?token=...  (token "
+            + (
+                f"generated into {var / 'api_token'}: {token}"
+                if generated
+                else "from INFOSHARE_API_TOKEN"
+            )
+            + ")\n  Press Ctrl-C to stop both servers.",
+            flush=True,
+        )
+        while not stop["now"]:
+            servers._check_alive()
+            time.sleep(0.5)
+    except (RuntimeError, TimeoutError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        servers.stop()
+        return 1
+    print("Stopping…", flush=True)
+    servers.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""The decision flow: every path of DESIGN.md's table, written out by hand as the oracle."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.protocol import (
+    Answer,
+    Outcome,
+    answer_checklist_item,
+    answers_on_path,
+    load_protocol,
+    next_checklist_item,
+    next_step,
+    previous_slot,
+    record_path,
+    required_slots,
+    reset_from,
+    walk,
+)
+from bot.protocol.engine import previous_checklist_item
+from bot.protocol.messages import ask, change_buttons, explain, summary
+
+CONTEXT = {"information": "school attendance", "recipient": "the school nurse", "purpose_text": "x"}
+
+# (answers in the order asked, expected outcome, expected path incl. Q7 when asked, advice at)
+PATHS = [
+    ("purpose=no", Outcome.DO_NOT_SHARE, "purpose record", None),
+    ("purpose=not_sure", Outcome.SEEK_ADVICE, "purpose", "purpose"),
+    ("purpose=yes identifiable=no appropriate=yes", Outcome.SHARE,
+     "purpose identifiable appropriate record", None),
+    ("purpose=yes identifiable=not_sure", Outcome.SEEK_ADVICE, "purpose identifiable",
+     "identifiable"),
+    ("purpose=yes identifiable=yes confidential=no appropriate=yes", Outcome.SHARE,
+     "purpose identifiable confidential appropriate record", None),
+    ("purpose=yes identifiable=yes confidential=not_sure", Outcome.SEEK_ADVICE,
+     "purpose identifiable confidential", "confidential"),
+    ("purpose=yes identifiable=yes confidential=yes consent=yes appropriate=yes", Outcome.SHARE,
+     "purpose identifiable confidential consent appropriate record", None),
+    ("purpose=yes identifiable=yes confidential=yes consent=not_sure", Outcome.SEEK_ADVICE,
+     "purpose identifiable confidential consent", "consent"),
+    ("purpose=yes identifiable=yes confidential=yes consent=no public_interest=yes "
+     "appropriate=yes", Outcome.SHARE,
+     "purpose identifiable confidential consent public_interest appropriate record", None),
+    ("purpose=yes identifiable=yes confidential=yes consent=no public_interest=no",
+     Outcome.DO_NOT_SHARE, "purpose identifiable confidential consent public_interest record",
+     None),
+    ("purpose=yes identifiable=yes confidential=yes consent=no public_interest=not_sure",
+     Outcome.SEEK_ADVICE, "purpose identifiable confidential consent public_interest",
+     "public_interest"),
+    ("purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=no",
+     Outcome.SEEK_CONSENT, "purpose identifiable confidential consent consent_unsafe record",
+     None),
+    ("purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=not_sure",
+     Outcome.SEEK_ADVICE, "purpose identifiable confidential consent consent_unsafe",
+     "consent_unsafe"),
+    ("purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=yes "
+     "public_interest=yes appropriate=yes", Outcome.SHARE,
+     "purpose identifiable confidential consent consent_unsafe public_interest appropriate "
+     "record", None),
+    ("purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=yes "
+     "public_interest=no", Outcome.DO_NOT_SHARE,
+     "purpose identifiable confidential consent consent_unsafe public_interest record", None),
+    ("purpose=yes identifiable=no appropriate=not_sure", Outcome.SEEK_ADVICE,
+     "purpose identifiable appropriate", "appropriate"),
+]
+
+
+def parse(answers: str) -> dict[str, str]:
+    return dict(pair.split("=") for pair in answers.split())
+
+
+@pytest.mark.parametrize("answers,outcome,path,advice_at", PATHS)
+def test_every_path_of_the_flow_table(answers, outcome, path, advice_at):
+    slots = parse(answers)
+    result = walk(slots)
+    assert result.outcome is outcome
+    assert record_path(slots) == path.split()
+    assert result.advice_needed_at == advice_at
+    assert answers_on_path(slots) == slots
+    assert next_step(slots) is outcome
+
+
+@pytest.mark.parametrize("answers,outcome,path,advice_at", PATHS)
+def test_each_prefix_asks_the_next_question_of_the_path(answers, outcome, path, advice_at):
+    asked = list(parse(answers).items())
+    for i, (question, _) in enumerate(asked):
+        prefix = dict(asked[:i])
+        step = next_step(prefix)
+        assert not isinstance(step, Outcome)
+        assert step.id == question
+
+
+def test_every_outcome_is_reachable():
+    assert {outcome for _, outcome, _, _ in PATHS} == set(Outcome)
+
+
+def test_the_table_covers_every_branch_of_the_protocol():
+    protocol = load_protocol()
+    taken = set()
+    for answers, *_ in PATHS:
+        taken |= set(parse(answers).items())
+    for question in protocol.questions.values():
+        for answer in question.answers:
+            if question.next[answer] == question.id:  # Q6 "no": remedy, ask again
+                continue
+            assert (question.id, answer.value) in taken, (question.id, answer)
+
+
+def test_question_six_no_means_ask_again():
+    slots = parse("purpose=yes identifiable=no appropriate=no")
+    assert walk(slots).next_question == "appropriate"
+
+
+def test_invalid_answers_are_not_taken():
+    assert walk({"purpose": "maybe"}).next_question == "purpose"
+    assert walk({"purpose": "yes", "identifiable": "not_asked"}).next_question == "identifiable"
+
+
+def test_required_slots_follow_the_route():
+    slots = {**CONTEXT, **parse("purpose=yes identifiable=yes confidential=yes consent=no "
+                                 "public_interest=yes")}
+    assert required_slots(slots) == [
+        "information", "recipient", "purpose_text", "purpose", "identifiable", "confidential",
+        "consent", "public_interest", "public_interest_reason", "appropriate",
+    ]
+    slots.update(public_interest_reason="risk to the child", appropriate="yes")
+    assert required_slots(slots)[-2:] == ["reasons", "record"]
+
+
+def test_seek_advice_has_no_question_seven():
+    slots = {**CONTEXT, "purpose": "not_sure"}
+    assert required_slots(slots) == ["information", "recipient", "purpose_text", "purpose"]
+
+
+def test_go_back_and_reset_clear_what_depended_on_the_answer():
+    slots = {**CONTEXT, **parse("purpose=yes identifiable=yes confidential=yes consent=no")}
+    assert previous_slot(slots) == "consent"
+    updates = reset_from("identifiable", {**slots, "reasons": "r"})
+    assert updates == {
+        "identifiable": None, "confidential": None, "consent": None, "reasons": None,
+    }
+    assert previous_slot({}) is None
+    assert previous_slot({"information": "x"}) == "information"
+
+
+def test_reset_clears_answers_from_an_abandoned_route():
+    slots = {**CONTEXT, **parse("purpose=yes identifiable=no appropriate=yes"),
+             "appropriate_checks": {"necessary": True}, "consent": "yes"}
+    updates = reset_from("identifiable", slots)
+    assert updates["consent"] is None and updates["appropriate"] is None
+    assert updates["appropriate_checks"] is None
+
+
+def test_checklist_walks_each_point_and_gives_remedies():
+    checks: dict = {}
+    item = next_checklist_item(checks)
+    assert item is not None and item.id == "necessary"
+    step = answer_checklist_item(checks, item, "no")
+    assert step.remedy and "fact and what is your opinion" in step.remedy and not step.complete
+    for expected in ["necessary", "need_to_know", "accurate", "secure", "onward_limits"]:
+        item = next_checklist_item(checks)
+        assert item.id == expected
+        checks = answer_checklist_item(checks, item, "yes").checks
+    item = next_checklist_item(checks)
+    assert item.id == "inform_person"
+    assert answer_checklist_item(checks, item, "no").remedy
+    step = answer_checklist_item(checks, item, "no_unsafe")
+    assert step.complete and step.checks["inform_person"] == "no_unsafe"
+    assert previous_checklist_item(step.checks) == "inform_person"
+
+
+@given(st.dictionaries(
+    st.sampled_from(load_protocol().question_ids),
+    st.sampled_from([a.value for a in Answer] + ["junk", None]),
+))
+def test_walk_always_ends_in_one_question_or_one_outcome(slots):
+    result = walk(slots)
+    assert (result.next_question is None) != (result.outcome is None)
+    assert len(result.path) == len(set(result.path))
+    assert all(slots.get(q) is not None for q in result.path)
+
+
+def test_messages_exist_for_every_slot_and_explain_cites_paragraphs():
+    protocol = load_protocol()
+    slots = {**CONTEXT, **parse("purpose=no")}
+    for slot in [*(c.id for c in protocol.context), *protocol.question_ids,
+                 "public_interest_reason", "reasons", "record"]:
+        assert ask(slot, slots).text
+    assert "3.3 - 3.9" in explain("purpose").text
+    assert "Golden Rule 4" in explain("consent").text
+    consent = ask("consent", {})
+    assert [b["payload"] for b in consent.buttons] == ["/affirm", "/deny", "/not_asked",
+                                                       "/not_sure"]
+    assert "school nurse" in summary(slots)
+    assert any("purpose" in b["payload"] for b in change_buttons(slots))
+
+
+@pytest.mark.parametrize("combo", list(itertools.product(["yes", "no", "not_sure"], repeat=3)))
+def test_first_three_questions_never_share_without_question_six(combo):
+    slots = dict(zip(["purpose", "identifiable", "confidential"], combo, strict=True))
+    result = walk(slots)
+    assert result.outcome is not Outcome.SHARE
