@@ -1,0 +1,345 @@
+"""The ``infoshare`` command line.
+
+Commands register themselves with :func:`command`; each gets a parser to fill and sets its
+handler with ``parser.set_defaults(handler=...)``. A handler takes the parsed arguments and
+returns the exit code, or raises :class:`CliError` for a one-line error. Other parts of the
+project add their commands the same way (import heavy modules inside the handler, so that
+``infoshare --help`` stays fast)::
+
+    @command("token", help="manage the API token")
+    def _token(parser: argparse.ArgumentParser) -> None:
+        parser.set_defaults(handler=_token_handler)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+Handler = Callable[[argparse.Namespace], int]
+Configure = Callable[[argparse.ArgumentParser], None]
+
+
+class CliError(Exception):
+    """An expected failure: its message is printed as one line, the exit code is ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class _Command:
+    name: str
+    help: str
+    configure: Configure
+
+
+_COMMANDS: dict[str, _Command] = {}
+
+
+def command(name: str, help: str) -> Callable[[Configure], Configure]:
+    """Register a top-level subcommand ``infoshare NAME`` configured by the decorated function."""
+
+    def register(configure: Configure) -> Configure:
+        if name in _COMMANDS:
+            raise ValueError(f"command {name!r} is already registered")
+        _COMMANDS[name] = _Command(name, help, configure)
+        return configure
+
+    return register
+
+
+def database_options() -> argparse.ArgumentParser:
+    """A parent parser giving a command ``--database-url`` (overrides ``$DATABASE_URL``).
+
+    The option is accepted before the command too (``infoshare --database-url URL records
+    list``); ``args.database_url`` is None when neither is given.
+    """
+    parent = argparse.ArgumentParser(add_help=False)
+    _add_database_url(parent, default=argparse.SUPPRESS)
+    return parent
+
+
+def _add_database_url(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=default,
+        help="database to use (default: $DATABASE_URL, else SQLite under var/)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="infoshare",
+        description="Can I share? — decision records and project tools.",
+    )
+    _add_database_url(parser, default=None)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for entry in _COMMANDS.values():
+        entry.configure(subparsers.add_parser(entry.name, help=entry.help, description=entry.help))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:  # a registered command that set no handler
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return handler(args)
+    except CliError as error:
+        _fail(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `infoshare records export | head`: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as error:
+        translated = _database_error(error, getattr(args, "database_url", None))
+        if translated is None:
+            raise
+        _fail(translated)
+        return 1
+
+
+def _fail(message: str) -> None:
+    print(f"infoshare: error: {message}", file=sys.stderr)
+
+
+def _database_error(error: Exception, url: str | None) -> str | None:
+    """One readable line for the database failures a user can cause, else None (a bug)."""
+    from sqlalchemy import exc
+
+    from bot.records import NotMigratedError
+    from bot.records.db import database_url, safe_url
+
+    if isinstance(error, NotMigratedError):
+        return str(error)
+    where = safe_url(url or _quiet(database_url) or "")
+    if isinstance(error, exc.NoSuchModuleError):
+        return f"unsupported database URL {where}: {_first_line(error)}"
+    if isinstance(error, exc.ArgumentError):
+        return f"invalid database URL: {_first_line(error)}"
+    if isinstance(error, exc.DBAPIError):
+        return f"database {where}: {_first_line(error.orig or error)}"
+    if isinstance(error, exc.SQLAlchemyError):
+        return f"database {where}: {_first_line(error)}"
+    if isinstance(error, ModuleNotFoundError) and error.name in {"psycopg2", "pymysql"}:
+        return f"database driver {error.name} is not installed"
+    return None
+
+
+def _quiet(function: Callable[[], str]) -> str | None:
+    try:
+        return function()
+    except Exception:
+        return None
+
+
+def _first_line(error: object) -> str:
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+def _repository(args: argparse.Namespace) -> Any:
+    """A repository on a migrated database (raises NotMigratedError otherwise)."""
+    from bot.records import RecordRepository, ensure_migrated, make_engine
+
+    engine = make_engine(args.database_url)
+    ensure_migrated(engine)
+    return RecordRepository(engine)
+
+
+def _outcome_option(parser: argparse.ArgumentParser) -> None:
+    from bot.records.repository import OUTCOMES
+
+    parser.add_argument("--outcome", choices=OUTCOMES, help="only records with this outcome")
+    parser.add_argument(
+        "--since",
+        type=_timestamp,
+        metavar="WHEN",
+        help="only records completed at or after WHEN (ISO date or date-time; UTC if no zone)",
+    )
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or date-time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+@command("records", help="list, show and export decision records")
+def _records_command(parser: argparse.ArgumentParser) -> None:
+    db = database_options()
+    sub = parser.add_subparsers(dest="records_command", metavar="SUBCOMMAND", required=True)
+
+    listing = sub.add_parser("list", parents=[db], help="a table of records, newest first")
+    _outcome_option(listing)
+    listing.add_argument("--limit", type=_positive_int, metavar="N", help="at most N records")
+    listing.set_defaults(handler=_records_list)
+
+    show = sub.add_parser("show", parents=[db], help="one record in full")
+    show.add_argument("reference", metavar="REF", help="the record's reference, e.g. ISD-000123")
+    show.add_argument("--json", action="store_true", help="print the record as JSON")
+    show.set_defaults(handler=_records_show)
+
+    export = sub.add_parser("export", parents=[db], help="all (or some) records as JSON or CSV")
+    export.add_argument("--format", choices=("json", "csv"), default="json", help="default: json")
+    export.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
+    _outcome_option(export)
+    export.set_defaults(handler=_records_export)
+
+
+_LIST_COLUMNS = ("reference", "completed", "outcome", "channel", "advice needed at", "safeguarding")
+
+
+def _records_list(args: argparse.Namespace) -> int:
+    records = _repository(args).list(outcome=args.outcome, limit=args.limit, since=args.since)
+    if not records:
+        print("No records.")
+        return 0
+    rows = [
+        (
+            record.reference,
+            record.completed_at.strftime("%Y-%m-%d %H:%M UTC"),
+            record.outcome,
+            _short(record.channel or "-", 20),
+            record.advice_needed_at or "-",
+            "YES" if record.safeguarding_concern else "no",
+        )
+        for record in records
+    ]
+    _print_table(_LIST_COLUMNS, rows)
+    return 0
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * width for width in widths], *rows]:
+        print(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+
+
+def _short(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _records_show(args: argparse.Namespace) -> int:
+    from bot.records import normalise_reference
+
+    reference = normalise_reference(args.reference)
+    if reference is None:
+        raise CliError(f"{args.reference!r} is not a record reference (expected e.g. ISD-000123)")
+    record = _repository(args).get(reference)
+    if record is None:
+        raise CliError(f"no record with reference {reference}")
+    if args.json:
+        print(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_record(record.to_dict(), sys.stdout)
+    return 0
+
+
+def _print_record(data: dict[str, Any], out: TextIO) -> None:
+    def line(label: str, value: Any) -> None:
+        text = "-" if value in (None, "", [], {}) else str(value)
+        text = text.replace("\n", "\n" + " " * 26)
+        out.write(f"{label + ':':<25} {text}\n")
+
+    line("Reference", data["reference"])
+    line("Outcome", data["outcome"].replace("_", " "))
+    safeguarding = data["safeguarding_concern"]
+    line("Safeguarding concern", "YES: follow safeguarding procedures" if safeguarding else "no")
+    line("Advice needed at", data["advice_needed_at"])
+    line("Started", data["created_at"])
+    line("Completed", data["completed_at"])
+    line("Channel", data["channel"])
+    line("Conversation", data["conversation_id"])
+    line("Check", data["check_id"])
+    line("Protocol", data["protocol"])
+    line("Information", data["information"])
+    line("Recipient", data["recipient"])
+    line("Purpose", data["purpose_text"])
+    line("Public interest reason", data["public_interest_reason"])
+    line("Reasons", data["reasons"])
+    line("Path", " → ".join(data["path"]))
+    for title, values in (("Answers", data["answers"]), ("Checks", data["checks"])):
+        out.write(f"{title}:\n" if values else f"{title + ':':<25} -\n")
+        for name, value in (values or {}).items():
+            shown = ("yes" if value else "no") if isinstance(value, bool) else value
+            out.write(f"  {name:<23} {shown}\n")
+    line("Golden rules", ", ".join(str(rule) for rule in data["golden_rules"]))
+
+
+def _records_export(args: argparse.Namespace) -> int:
+    from bot.records import to_csv, to_json
+
+    records = _repository(args).list(outcome=args.outcome, since=args.since)
+    text = to_json(records) + "\n" if args.format == "json" else to_csv(records)
+    if args.output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise CliError(f"cannot write {args.output}: {error.strerror or error}") from None
+    print(f"Wrote {len(records)} record(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@command("db", help="database schema (Alembic migrations)")
+def _db_command(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
+    upgrade = sub.add_parser(
+        "upgrade", parents=[database_options()], help="create or upgrade the schema to the latest"
+    )
+    upgrade.set_defaults(handler=_db_upgrade)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.records import upgrade
+    from bot.records.db import database_url, safe_url
+
+    revision = upgrade(args.database_url)
+    print(f"Database {safe_url(args.database_url or database_url())} is at revision {revision}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Saving and reading decision records.
+
+The repository stores what it is given: the caller (the action) redacts personal data from free
+text before calling :meth:`RecordRepository.save`. The repository only makes text safe to store
+and show (control characters removed, length capped); SQL is always parameterised.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import re
+import unicodedata
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.future import Engine
+from sqlalchemy.orm import sessionmaker
+
+from bot.records.models import DecisionRecordRow, as_utc
+
+OUTCOMES: tuple[str, ...] = ("share", "do_not_share", "seek_advice", "seek_consent")
+DEFAULT_PROTOCOL = "hmg-2008"
+REFERENCE_PREFIX = "ISD-"
+MAX_TEXT_LENGTH = 2000
+MAX_ID_LENGTH = {"conversation_id": 512, "check_id": 128, "channel": 64, "protocol": 32}
+MAX_KEY_LENGTH = 64  # question ids, check names
+ELLIPSIS = "…"
+
+# Control characters except tab and newline, and the bidirectional overrides that can make text
+# display differently from what it says ("Trojan Source").
+_UNSAFE_CHARS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+_REFERENCE = re.compile(rf"^\s*(?:{REFERENCE_PREFIX[:-1]}\s*-?\s*)?0*(\d{{1,12}})\s*$", re.I)
+
+
+@dataclass
+class RecordDraft:
+    """A record as the caller hands it over; the repository adds reference and timestamps.
+
+    ``(conversation_id, check_id)`` is the idempotency key: saving a draft with the same pair
+    again returns the record saved first. ``created_at`` is when the check started (default:
+    ``completed_at``), ``completed_at`` when it ended (default: now, UTC). Enum members are
+    accepted wherever strings are and stored as their values.
+    """
+
+    conversation_id: str
+    check_id: str
+    outcome: str
+    channel: str | None = None
+    protocol: str = DEFAULT_PROTOCOL
+    path: list[str] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
+    information: str | None = None
+    recipient: str | None = None
+    purpose_text: str | None = None
+    public_interest_reason: str | None = None
+    checks: dict[str, Any] | None = None
+    advice_needed_at: str | None = None
+    safeguarding_concern: bool = False
+    reasons: str | None = None
+    golden_rules: list[int] = field(default_factory=list)
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A stored record. :meth:`to_dict` is the export format of DESIGN.md (plus ``check_id``)."""
+
+    reference: str
+    conversation_id: str
+    check_id: str
+    channel: str | None
+    created_at: datetime
+    completed_at: datetime
+    protocol: str
+    outcome: str
+    path: list[str]
+    answers: dict[str, str]
+    information: str | None
+    recipient: str | None
+    purpose_text: str | None
+    public_interest_reason: str | None
+    checks: dict[str, Any] | None
+    advice_needed_at: str | None
+    safeguarding_concern: bool
+    reasons: str | None
+    golden_rules: list[int]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = _iso(self.created_at)
+        data["completed_at"] = _iso(self.completed_at)
+        return data
+
+    @classmethod
+    def from_row(cls, row: DecisionRecordRow) -> DecisionRecord:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DecisionRecord))
+
+
+def normalise_reference(reference: str) -> str | None:
+    """``"isd-123"``, ``"ISD-000123"``, ``"123"`` → ``"ISD-000123"``; anything else → None."""
+    match = _REFERENCE.match(reference or "")
+    return format_reference(int(match.group(1))) if match else None
+
+
+def format_reference(number: int) -> str:
+    return f"{REFERENCE_PREFIX}{number:06d}"
+
+
+def clean_text(value: Any, max_length: int = MAX_TEXT_LENGTH) -> str | None:
+    """Safe-to-store free text: no control characters (tab/newline kept), no lone surrogates,
+    at most ``max_length`` characters (cut with an ellipsis), blank → None."""
+    if value is None:
+        return None
+    text = _plain(value)
+    if not isinstance(text, str):
+        text = str(text)
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates → "?"
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _UNSAFE_CHARS.sub("", text).strip()
+    if not text:
+        return None
+    if len(text) > max_length:
+        text = text[: max_length - len(ELLIPSIS)].rstrip() + ELLIPSIS
+    return text
+
+
+class RecordRepository:
+    """Decision records in the database behind ``engine`` (schema made by :func:`upgrade`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, future=True, expire_on_commit=False)
+
+    def save(self, draft: RecordDraft) -> DecisionRecord:
+        """Store ``draft`` once: a repeated (conversation_id, check_id) returns the first record."""
+        row = _row_from_draft(draft)
+        existing = self.for_check(row.conversation_id, row.check_id)
+        if existing is not None:
+            return existing
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+                session.flush()  # INSERT: assigns row.id (or fails on the idempotency key)
+                row.reference = format_reference(row.id)
+                session.flush()  # UPDATE, in the same transaction: never seen without reference
+                return DecisionRecord.from_row(row)
+        except IntegrityError:
+            # Another writer saved the same check between our read and our insert.
+            existing = self.for_check(row.conversation_id, row.check_id)
+            if existing is None:
+                raise
+            return existing
+
+    def get(self, reference: str) -> DecisionRecord | None:
+        """The record with this reference (case-insensitive, leading zeros optional)."""
+        canonical = normalise_reference(reference)
+        if canonical is None:
+            return None
+        return self._one(select(DecisionRecordRow).where(DecisionRecordRow.reference == canonical))
+
+    def for_check(self, conversation_id: str, check_id: str) -> DecisionRecord | None:
+        """The record saved for this check of this conversation, if any."""
+        try:
+            key = (
+                _identifier(conversation_id, "conversation_id"),
+                _identifier(check_id, "check_id"),
+            )
+        except ValueError:
+            return None
+        return self._one(
+            select(DecisionRecordRow).where(
+                DecisionRecordRow.conversation_id == key[0],
+                DecisionRecordRow.check_id == key[1],
+            )
+        )
+
+    def list(
+        self,
+        outcome: str | None = None,
+        limit: int | None = None,
+        since: datetime | None = None,
+    ) -> builtins.list[DecisionRecord]:
+        """Records, newest (by ``completed_at``) first, optionally filtered."""
+        query = select(DecisionRecordRow)
+        if outcome is not None:
+            query = query.where(DecisionRecordRow.outcome == _plain(outcome))
+        if since is not None:
+            query = query.where(DecisionRecordRow.completed_at >= as_utc(since))
+        query = query.order_by(DecisionRecordRow.completed_at.desc(), DecisionRecordRow.id.desc())
+        if limit is not None:
+            query = query.limit(max(limit, 0))
+        with self._sessions.begin() as session:
+            return [DecisionRecord.from_row(row) for row in session.scalars(query)]
+
+    def _one(self, query: Any) -> DecisionRecord | None:
+        with self._sessions.begin() as session:
+            row = session.scalars(query).first()
+            return None if row is None else DecisionRecord.from_row(row)
+
+
+def _row_from_draft(draft: RecordDraft) -> DecisionRecordRow:
+    outcome = _plain(draft.outcome)
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}: expected one of {', '.join(OUTCOMES)}")
+    completed_at = as_utc(draft.completed_at or datetime.now(timezone.utc))
+    created_at = as_utc(draft.created_at) if draft.created_at else completed_at
+    return DecisionRecordRow(
+        conversation_id=_identifier(draft.conversation_id, "conversation_id"),
+        check_id=_identifier(draft.check_id, "check_id"),
+        channel=_optional_identifier(draft.channel, "channel"),
+        protocol=_identifier(draft.protocol, "protocol"),
+        outcome=outcome,
+        created_at=created_at,
+        completed_at=completed_at,
+        path=[_key(step) for step in _sequence(draft.path, "path")],
+        answers={_key(k): _json_value(v) for k, v in _mapping(draft.answers, "answers").items()},
+        information=clean_text(draft.information),
+        recipient=clean_text(draft.recipient),
+        purpose_text=clean_text(draft.purpose_text),
+        public_interest_reason=clean_text(draft.public_interest_reason),
+        checks=(
+            None
+            if draft.checks is None
+            else {_key(k): _json_value(v) for k, v in _mapping(draft.checks, "checks").items()}
+        ),
+        advice_needed_at=clean_text(draft.advice_needed_at, MAX_KEY_LENGTH),
+        safeguarding_concern=bool(draft.safeguarding_concern),
+        reasons=clean_text(draft.reasons),
+        golden_rules=sorted({int(rule) for rule in _sequence(draft.golden_rules, "golden_rules")}),
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _identifier(value: Any, name: str) -> str:
+    text = clean_text(value, max_length=10_000)
+    if text is None:
+        raise ValueError(f"{name} must not be empty")
+    if len(text) > MAX_ID_LENGTH[name]:
+        raise ValueError(f"{name} is longer than {MAX_ID_LENGTH[name]} characters")
+    return text
+
+
+def _optional_identifier(value: Any, name: str) -> str | None:
+    return None if clean_text(value) is None else _identifier(value, name)
+
+
+def _key(value: Any) -> str:
+    text = clean_text(value, MAX_KEY_LENGTH)
+    if text is None:
+        raise ValueError("question ids and check names must not be empty")
+    return text
+
+
+def _json_value(value: Any) -> Any:
+    """Answers and check values: booleans, numbers and null as they are, anything else as text."""
+    value = _plain(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return clean_text(value, MAX_KEY_LENGTH * 4)
+
+
+def _sequence(value: Any, name: str) -> Sequence[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, set, frozenset)):
+        raise ValueError(f"{name} must be a list")
+    return builtins.list(value)
+
+
+def _mapping(value: Any, name: str) -> Mapping[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a mapping")
+    return value
+
+
+def _iso(value: datetime) -> str:
+    return as_utc(value).isoformat(timespec="seconds")
+
+
+def new_check_id() -> str:
+    """A fresh check id, for callers that start a check (store it in a slot to stay idempotent)."""
+    return uuid.uuid4().hex
