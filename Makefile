@@ -13,6 +13,8 @@ export TRACKER_DATABASE_URL ?= sqlite:///$(CURDIR)/var/infoshare.db
 # Keep TensorFlow quiet and on the CPU.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export CUDA_VISIBLE_DEVICES ?=
+# No usage reports or error reports leave the machine.
+export RASA_TELEMETRY_ENABLED ?= false
 
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*.yml)
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
@@ -62,13 +64,13 @@ run: train migrate
 	$(PY) -m bot.server
 
 shell: train migrate
-	@$(RASA) run actions --actions actions -p 5055 >var/actions-shell.log 2>&1 & \
+	@mkdir -p var; $(PY) -m bot.action_server --port 5055 >var/actions-shell.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  $(RASA) shell --model $(MODELS) --endpoints endpoints.yml
 
 # --- tests -------------------------------------------------------------------------------------
 test: train migrate validate
-	$(PY) -m pytest -q
+	INFOSHARE_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -q
 	$(MAKE) --no-print-directory test-stories
 
 test-unit: install spacy

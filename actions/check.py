@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk import Action, Tracker, ValidationAction
+from rasa_sdk.events import EventType, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -59,9 +59,12 @@ class ActionBeginCheck(Action):
         text = latest_text(tracker)
         opening = "" if text.startswith("/") else clean_free_text(text).text
         context = nlp.extract_context(opening) if opening else None
+        # The project's context extraction (same entity ruler as Rasa's SpacyEntityExtractor,
+        # plus word-order cues such as "tell X about Y") first, then Rasa's raw entities.
         found = {
-            "information": latest_entity(tracker, "information") or (context and context.information),
-            "recipient": latest_entity(tracker, "recipient") or (context and context.recipient),
+            "information": (context and context.information)
+            or latest_entity(tracker, "information"),
+            "recipient": (context and context.recipient) or latest_entity(tracker, "recipient"),
             "purpose_text": context.purpose if context else None,
         }
         values: dict[str, Any] = {name: None for name in CHECK_SLOTS}
@@ -125,7 +128,9 @@ class ActionGoBack(Action):
                 return _updates({CHECKS_SLOT: checks, "pending_answer": None})
         target = previous_slot(slots)
         if target is None:
-            dispatcher.utter_message(text="This is the first question, so there is nothing to go back to.")
+            dispatcher.utter_message(
+                text="This is the first question, so there is nothing to go back to."
+            )
             return [SlotSet("pending_answer", None)]
         dispatcher.utter_message(text="OK, going back.")
         return _updates({**reset_from(target, slots), "pending_answer": None})
@@ -148,7 +153,9 @@ class ActionChangeAnswer(Action):
             if not buttons:
                 dispatcher.utter_message(text="There are no answers to change yet.")
             else:
-                dispatcher.utter_message(text="Which answer would you like to change?", buttons=buttons)
+                dispatcher.utter_message(
+                    text="Which answer would you like to change?", buttons=buttons
+                )
             return [SlotSet("question", None)]
         dispatcher.utter_message(text="OK, let's change that answer.")
         return _updates({**reset_from(target, slots), "pending_answer": None, "question": None})
@@ -219,22 +226,25 @@ def _draft(tracker: Tracker, slots: dict[str, Any]) -> Any:
     )
 
 
-class ActionDetectSafeguardingConcern(Action):
-    """Runs on every user message (a custom slot mapping): flag signs of significant harm."""
+class ValidateSlotMappings(ValidationAction):
+    """Runs after every user message: flags signs that someone may be at risk of harm.
+
+    The alert is said once per check; the flag goes on the record and the check carries on.
+    """
 
     def name(self) -> str:
-        return "action_detect_safeguarding_concern"
+        return "action_validate_slot_mappings"
 
-    async def run(
+    async def extract_safeguarding_concern(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    ) -> dict[str, Any]:
         text = latest_text(tracker)
         if tracker.get_slot("safeguarding_concern") or text.startswith("/"):
-            return []
+            return {}
         if not nlp.safeguarding_signs(text):
-            return []
+            return {}
         dispatcher.utter_message(text="⚠️ " + load_protocol().safeguarding)
-        return [SlotSet("safeguarding_concern", True)]
+        return {"safeguarding_concern": True}
 
 
 class ActionNotUnderstood(Action):
@@ -278,5 +288,24 @@ class ActionOutsideCheck(Action):
                 "There is no check in progress. Tell me what you would like to share and with "
                 'whom — for example "Can I tell the school nurse about a pupil\'s asthma?".'
             )
-        dispatcher.utter_message(text=text, buttons=[{"title": "Start a check", "payload": "/start_check"}])
+        dispatcher.utter_message(
+            text=text, buttons=[{"title": "Start a check", "payload": "/start_check"}]
+        )
         return []
+
+
+class ActionRestart(Action):
+    """ "Start again": a fresh conversation, and a word on how to begin."""
+
+    def name(self) -> str:
+        return "action_restart"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(
+            text="OK — starting again. Tell me what you would like to share and with whom (for "
+            'example "Can I tell the police about the bruises I saw?"), or press the button.',
+            buttons=[{"title": "Start a check", "payload": "/start_check"}],
+        )
+        return [Restarted()]

@@ -33,6 +33,9 @@ from bot.text import clean_free_text
 
 PENDING = "pending_answer"
 FREE_TEXT_SLOTS = ("information", "recipient", "purpose_text", "public_interest_reason", "reasons")
+_BARE_ANSWER = re.compile(
+    r"(yes|yeah|yep|y|no|nope|n|ok|okay|sure|not sure|dunno|idk|maybe|because)[.!?]*", re.I
+)
 _ALREADY = re.compile(r"\balready\b", re.I)
 _UNSAFE = re.compile(r"\b(not safe|unsafe|isn'?t safe|wouldn'?t be safe|danger|risk)\b", re.I)
 
@@ -80,10 +83,17 @@ class ValidateInformationSharingForm(FormValidationAction):
         return self._free_text("purpose_text", value, dispatcher)
 
     def validate_public_interest_reason(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._free_text("public_interest_reason", value, dispatcher)
+        return self._explanation("public_interest_reason", value, dispatcher)
 
     def validate_reasons(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._free_text("reasons", value, dispatcher)
+        return self._explanation("reasons", value, dispatcher)
+
+    def _explanation(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict:
+        """A justification or reasons: a bare "yes" or "ok" is not an explanation."""
+        if isinstance(value, str) and _BARE_ANSWER.fullmatch(value.strip()):
+            dispatcher.utter_message(text="Please say why, in a sentence or two.")
+            return {slot: None}
+        return self._free_text(slot, value, dispatcher)
 
     # --- the seven questions -------------------------------------------------------------
 
@@ -102,13 +112,13 @@ class ValidateInformationSharingForm(FormValidationAction):
             dispatcher.utter_message(
                 text=f"I read that as “{word}” — is that right?",
                 buttons=[
-                    {"title": f"Yes, {word.lower()}", "payload": "/affirm"},
+                    {"title": f"Yes, “{word}”", "payload": "/affirm"},
                     {"title": "No, ask me again", "payload": "/deny"},
                 ],
             )
         elif reading.say == "confirm_again":
             dispatcher.utter_message(
-                text="Sorry, I'm still not sure. Please press one of the buttons, or type yes or no.",
+                text="Sorry, I'm still not sure. Please press a button, or type yes or no.",
                 buttons=[
                     {"title": "Yes", "payload": "/affirm"},
                     {"title": "No, ask me again", "payload": "/deny"},
@@ -116,7 +126,10 @@ class ValidateInformationSharingForm(FormValidationAction):
             )
         elif reading.say == "try_again":
             dispatcher.utter_message(text="OK, let's try that question again.")
-        return {slot: reading.value, PENDING: reading.pending}
+        result: dict[str, Any] = {slot: reading.value}
+        if reading.pending or (tracker.get_slot(PENDING) or {}).get("question") == slot:
+            result[PENDING] = reading.pending
+        return result
 
     def validate_purpose(self, value: Any, dispatcher, tracker, domain) -> dict:
         return self._answer("purpose", value, dispatcher, tracker)
@@ -155,7 +168,9 @@ class ValidateInformationSharingForm(FormValidationAction):
         if item is None:
             return {CHECKLIST_QUESTION: "yes"}
         candidate = str(value)
-        if item.choices and candidate != "not_sure":
+        if item.choices:
+            # "They already know" / "it isn't safe to tell her" name a choice whatever the
+            # intent; a plain "yes" is "I will tell them".
             choice = latest_entity(tracker, "inform_choice") or _inform_choice(latest_text(tracker))
             if choice in item.choices:
                 candidate = choice
@@ -169,7 +184,7 @@ class ValidateInformationSharingForm(FormValidationAction):
         return {
             CHECKLIST_QUESTION: "yes" if step.complete else None,
             CHECKS_SLOT: step.checks,
-            PENDING: reading[PENDING],
+            **({PENDING: reading[PENDING]} if PENDING in reading else {}),
         }
 
 

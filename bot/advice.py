@@ -14,7 +14,8 @@ DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "contacts.yml
 FALLBACK = (
     Contact("Your supervisor or line manager"),
     Contact(
-        "Your organisation's nominated person (e.g. designated safeguarding lead, Caldicott Guardian)"
+        "Your organisation's nominated person "
+        "(e.g. designated safeguarding lead, Caldicott Guardian)"
     ),
     Contact("A professional body"),
 )

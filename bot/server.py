@@ -73,6 +73,7 @@ class Servers:
         env.setdefault("TRACKER_DATABASE_URL", env["DATABASE_URL"])
         env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.actions_port}/webhook"
         env["SANIC_HOST"] = "127.0.0.1"
+        env.setdefault("RASA_TELEMETRY_ENABLED", "false")
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
@@ -92,15 +93,7 @@ class Servers:
         model = self.model or latest_model(PROJECT / "models")
         self._spawn(
             "actions",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "-p",
-                str(self.actions_port),
-            ],
+            [sys.executable, "-m", "bot.action_server", "--port", str(self.actions_port)],
             env,
         )
         self._spawn(

@@ -31,42 +31,94 @@ CONTEXT = {"information": "school attendance", "recipient": "the school nurse", 
 PATHS = [
     ("purpose=no", Outcome.DO_NOT_SHARE, "purpose record", None),
     ("purpose=not_sure", Outcome.SEEK_ADVICE, "purpose", "purpose"),
-    ("purpose=yes identifiable=no appropriate=yes", Outcome.SHARE,
-     "purpose identifiable appropriate record", None),
-    ("purpose=yes identifiable=not_sure", Outcome.SEEK_ADVICE, "purpose identifiable",
-     "identifiable"),
-    ("purpose=yes identifiable=yes confidential=no appropriate=yes", Outcome.SHARE,
-     "purpose identifiable confidential appropriate record", None),
-    ("purpose=yes identifiable=yes confidential=not_sure", Outcome.SEEK_ADVICE,
-     "purpose identifiable confidential", "confidential"),
-    ("purpose=yes identifiable=yes confidential=yes consent=yes appropriate=yes", Outcome.SHARE,
-     "purpose identifiable confidential consent appropriate record", None),
-    ("purpose=yes identifiable=yes confidential=yes consent=not_sure", Outcome.SEEK_ADVICE,
-     "purpose identifiable confidential consent", "consent"),
-    ("purpose=yes identifiable=yes confidential=yes consent=no public_interest=yes "
-     "appropriate=yes", Outcome.SHARE,
-     "purpose identifiable confidential consent public_interest appropriate record", None),
-    ("purpose=yes identifiable=yes confidential=yes consent=no public_interest=no",
-     Outcome.DO_NOT_SHARE, "purpose identifiable confidential consent public_interest record",
-     None),
-    ("purpose=yes identifiable=yes confidential=yes consent=no public_interest=not_sure",
-     Outcome.SEEK_ADVICE, "purpose identifiable confidential consent public_interest",
-     "public_interest"),
-    ("purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=no",
-     Outcome.SEEK_CONSENT, "purpose identifiable confidential consent consent_unsafe record",
-     None),
-    ("purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=not_sure",
-     Outcome.SEEK_ADVICE, "purpose identifiable confidential consent consent_unsafe",
-     "consent_unsafe"),
-    ("purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=yes "
-     "public_interest=yes appropriate=yes", Outcome.SHARE,
-     "purpose identifiable confidential consent consent_unsafe public_interest appropriate "
-     "record", None),
-    ("purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=yes "
-     "public_interest=no", Outcome.DO_NOT_SHARE,
-     "purpose identifiable confidential consent consent_unsafe public_interest record", None),
-    ("purpose=yes identifiable=no appropriate=not_sure", Outcome.SEEK_ADVICE,
-     "purpose identifiable appropriate", "appropriate"),
+    (
+        "purpose=yes identifiable=no appropriate=yes",
+        Outcome.SHARE,
+        "purpose identifiable appropriate record",
+        None,
+    ),
+    (
+        "purpose=yes identifiable=not_sure",
+        Outcome.SEEK_ADVICE,
+        "purpose identifiable",
+        "identifiable",
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=no appropriate=yes",
+        Outcome.SHARE,
+        "purpose identifiable confidential appropriate record",
+        None,
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=not_sure",
+        Outcome.SEEK_ADVICE,
+        "purpose identifiable confidential",
+        "confidential",
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=yes consent=yes appropriate=yes",
+        Outcome.SHARE,
+        "purpose identifiable confidential consent appropriate record",
+        None,
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=yes consent=not_sure",
+        Outcome.SEEK_ADVICE,
+        "purpose identifiable confidential consent",
+        "consent",
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=yes consent=no public_interest=yes "
+        "appropriate=yes",
+        Outcome.SHARE,
+        "purpose identifiable confidential consent public_interest appropriate record",
+        None,
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=yes consent=no public_interest=no",
+        Outcome.DO_NOT_SHARE,
+        "purpose identifiable confidential consent public_interest record",
+        None,
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=yes consent=no public_interest=not_sure",
+        Outcome.SEEK_ADVICE,
+        "purpose identifiable confidential consent public_interest",
+        "public_interest",
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=no",
+        Outcome.SEEK_CONSENT,
+        "purpose identifiable confidential consent consent_unsafe record",
+        None,
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=not_sure",
+        Outcome.SEEK_ADVICE,
+        "purpose identifiable confidential consent consent_unsafe",
+        "consent_unsafe",
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=yes "
+        "public_interest=yes appropriate=yes",
+        Outcome.SHARE,
+        "purpose identifiable confidential consent consent_unsafe public_interest appropriate "
+        "record",
+        None,
+    ),
+    (
+        "purpose=yes identifiable=yes confidential=yes consent=not_asked consent_unsafe=yes "
+        "public_interest=no",
+        Outcome.DO_NOT_SHARE,
+        "purpose identifiable confidential consent consent_unsafe public_interest record",
+        None,
+    ),
+    (
+        "purpose=yes identifiable=no appropriate=not_sure",
+        Outcome.SEEK_ADVICE,
+        "purpose identifiable appropriate",
+        "appropriate",
+    ),
 ]
 
 
@@ -122,11 +174,21 @@ def test_invalid_answers_are_not_taken():
 
 
 def test_required_slots_follow_the_route():
-    slots = {**CONTEXT, **parse("purpose=yes identifiable=yes confidential=yes consent=no "
-                                 "public_interest=yes")}
+    slots = {
+        **CONTEXT,
+        **parse("purpose=yes identifiable=yes confidential=yes consent=no public_interest=yes"),
+    }
     assert required_slots(slots) == [
-        "information", "recipient", "purpose_text", "purpose", "identifiable", "confidential",
-        "consent", "public_interest", "public_interest_reason", "appropriate",
+        "information",
+        "recipient",
+        "purpose_text",
+        "purpose",
+        "identifiable",
+        "confidential",
+        "consent",
+        "public_interest",
+        "public_interest_reason",
+        "appropriate",
     ]
     slots.update(public_interest_reason="risk to the child", appropriate="yes")
     assert required_slots(slots)[-2:] == ["reasons", "record"]
@@ -142,15 +204,22 @@ def test_go_back_and_reset_clear_what_depended_on_the_answer():
     assert previous_slot(slots) == "consent"
     updates = reset_from("identifiable", {**slots, "reasons": "r"})
     assert updates == {
-        "identifiable": None, "confidential": None, "consent": None, "reasons": None,
+        "identifiable": None,
+        "confidential": None,
+        "consent": None,
+        "reasons": None,
     }
     assert previous_slot({}) is None
     assert previous_slot({"information": "x"}) == "information"
 
 
 def test_reset_clears_answers_from_an_abandoned_route():
-    slots = {**CONTEXT, **parse("purpose=yes identifiable=no appropriate=yes"),
-             "appropriate_checks": {"necessary": True}, "consent": "yes"}
+    slots = {
+        **CONTEXT,
+        **parse("purpose=yes identifiable=no appropriate=yes"),
+        "appropriate_checks": {"necessary": True},
+        "consent": "yes",
+    }
     updates = reset_from("identifiable", slots)
     assert updates["consent"] is None and updates["appropriate"] is None
     assert updates["appropriate_checks"] is None
@@ -174,10 +243,12 @@ def test_checklist_walks_each_point_and_gives_remedies():
     assert previous_checklist_item(step.checks) == "inform_person"
 
 
-@given(st.dictionaries(
-    st.sampled_from(load_protocol().question_ids),
-    st.sampled_from([a.value for a in Answer] + ["junk", None]),
-))
+@given(
+    st.dictionaries(
+        st.sampled_from(load_protocol().question_ids),
+        st.sampled_from([a.value for a in Answer] + ["junk", None]),
+    )
+)
 def test_walk_always_ends_in_one_question_or_one_outcome(slots):
     result = walk(slots)
     assert (result.next_question is None) != (result.outcome is None)
@@ -188,14 +259,23 @@ def test_walk_always_ends_in_one_question_or_one_outcome(slots):
 def test_messages_exist_for_every_slot_and_explain_cites_paragraphs():
     protocol = load_protocol()
     slots = {**CONTEXT, **parse("purpose=no")}
-    for slot in [*(c.id for c in protocol.context), *protocol.question_ids,
-                 "public_interest_reason", "reasons", "record"]:
+    for slot in [
+        *(c.id for c in protocol.context),
+        *protocol.question_ids,
+        "public_interest_reason",
+        "reasons",
+        "record",
+    ]:
         assert ask(slot, slots).text
     assert "3.3 - 3.9" in explain("purpose").text
     assert "Golden Rule 4" in explain("consent").text
     consent = ask("consent", {})
-    assert [b["payload"] for b in consent.buttons] == ["/affirm", "/deny", "/not_asked",
-                                                       "/not_sure"]
+    assert [b["payload"] for b in consent.buttons] == [
+        "/affirm",
+        "/deny",
+        "/not_asked",
+        "/not_sure",
+    ]
     assert "school nurse" in summary(slots)
     assert any("purpose" in b["payload"] for b in change_buttons(slots))
 
@@ -205,3 +285,35 @@ def test_first_three_questions_never_share_without_question_six(combo):
     slots = dict(zip(["purpose", "identifiable", "confidential"], combo, strict=True))
     result = walk(slots)
     assert result.outcome is not Outcome.SHARE
+
+
+@pytest.mark.parametrize(
+    "text,confidence,read_back",
+    [
+        ("yes", 0.99, False),
+        ("/affirm", 0.1, False),  # a button is exact
+        ("ya", 0.6, True),  # not confident
+        ("yes, it is not confidential", 0.99, True),  # confident, but contradicts itself
+        ("I don't think so", 0.99, True),
+        ("yes I think so", 0.99, True),
+        ("yes she agreed", 0.99, False),
+    ],
+)
+def test_a_doubtful_yes_is_read_back(text, confidence, read_back):
+    from bot.protocol.reading import read_answer
+
+    reading = read_answer("purpose", "yes", None, text, confidence, threshold=0.8)
+    assert (reading.say == "read_back") is read_back
+    assert (reading.value is None) is read_back
+
+
+def test_a_read_back_is_resolved_by_the_next_answer():
+    from bot.protocol.reading import read_answer
+
+    pending = {"question": "consent", "answer": "no"}
+    assert read_answer("consent", "yes", pending, "/affirm", 1.0).value == "no"
+    assert read_answer("consent", "no", pending, "/deny", 1.0).say == "try_again"
+    assert read_answer("consent", "not_sure", pending, "not sure", 0.99).value == "not_sure"
+    assert read_answer("consent", "yes", pending, "hmm", 0.3).say == "confirm_again"
+    # A pending read-back for another question does not capture this answer.
+    assert read_answer("purpose", "no", pending, "no", 0.99).value == "no"

@@ -239,7 +239,8 @@ def change_buttons(
 def saved(reference: str, outcome: Outcome, protocol: Protocol | None = None) -> Reply:
     protocol = protocol or load_protocol()
     return Reply(
-        f"Saved. Your decision reference is {reference} (outcome: {protocol.outcomes[outcome].title}). "
+        f"Saved. Your decision reference is {reference} "
+        f"(outcome: {protocol.outcomes[outcome].title}). "
         "Please also record the decision, your reasons, what you shared (if anything), with whom "
         "and why in your agency's own case recording system, following local procedures. "
         'Say "start again" to check another case.'

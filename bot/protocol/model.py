@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +219,7 @@ def _check(protocol: Protocol) -> None:
                 raise ValueError(f"{q.id}: answer {answer.value!r} leads to unknown {target!r}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_protocol(path: str | None = None) -> Protocol:
     """The protocol in ``path`` (default: the HM Government 2008 flow shipped with the package)."""
     with open(path or PROTOCOL_FILE, encoding="utf-8") as handle:

@@ -8,6 +8,7 @@ Button payloads ("/affirm") are exact and never read back.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +27,30 @@ def is_payload(text: str | None) -> bool:
     return bool(text) and str(text).startswith("/")
 
 
+# Words that contradict a "yes": a typed answer read as "yes" that contains one is read back,
+# however confident the model is (a model can be confidently wrong on phrasing it never saw).
+_DOUBT = re.compile(
+    r"\b(no|not|nope|nah|never|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|haven'?t|hasn'?t|"
+    r"can'?t|cannot|won'?t|wouldn'?t|shouldn'?t|unsure|maybe|perhaps|possibly|probably|might|"
+    r"dunno|idk|unclear|unknown|refused|declined|think)\b|n't\b|\?",
+    re.IGNORECASE,
+)
+
+
+def contradicts_yes(text: str | None) -> bool:
+    return bool(text) and not is_payload(text) and bool(_DOUBT.search(str(text)))
+
+
 def needs_read_back(
-    text: str | None, confidence: float | None, threshold: float | None = None
+    text: str | None,
+    confidence: float | None,
+    threshold: float | None = None,
+    value: str | None = None,
 ) -> bool:
     if is_payload(text):
         return False
+    if value == "yes" and contradicts_yes(text):
+        return True
     return (confidence or 0.0) < (confirm_below() if threshold is None else threshold)
 
 
@@ -57,7 +77,7 @@ def read_answer(
     threshold: float | None = None,
 ) -> Reading:
     """Read ``value`` (from the intent) for ``question``, given any pending read-back."""
-    uncertain = needs_read_back(text, confidence, threshold)
+    uncertain = needs_read_back(text, confidence, threshold, value)
     if pending and pending.get("question") == question:
         if uncertain:
             return Reading(None, pending, "confirm_again")

@@ -1,0 +1,30 @@
+"""The action server: rasa-sdk's endpoint for the ``actions`` package, bound to 127.0.0.1.
+
+Loads the spaCy pipeline before it starts listening, so the first conversation does not wait
+for it. ``python -m bot.action_server --port 5055``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+
+    from rasa_sdk import endpoint
+
+    from bot import nlp
+
+    nlp.get_nlp()  # warm up: importing spaCy (and thinc's TensorFlow check) takes seconds
+    endpoint.run("actions", port=args.port, cors_origins=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Shared fixtures: the real servers for end-to-end tests, and a PostgreSQL test database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+TOKEN = "e2e-test-token"
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    from bot.records.testing import postgres_unavailable_reason, temporary_postgres_database
+
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.fail(reason)
+    with temporary_postgres_database("infoshare_e2e") as url:
+        yield url
+
+
+@dataclass
+class Chat:
+    """Talks to a running Rasa server through the REST channel, reads records via the CLI."""
+
+    base: str
+    database_url: str
+
+    def say(self, sender: str, message: str) -> list[dict]:
+        body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
+        request = urllib.request.Request(
+            f"{self.base}/webhooks/rest/webhook",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+            return json.load(response)
+
+    def text(self, sender: str, message: str) -> str:
+        return "\n".join(m.get("text") or "" for m in self.say(sender, message))
+
+    def tracker(self, sender: str) -> dict:
+        url = f"{self.base}/conversations/{sender}/tracker?token={TOKEN}"
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+            return json.load(response)
+
+    def records(self) -> list[dict]:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "records",
+                "export",
+                "--format",
+                "json",
+                "--database-url",
+                self.database_url,
+            ],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return json.loads(result.stdout)
+
+    def record_for(self, sender: str) -> list[dict]:
+        return [r for r in self.records() if r["conversation_id"] == sender]
+
+
+def start_servers(database_url: str, rasa_port: int, actions_port: int, log_dir: Path):
+    from bot.records import upgrade
+    from bot.server import Servers
+
+    upgrade(database_url)
+    servers = Servers(
+        rasa_port=rasa_port,
+        actions_port=actions_port,
+        env={
+            "DATABASE_URL": database_url,
+            "TRACKER_DATABASE_URL": database_url,
+            "INFOSHARE_API_TOKEN": TOKEN,
+        },
+        log_dir=log_dir,
+    )
+    servers.start(TOKEN)
+    try:
+        servers.wait_ready(timeout=300)
+    except Exception:
+        servers.stop()
+        for log in sorted(log_dir.glob("*.log")):
+            print(f"--- {log.name}\n{log.read_text()[-4000:]}", file=sys.stderr)
+        raise
+    return servers
+
+
+@pytest.fixture(scope="session")
+def chat(tmp_path_factory) -> Iterator[Chat]:
+    """The action server and Rasa server, started for real on SQLite, for the whole session."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{tmp / 'infoshare.db'}"
+    servers = start_servers(url, 5105, 5155, tmp / "logs")
+    yield Chat(servers.url, url)
+    servers.stop()

@@ -1,0 +1,386 @@
+"""End to end: typed conversations through the REST channel of the real servers.
+
+Each conversation is checked turn by turn (what the assistant asks next), then its record is read
+back through `infoshare records export --format json` and checked.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+OPENING = "Can I tell the GP about her mental health because I am worried about her?"
+Q1, Q2, Q3, Q4 = "Question 1:", "Question 2:", "Question 3:", "Question 4:"
+Q4A, Q5, Q6 = "Question 4a:", "Question 5:", "Question 6:"
+REASONS, SAVE, SAVED = "please give the reasons", "Shall I save", "Your decision reference is"
+ADVICE = "Seek advice before you share"
+CHECKLIST_YES = [
+    ("yes", "point 2 of 6"),
+    ("yep", "point 3 of 6"),
+    ("yes", "point 4 of 6"),
+    ("yes", "point 5 of 6"),
+    ("yes", "point 6 of 6"),
+]
+
+
+def finish(reason: str = "The GP needs this to support her care") -> list[tuple[str, str]]:
+    return [(reason, SAVE), ("yes", SAVED)]
+
+
+# name, turns (message, what the reply must contain), outcome, path, answers
+CONVERSATIONS = [
+    (
+        "q1 no: do not share",
+        [(OPENING, Q1), ("no", "Do not share"), *finish("No clear purpose yet")],
+        "do_not_share",
+        ["purpose", "record"],
+        {"purpose": "no"},
+    ),
+    (
+        "q1 not sure: seek advice",
+        [(OPENING, Q1), ("not sure", ADVICE)],
+        "seek_advice",
+        ["purpose"],
+        {"purpose": "not_sure"},
+    ),
+    (
+        "q2 no: not personal information, straight to q6",
+        [
+            (OPENING, Q1),
+            ("yes", Q2),
+            ("no", Q6),
+            *CHECKLIST_YES,
+            ("they already know", REASONS),
+            *finish(),
+        ],
+        "share",
+        ["purpose", "identifiable", "appropriate", "record"],
+        {"purpose": "yes", "identifiable": "no", "appropriate": "yes"},
+    ),
+    (
+        "q2 dunno: seek advice",
+        [(OPENING, Q1), ("yes", Q2), ("dunno", ADVICE)],
+        "seek_advice",
+        ["purpose", "identifiable"],
+        {"purpose": "yes", "identifiable": "not_sure"},
+    ),
+    (
+        "q3 no: not confidential",
+        [
+            (OPENING, Q1),
+            ("yes", Q2),
+            ("yes", Q3),
+            ("no", Q6),
+            *CHECKLIST_YES,
+            ("yes I will tell her", REASONS),
+            *finish(),
+        ],
+        "share",
+        ["purpose", "identifiable", "confidential", "appropriate", "record"],
+        {"purpose": "yes", "identifiable": "yes", "confidential": "no", "appropriate": "yes"},
+    ),
+    (
+        "q3 no idea: seek advice",
+        [(OPENING, Q1), ("yes", Q2), ("yes", Q3), ("no idea", ADVICE)],
+        "seek_advice",
+        ["purpose", "identifiable", "confidential"],
+        {"purpose": "yes", "identifiable": "yes", "confidential": "not_sure"},
+    ),
+    (
+        "q4 yes: consent",
+        [
+            (OPENING, Q1),
+            ("yes", Q2),
+            ("yes", Q3),
+            ("yes", Q4),
+            ("yes she agreed", Q6),
+            *CHECKLIST_YES,
+            ("yes", REASONS),
+            *finish(),
+        ],
+        "share",
+        ["purpose", "identifiable", "confidential", "consent", "appropriate", "record"],
+        {
+            "purpose": "yes",
+            "identifiable": "yes",
+            "confidential": "yes",
+            "consent": "yes",
+            "appropriate": "yes",
+        },
+    ),
+    (
+        "q4 refused, q5 public interest: share",
+        [
+            (OPENING, Q1),
+            ("yes", Q2),
+            ("yes", Q3),
+            ("yes", Q4),
+            ("no she refused", Q5),
+            ("yes", "public interest that justifies"),
+            ("Her children are at risk if nothing is done", Q6),
+            *CHECKLIST_YES,
+            ("yes", REASONS),
+            *finish(),
+        ],
+        "share",
+        [
+            "purpose",
+            "identifiable",
+            "confidential",
+            "consent",
+            "public_interest",
+            "appropriate",
+            "record",
+        ],
+        {
+            "purpose": "yes",
+            "identifiable": "yes",
+            "confidential": "yes",
+            "consent": "no",
+            "public_interest": "yes",
+            "appropriate": "yes",
+        },
+    ),
+    (
+        "q4 refused, q5 no: do not share",
+        [
+            (OPENING, Q1),
+            ("yes", Q2),
+            ("yes", Q3),
+            ("yes", Q4),
+            ("no", Q5),
+            ("no", "Do not share"),
+            *finish("She is a competent adult and refused"),
+        ],
+        "do_not_share",
+        ["purpose", "identifiable", "confidential", "consent", "public_interest", "record"],
+        {
+            "purpose": "yes",
+            "identifiable": "yes",
+            "confidential": "yes",
+            "consent": "no",
+            "public_interest": "no",
+        },
+    ),
+    (
+        "q4 not asked, safe to ask: seek consent",
+        [
+            (OPENING, Q1),
+            ("yes", Q2),
+            ("yes", Q3),
+            ("yes", Q4),
+            ("I haven't asked yet", Q4A),
+            ("no", "Seek consent first"),
+            *finish("Asking is safe, so I will ask her first"),
+        ],
+        "seek_consent",
+        ["purpose", "identifiable", "confidential", "consent", "consent_unsafe", "record"],
+        {
+            "purpose": "yes",
+            "identifiable": "yes",
+            "confidential": "yes",
+            "consent": "not_asked",
+            "consent_unsafe": "no",
+        },
+    ),
+    (
+        "q4 not asked, unsafe to ask, q5 yes: share without telling",
+        [
+            (OPENING, Q1),
+            ("yes", Q2),
+            ("yes", Q3),
+            ("yes", Q4),
+            ("not asked", Q4A),
+            ("yes", Q5),
+            ("yes", "public interest"),
+            ("Asking would put the child at risk", Q6),
+            *CHECKLIST_YES,
+            ("no, it is not safe to tell her", REASONS),
+            *finish(),
+        ],
+        "share",
+        [
+            "purpose",
+            "identifiable",
+            "confidential",
+            "consent",
+            "consent_unsafe",
+            "public_interest",
+            "appropriate",
+            "record",
+        ],
+        {
+            "purpose": "yes",
+            "identifiable": "yes",
+            "confidential": "yes",
+            "consent": "not_asked",
+            "consent_unsafe": "yes",
+            "public_interest": "yes",
+            "appropriate": "yes",
+        },
+    ),
+    (
+        "q5 not sure: seek advice",
+        [
+            (OPENING, Q1),
+            ("yes", Q2),
+            ("yes", Q3),
+            ("yes", Q4),
+            ("no", Q5),
+            ("I'm not sure", ADVICE),
+        ],
+        "seek_advice",
+        ["purpose", "identifiable", "confidential", "consent", "public_interest"],
+        {
+            "purpose": "yes",
+            "identifiable": "yes",
+            "confidential": "yes",
+            "consent": "no",
+            "public_interest": "not_sure",
+        },
+    ),
+    (
+        "q6 not sure: seek advice",
+        [(OPENING, Q1), ("yes", Q2), ("no", Q6), ("not sure", ADVICE)],
+        "seek_advice",
+        ["purpose", "identifiable", "appropriate"],
+        {"purpose": "yes", "identifiable": "no", "appropriate": "not_sure"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "turns,outcome,path,answers",
+    [pytest.param(*c[1:], id=c[0]) for c in CONVERSATIONS],
+)
+def test_conversation_leaves_one_correct_record(chat, turns, outcome, path, answers):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    for message, expected in turns:
+        reply = chat.text(sender, message)
+        assert expected in reply, f"after {message!r} expected {expected!r}, got:\n{reply}"
+    (record,) = chat.record_for(sender)
+    assert record["outcome"] == outcome
+    assert record["path"] == path
+    assert record["answers"] == answers
+    assert record["reference"].startswith("ISD-")
+    assert record["channel"] == "rest"
+    assert record["protocol"] == "hmg-2008"
+    assert record["recipient"] == "GP"
+    assert record["purpose_text"] == "I am worried about her"
+    if outcome == "seek_advice":
+        assert record["advice_needed_at"] == path[-1]
+    else:
+        assert record["advice_needed_at"] is None and record["reasons"]
+
+
+def test_requested_slot_names_the_question(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    chat.text(sender, OPENING)
+    chat.text(sender, "yes")
+    tracker = chat.tracker(sender)
+    assert tracker["slots"]["requested_slot"] == "identifiable"
+    assert tracker["active_loop"]["name"] == "information_sharing_form"
+
+
+def test_context_questions_explain_go_back_and_redaction(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    assert "What information" in chat.text(sender, "Can I share?")
+    assert "Who would you share" in chat.text(sender, "details of a family's rent arrears")
+    assert "Why do you want" in chat.text(sender, "the housing officer, ring 07700 900123")
+    assert Q1 in chat.text(sender, "so they can avoid eviction")
+    assert "3.3 - 3.9" in chat.text(sender, "why are you asking this?")
+    assert Q2 in chat.text(sender, "yes")
+    assert Q1 in chat.text(sender, "go back")
+    assert Q2 in chat.text(sender, "yes")
+    assert Q3 in chat.text(sender, "yes")
+    assert Q6 in chat.text(sender, "no")
+    for message, expected in CHECKLIST_YES:
+        assert expected in chat.text(sender, message)
+    assert REASONS in chat.text(sender, "they already know")
+    assert SAVE in chat.text(sender, "Housing need it, tenant email jo.bloggs@example.org")
+    saved = chat.text(sender, "yes")
+    assert SAVED in saved
+    # Confirming again does not save twice; messages after the end get a clear answer.
+    reference = saved.split(SAVED)[1].split()[0].strip(" .(")
+    assert f"finished and saved as {reference}" in chat.text(sender, "yes")
+    assert "finished and saved" in chat.text(sender, "go back")
+    (record,) = chat.record_for(sender)
+    assert record["recipient"] == "the housing officer, ring [PHONE]"
+    assert "[EMAIL]" in record["reasons"] and "example.org" not in record["reasons"]
+    assert record["checks"]["inform_person"] == "already_aware"
+
+
+def test_safeguarding_signs_flag_the_record_and_the_check_carries_on(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    reply = chat.text(sender, "Can I tell the police that a pupil says her stepdad hits her?")
+    assert "safeguarding procedures without delay" in reply
+    assert "What information" in reply or Q1 in reply or "Why do you want" in reply
+    chat.text(sender, "start again")
+    reply = chat.text(sender, OPENING)
+    assert Q1 in reply and "safeguarding" not in reply
+    chat.text(sender, "no")
+    chat.text(sender, "Not enough reason yet, but she disclosed self-harm")
+    chat.text(sender, "yes")
+    (record,) = chat.record_for(sender)
+    assert record["safeguarding_concern"] is True
+
+
+def test_start_again_and_stop(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    chat.text(sender, OPENING)
+    chat.text(sender, "yes")
+    assert "starting again" in chat.text(sender, "start again")
+    assert Q1 in chat.text(sender, OPENING)
+    assert "Goodbye" in chat.text(sender, "bye")
+    assert chat.tracker(sender)["active_loop"] in ({}, None) or not chat.tracker(sender)[
+        "active_loop"
+    ].get("name")
+    assert chat.record_for(sender) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "x" * 100_000,
+        "🙂🙂🙂",
+        "<script>alert('x')</script>",
+        "'; DROP TABLE decision_records; --",
+        "/no_such_intent",
+        '/affirm{"question": "<img src=x onerror=alert(1)>"}',
+    ],
+    ids=["empty", "100KB", "emoji", "html", "sql", "unknown-payload", "payload-html"],
+)
+def test_bad_input_gets_a_polite_answer_and_loses_nothing(chat, message):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    chat.text(sender, OPENING)
+    reply = chat.say(sender, message)
+    assert reply, "no answer at all"
+    texts = "\n".join(m.get("text") or "" for m in reply)
+    assert "<script" not in texts and "<img" not in texts
+    assert Q1 in texts or "I read that as" in texts, texts
+    slots = chat.tracker(sender)["slots"]
+    assert slots["recipient"] == "GP" and slots["purpose"] in (None, "yes")
+    if slots["purpose"] is None and slots["pending_answer"] is None:
+        assert Q2 in chat.text(sender, "yes")
+
+
+def test_text_that_is_not_utf8_is_refused_cleanly(chat):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{chat.base}/webhooks/rest/webhook",
+        data=b'{"sender": "bytes", "message": "\xff\xfe caf\xe9"}',
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status < 500
+    assert Q1 in chat.text(f"e2e-{uuid.uuid4().hex[:8]}", OPENING)  # still serving
