@@ -1,0 +1,554 @@
+#!/usr/bin/env python3
+"""Benchmark the real servers: start-up time, REST latency and throughput, peak memory.
+
+``make bench`` runs this script. It starts the action server and the Rasa server with the
+project's own runner (:class:`bot.server.Servers`) on free loopback ports, with a throw-away SQLite
+database in a temporary directory, then drives scripted checks (one complete decision, 15
+messages, ending in a saved record) through the REST channel:
+
+1. one warm-up conversation (not measured);
+2. ``--conversations`` conversations one at a time (the single-user case);
+3. ``--rounds`` rounds of ``--concurrency`` simultaneous conversations (the concurrent case).
+
+It reports the start-up time (until both servers answer and the model is loaded), per-message
+latency p50/p95/p99, messages per second (the median over conversations or rounds), the peak
+RSS of each server's process tree (sampled from /proc every 0.2 s for the whole run) and of both
+together. With ``--train`` it first times ``make train`` ``--train-runs`` times: when nothing has
+changed that is the no-change case (make's stamp, or Rasa's fingerprint, skips the training).
+
+Prints a Markdown table for the README, writes the numbers as JSON, and exits 1 if any request
+failed, returned an empty reply, or the conversation went off script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+OPENING = "Can I tell the GP about her mental health because I am worried about her?"
+#: One complete check (consent refused, public interest, checklist, saved record): each message
+#: with a fragment its reply must contain.
+SCRIPT: tuple[tuple[str, str], ...] = (
+    (OPENING, "Question 1:"),
+    ("yes", "Question 2:"),
+    ("yes", "Question 3:"),
+    ("yes", "Question 4:"),
+    ("no she refused", "Question 5:"),
+    ("yes", "public interest"),
+    ("Her children are at risk if nothing is done", "Question 6:"),
+    ("yes", "point 2 of 6"),
+    ("yes", "point 3 of 6"),
+    ("yes", "point 4 of 6"),
+    ("yes", "point 5 of 6"),
+    ("yes", "point 6 of 6"),
+    ("they already know", "please give the reasons"),
+    ("The GP needs this to support her care", "Shall I save"),
+    ("yes", "Your decision reference is"),
+)
+REQUEST_TIMEOUT = 60.0
+MAX_PROBLEMS_KEPT = 20
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) with linear interpolation (numpy's default method)."""
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} outside 0-100")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def latency_summary(latencies_ms: Sequence[float]) -> dict[str, float | None]:
+    """p50/p95/p99, mean and max of latencies in ms (``None`` when there are none)."""
+    if not latencies_ms:
+        return {"p50": None, "p95": None, "p99": None, "mean": None, "max": None}
+    return {
+        "p50": percentile(latencies_ms, 50),
+        "p95": percentile(latencies_ms, 95),
+        "p99": percentile(latencies_ms, 99),
+        "mean": sum(latencies_ms) / len(latencies_ms),
+        "max": max(latencies_ms),
+    }
+
+
+def throughput(messages: int, seconds: float) -> float:
+    return messages / seconds if seconds > 0 else 0.0
+
+
+# --- memory -----------------------------------------------------------------------------------
+
+
+def parse_vmrss_kib(status: str) -> int:
+    """VmRSS in KiB from the text of /proc/<pid>/status (0 for a zombie or kernel thread)."""
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def parse_ppid(stat: str) -> int:
+    """The parent pid from the text of /proc/<pid>/stat (the command may contain ') ')."""
+    return int(stat.rpartition(")")[2].split()[1])
+
+
+def descendants(root: int, parents: Mapping[int, int]) -> set[int]:
+    """``root`` and every process below it, given a pid -> parent pid map."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:  # the process ended meanwhile
+        return None
+
+
+def process_parents(proc: Path = Path("/proc")) -> dict[int, int]:
+    parents: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if entry.name.isdigit() and (stat := _read(entry / "stat")) is not None:
+            parents[int(entry.name)] = parse_ppid(stat)
+    return parents
+
+
+def tree_rss_kib(root: int, proc: Path = Path("/proc")) -> int:
+    """The summed VmRSS of ``root`` and its descendants, in KiB (0 once it has exited)."""
+    total = 0
+    for pid in descendants(root, process_parents(proc)):
+        status = _read(proc / str(pid) / "status")
+        total += parse_vmrss_kib(status) if status else 0
+    return total
+
+
+@dataclass
+class RssSampler:
+    """Samples the RSS of named process trees in a background thread; keeps the peaks."""
+
+    pids: Mapping[str, int]
+    interval: float = 0.2
+    read_kib: Callable[[int], int] = tree_rss_kib
+    peak_kib: dict[str, int] = field(default_factory=dict)
+    peak_sum_kib: int = 0
+    samples: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def sample(self) -> dict[str, int]:
+        current = {name: self.read_kib(pid) for name, pid in self.pids.items()}
+        for name, kib in current.items():
+            self.peak_kib[name] = max(self.peak_kib.get(name, 0), kib)
+        self.peak_sum_kib = max(self.peak_sum_kib, sum(current.values()))
+        self.samples += 1
+        return current
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def peaks_mib(self) -> dict[str, float]:
+        peaks = {name: kib / 1024 for name, kib in self.peak_kib.items()}
+        peaks["sum"] = self.peak_sum_kib / 1024
+        return peaks
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseResult:
+    """What one case (single-user or concurrent) measured."""
+
+    name: str
+    conversations: int
+    concurrency: int
+    latencies_ms: list[float] = field(default_factory=list)
+    #: messages per second of each conversation (single user) or round (concurrent)
+    rates: list[float] = field(default_factory=list)
+    errors: int = 0
+    off_script: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def problem(self, text: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(text)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "conversations": self.conversations,
+            "concurrency": self.concurrency,
+            "messages": len(self.latencies_ms),
+            "latency_ms": latency_summary(self.latencies_ms),
+            "messages_per_second": percentile(self.rates, 50) if self.rates else None,
+            "errors": self.errors,
+            "off_script": self.off_script,
+            "problems": self.problems,
+        }
+
+
+def reply_text(body: Any) -> str:
+    """The texts of a REST channel reply, one per line ("" when there are none)."""
+    if not isinstance(body, list):
+        return ""
+    return "\n".join(str(m.get("text") or "") for m in body if isinstance(m, dict)).strip()
+
+
+async def converse(session: Any, url: str, sender: str, case: CaseResult, deadline: float) -> int:
+    """Play :data:`SCRIPT` as ``sender``; returns the number of messages answered."""
+    import aiohttp
+
+    answered = 0
+    for message, expected in SCRIPT:
+        if time.monotonic() > deadline:
+            case.errors += 1
+            case.problem(f"{sender}: time limit reached before {message!r}")
+            return answered
+        started = time.perf_counter()
+        try:
+            async with session.post(url, json={"sender": sender, "message": message}) as response:
+                body = await response.json(content_type=None)
+                status = response.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            case.errors += 1
+            case.problem(f"{sender}: {message!r} -> {type(error).__name__}: {error}")
+            return answered
+        case.latencies_ms.append((time.perf_counter() - started) * 1000)
+        text = reply_text(body)
+        if status != 200 or not text:
+            case.errors += 1
+            case.problem(f"{sender}: {message!r} -> HTTP {status}, reply {body!r}")
+            return answered
+        answered += 1
+        if expected not in text:
+            case.off_script += 1
+            case.problem(f"{sender}: {message!r} -> expected {expected!r}, got {text!r}")
+            return answered
+    return answered
+
+
+async def run_case(
+    url: str, name: str, conversations: int, concurrency: int, prefix: str, deadline: float
+) -> CaseResult:
+    """``conversations`` conversations in rounds of ``concurrency`` at a time."""
+    import aiohttp
+
+    case = CaseResult(name, conversations, concurrency)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        for first in range(0, conversations, concurrency):
+            senders = [
+                f"{prefix}-{name}-{i}"
+                for i in range(first, min(first + concurrency, conversations))
+            ]
+            started = time.perf_counter()
+            answered = await asyncio.gather(
+                *(converse(session, url, s, case, deadline) for s in senders)
+            )
+            case.rates.append(throughput(sum(answered), time.perf_counter() - started))
+    return case
+
+
+# --- machine, training, servers ---------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in (_read(Path("/proc/cpuinfo")) or "").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kib = next(
+        (
+            int(line.split()[1])
+            for line in (_read(Path("/proc/meminfo")) or "").splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        0,
+    )
+    try:
+        rasa = metadata.version("rasa")
+    except metadata.PackageNotFoundError:
+        rasa = "unknown"
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "memory_gib": round(mem_kib / 1024**2, 1),
+        "python": platform.python_version(),
+        "rasa": rasa,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    }
+
+
+def time_make_train(runs: int) -> list[float]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(["make", "--no-print-directory", "train"], cwd=PROJECT, check=True)
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def free_port(preferred: int, taken: Iterable[int] = ()) -> int:
+    """``preferred`` if it can be bound on 127.0.0.1, else a port the kernel picks."""
+    for port in (preferred, 0):
+        if port in taken:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+#: Expected in the log: ``Servers.wait_ready`` probes ``/status`` without a token first.
+LOG_NOISE = ("User is not authenticated",)
+
+
+def log_problems(log_dir: Path) -> list[str]:
+    """Lines of the server logs that report an error or a traceback (minus known noise)."""
+    lines = []
+    for log in sorted(log_dir.glob("*.log")):
+        for line in (_read(log) or "").splitlines():
+            if any(noise in line for noise in LOG_NOISE):
+                continue
+            if " ERROR " in line or line.startswith("Traceback"):
+                lines.append(f"{log.stem}: {line.strip()}")
+    return lines
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def markdown(results: Mapping[str, Any]) -> str:
+    m = results["machine"]
+    single, multi = results["cases"]["single"], results["cases"]["concurrent"]
+    mem = results["peak_rss_mib"]
+    rows = [
+        (
+            "conversations × messages",
+            f"{single['conversations']} × {len(SCRIPT)}",
+            f"{multi['conversations']} × {len(SCRIPT)}",
+        ),
+        *(
+            (f"latency {p} (ms)", _fmt(single["latency_ms"][p]), _fmt(multi["latency_ms"][p]))
+            for p in ("p50", "p95", "p99")
+        ),
+        (
+            "messages / s (median)",
+            _fmt(single["messages_per_second"], 1),
+            _fmt(multi["messages_per_second"], 1),
+        ),
+        (
+            "failed requests / off script",
+            f"{single['errors']} / {single['off_script']}",
+            f"{multi['errors']} / {multi['off_script']}",
+        ),
+    ]
+    lines = [
+        f"Benchmark {m['date']}: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB RAM, "
+        f"Python {m['python']}, Rasa {m['rasa']}; SQLite; `make bench`.",
+        "",
+        f"| measure | 1 conversation | {multi['concurrency']} concurrent |",
+        "| --- | ---: | ---: |",
+        *(f"| {a} | {b} | {c} |" for a, b, c in rows),
+        "",
+        "| measure | value |",
+        "| --- | ---: |",
+        f"| server start-up, until the model is loaded (s) | {_fmt(results['startup_s'], 1)} |",
+        f"| peak RSS, Rasa server (MiB) | {_fmt(mem['rasa'])} |",
+        f"| peak RSS, action server (MiB) | {_fmt(mem['actions'])} |",
+        f"| peak RSS, both together (MiB) | {_fmt(mem['sum'])} |",
+    ]
+    if results.get("train_s"):
+        runs = ", ".join(_fmt(t, 1) for t in results["train_s"])
+        lines.append(
+            f"| `make train`, nothing changed (s, median of {runs}) "
+            f"| {_fmt(percentile(results['train_s'], 50), 1)} |"
+        )
+    return "\n".join(lines)
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Benchmark the Rasa and action servers.")
+    parser.add_argument(
+        "--conversations", type=int, default=10, help="conversations one at a time (default 10)"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=20,
+        help="simultaneous conversations in the concurrent case (default 20)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds of --concurrency conversations (default 2, i.e. 40)",
+    )
+    parser.add_argument("--json", type=Path, default=PROJECT / "results" / "bench.json")
+    parser.add_argument("--rasa-port", type=int, default=5205)
+    parser.add_argument("--actions-port", type=int, default=5255)
+    parser.add_argument("--model", type=Path, help="model archive (default: the newest)")
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="first time `make train` (the no-change case when nothing changed)",
+    )
+    parser.add_argument("--train-runs", type=int, default=3)
+    parser.add_argument("--startup-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=1800.0,
+        help="stop sending messages after this long (default 1800)",
+    )
+    args = parser.parse_args(argv)
+    for name in ("conversations", "concurrency", "rounds", "train_runs"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from bot.records import upgrade
+    from bot.server import Servers
+
+    signal.signal(signal.SIGTERM, _terminate)
+    results: dict[str, Any] = {"machine": machine_info(), "script_messages": len(SCRIPT)}
+    if args.train:
+        results["train_s"] = time_make_train(args.train_runs)
+    with tempfile.TemporaryDirectory(prefix="infoshare-bench-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        upgrade(url)
+        token = secrets.token_urlsafe(24)
+        rasa_port = free_port(args.rasa_port)
+        actions_port = free_port(args.actions_port, taken={rasa_port})
+        servers = Servers(
+            rasa_port,
+            actions_port,
+            env={
+                "DATABASE_URL": url,
+                "TRACKER_DATABASE_URL": url,
+                "INFOSHARE_API_TOKEN": token,
+                "INFOSHARE_VAR_DIR": tmp,
+            },
+            model=args.model,
+            log_dir=Path(tmp) / "logs",
+        )
+        sampler: RssSampler | None = None
+        try:
+            servers.start(token)
+            sampler = RssSampler(
+                {
+                    "actions" if "bot.action_server" in p.args else "rasa": p.pid
+                    for p in servers.processes
+                }
+            )
+            sampler.start()
+            print(f"Starting the servers on ports {rasa_port} and {actions_port}…", flush=True)
+            results["startup_s"] = servers.wait_ready(timeout=args.startup_timeout)
+            print(f"Ready in {results['startup_s']:.1f} s; warming up…", flush=True)
+            webhook = f"{servers.url}/webhooks/rest/webhook"
+            prefix = f"bench-{secrets.token_hex(4)}"
+            deadline = time.monotonic() + args.max_seconds
+            warm = asyncio.run(run_case(webhook, "warmup", 1, 1, prefix, deadline))
+            cases = {}
+            for name, count, width in (
+                ("single", args.conversations, 1),
+                ("concurrent", args.rounds * args.concurrency, args.concurrency),
+            ):
+                print(f"{name}: {count} conversations, {width} at a time…", flush=True)
+                cases[name] = asyncio.run(run_case(webhook, name, count, width, prefix, deadline))
+        except (RuntimeError, TimeoutError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            for log in sorted((Path(tmp) / "logs").glob("*.log")):
+                print(f"--- {log.name}\n{(_read(log) or '')[-4000:]}", file=sys.stderr)
+            return 1
+        finally:
+            servers.stop()
+            if sampler:
+                sampler.stop()
+        results["peak_rss_mib"] = sampler.peaks_mib()
+        results["rss_samples"] = sampler.samples
+        results["cases"] = {name: case.as_dict() for name, case in cases.items()}
+        results["warmup"] = warm.as_dict()
+        results["server_log_problems"] = log_problems(Path(tmp) / "logs")[:MAX_PROBLEMS_KEPT]
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print("\n" + markdown(results) + "\n")
+    print(f"Written to {args.json}")
+    failures = [warm, *cases.values()]
+    for case in failures:
+        for problem in case.problems:
+            print(f"problem ({case.name}): {problem}", file=sys.stderr)
+    for line in results["server_log_problems"]:
+        print(f"server log: {line}", file=sys.stderr)
+    return 1 if any(c.errors or c.off_script for c in failures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
