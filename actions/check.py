@@ -18,6 +18,7 @@ from actions.common import (
     latest_text,
     logger,
     record_repository,
+    statement_as_answer,
     utter,
 )
 from bot import nlp
@@ -25,6 +26,7 @@ from bot.advice import load_contacts
 from bot.protocol import (
     CHECKLIST_QUESTION,
     CHECKS_SLOT,
+    InformPerson,
     Outcome,
     answers_on_path,
     load_protocol,
@@ -91,6 +93,9 @@ class ActionExplainQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        answer = statement_as_answer(tracker, dispatcher)
+        if answer is not None:
+            return answer
         slot = _requested(tracker)
         if slot is None:
             protocol = load_protocol()
@@ -119,6 +124,9 @@ class ActionGoBack(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        answer = statement_as_answer(tracker, dispatcher)
+        if answer is not None:
+            return answer
         slots = check_slots(tracker)
         if _requested(tracker) == CHECKLIST_QUESTION:
             item = previous_checklist_item(slots.get(CHECKS_SLOT))
@@ -145,6 +153,9 @@ class ActionChangeAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        answer = statement_as_answer(tracker, dispatcher)
+        if answer is not None:
+            return answer
         slots = check_slots(tracker)
         target = latest_entity(tracker, "question")
         asked = required_slots(slots)
@@ -245,6 +256,14 @@ class ValidateSlotMappings(ValidationAction):
             return {}
         dispatcher.utter_message(text="⚠️ " + load_protocol().safeguarding)
         return {"safeguarding_concern": True}
+
+    def validate_question(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        """Only a question id (from a "change" button) is kept; anything else is dropped."""
+        known = {*(c.id for c in load_protocol().context), *load_protocol().question_ids}
+        return {"question": value if value in known else None}
+
+    def validate_inform_choice(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return {"inform_choice": value if value in {c.value for c in InformPerson} else None}
 
 
 class ActionNotUnderstood(Action):

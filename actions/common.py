@@ -67,3 +67,29 @@ def record_repository() -> Any:
     from bot.records import RecordRepository, make_engine
 
     return RecordRepository(make_engine())
+
+
+FREE_TEXT_SLOTS = (
+    *CONTEXT_SLOTS,
+    *(q.justification.slot for q in load_protocol().questions.values() if q.justification),
+    "reasons",
+)
+
+
+def statement_as_answer(tracker: Tracker, dispatcher: CollectingDispatcher) -> list | None:
+    """At a free-text question, a long statement the NLU read as a command is the answer.
+
+    Returns the events that fill the question, or None when the message is a real command.
+    """
+    from rasa_sdk.events import SlotSet
+
+    from bot.text import free_text_answer, looks_like_a_statement
+
+    slot = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+    text = latest_text(tracker)
+    if slot not in FREE_TEXT_SLOTS or not looks_like_a_statement(text):
+        return None
+    answer = free_text_answer(text, explanation=slot in ("reasons", "public_interest_reason"))
+    for note in answer.notes:
+        dispatcher.utter_message(text=note)
+    return [SlotSet(slot, answer.value)]

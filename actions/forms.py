@@ -18,7 +18,6 @@ from actions.common import (
     latest_text,
     utter,
 )
-from bot import nlp
 from bot.protocol import (
     CHECKLIST_QUESTION,
     CHECKS_SLOT,
@@ -29,13 +28,10 @@ from bot.protocol import (
 )
 from bot.protocol.messages import ANSWER_WORDS, Reply, ask, change_buttons
 from bot.protocol.reading import read_answer
-from bot.text import clean_free_text
+from bot.text import free_text_answer
 
 PENDING = "pending_answer"
 FREE_TEXT_SLOTS = ("information", "recipient", "purpose_text", "public_interest_reason", "reasons")
-_BARE_ANSWER = re.compile(
-    r"(yes|yeah|yep|y|no|nope|n|ok|okay|sure|not sure|dunno|idk|maybe|because)[.!?]*", re.I
-)
 _ALREADY = re.compile(r"\balready\b", re.I)
 _UNSAFE = re.compile(r"\b(not safe|unsafe|isn'?t safe|wouldn'?t be safe|danger|risk)\b", re.I)
 
@@ -56,22 +52,10 @@ class ValidateInformationSharingForm(FormValidationAction):
     # --- free text: information, recipient, purpose_text, public_interest_reason, reasons --
 
     def _free_text(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict:
-        cleaned = clean_free_text(value if isinstance(value, str) else None)
-        if not cleaned.text or cleaned.text.startswith("/"):
-            dispatcher.utter_message(text="I need a few words in answer to that, please.")
-            return {slot: None}
-        redacted = nlp.redact(cleaned.text)
-        notes = []
-        if redacted != cleaned.text:
-            notes.append(
-                "I have replaced personal identifiers with placeholders — the record does not "
-                "need them."
-            )
-        if cleaned.truncated:
-            notes.append("That was long, so I have kept the first 1,000 characters.")
-        if notes:
-            dispatcher.utter_message(text=" ".join(notes))
-        return {slot: redacted}
+        answer = free_text_answer(value if isinstance(value, str) else None)
+        for note in answer.notes:
+            dispatcher.utter_message(text=note)
+        return {slot: answer.value}
 
     def validate_information(self, value: Any, dispatcher, tracker, domain) -> dict:
         return self._free_text("information", value, dispatcher)
@@ -89,11 +73,10 @@ class ValidateInformationSharingForm(FormValidationAction):
         return self._explanation("reasons", value, dispatcher)
 
     def _explanation(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict:
-        """A justification or reasons: a bare "yes" or "ok" is not an explanation."""
-        if isinstance(value, str) and _BARE_ANSWER.fullmatch(value.strip()):
-            dispatcher.utter_message(text="Please say why, in a sentence or two.")
-            return {slot: None}
-        return self._free_text(slot, value, dispatcher)
+        answer = free_text_answer(value if isinstance(value, str) else None, explanation=True)
+        for note in answer.notes:
+            dispatcher.utter_message(text=note)
+        return {slot: answer.value}
 
     # --- the seven questions -------------------------------------------------------------
 
@@ -105,7 +88,12 @@ class ValidateInformationSharingForm(FormValidationAction):
             return {slot: None}
         intent, confidence = latest_intent(tracker)
         reading = read_answer(
-            slot, str(value), tracker.get_slot(PENDING), latest_text(tracker), confidence
+            slot,
+            str(value),
+            tracker.get_slot(PENDING),
+            latest_text(tracker),
+            confidence,
+            intent=intent,
         )
         if reading.say == "read_back":
             word = ANSWER_WORDS.get(str(value), str(value))
@@ -124,6 +112,8 @@ class ValidateInformationSharingForm(FormValidationAction):
                     {"title": "No, ask me again", "payload": "/deny"},
                 ],
             )
+        elif reading.say == "not_understood":
+            dispatcher.utter_message(text="Sorry, I didn't catch that.")
         elif reading.say == "try_again":
             dispatcher.utter_message(text="OK, let's try that question again.")
         result: dict[str, Any] = {slot: reading.value}

@@ -333,3 +333,19 @@ async def test_finish_on_not_sure_gives_advice_and_records_where(records):
     assert record.to_dict()["outcome"] == "seek_advice"
     assert record.to_dict()["advice_needed_at"] == "identifiable"
     assert record.to_dict()["path"] == ["purpose", "identifiable"]
+
+
+async def test_a_statement_read_as_a_command_at_a_free_text_question_is_the_answer():
+    from actions.check import ActionExplainQuestion
+
+    slots = {**CONTEXT, **SHARE_ANSWERS}
+    statement = "Housing need it, tenant email jo.bloggs@example.org for the arrears"
+    dispatcher = CollectingDispatcher()
+    t = tracker(slots=slots, text=statement, intent="explain", requested="reasons")
+    events = await ActionExplainQuestion().run(dispatcher, t, domain())
+    assert events == [SlotSet("reasons", "Housing need it, tenant email [EMAIL] for the arrears")]
+    # A real question is still explained.
+    dispatcher = CollectingDispatcher()
+    t = tracker(slots=slots, text="why do you need this?", intent="explain", requested="reasons")
+    assert await ActionExplainQuestion().run(dispatcher, t, domain()) == []
+    assert "Golden Rule 7" in texts(dispatcher)[0]

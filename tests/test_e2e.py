@@ -350,22 +350,30 @@ def test_start_again_and_stop(chat):
         "<script>alert('x')</script>",
         "'; DROP TABLE decision_records; --",
         "/no_such_intent",
-        '/affirm{"question": "<img src=x onerror=alert(1)>"}',
     ],
-    ids=["empty", "100KB", "emoji", "html", "sql", "unknown-payload", "payload-html"],
+    ids=["empty", "100KB", "emoji", "html", "sql", "unknown-payload"],
 )
-def test_bad_input_gets_a_polite_answer_and_loses_nothing(chat, message):
+def test_bad_input_is_not_taken_as_an_answer_and_loses_nothing(chat, message):
     sender = f"e2e-{uuid.uuid4().hex[:8]}"
     chat.text(sender, OPENING)
     reply = chat.say(sender, message)
     assert reply, "no answer at all"
     texts = "\n".join(m.get("text") or "" for m in reply)
-    assert "<script" not in texts and "<img" not in texts
+    assert "<script" not in texts
     assert Q1 in texts or "I read that as" in texts, texts
     slots = chat.tracker(sender)["slots"]
-    assert slots["recipient"] == "GP" and slots["purpose"] in (None, "yes")
-    if slots["purpose"] is None and slots["pending_answer"] is None:
+    assert slots["recipient"] == "GP" and slots["purpose"] is None
+    if slots["pending_answer"] is None:
         assert Q2 in chat.text(sender, "yes")
+
+
+def test_a_button_payload_with_junk_entities_keeps_only_the_answer(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    chat.text(sender, OPENING)
+    reply = chat.text(sender, '/affirm{"question": "<img src=x onerror=alert(1)>"}')
+    assert Q2 in reply and "<img" not in reply
+    slots = chat.tracker(sender)["slots"]
+    assert slots["purpose"] == "yes" and slots["question"] is None
 
 
 def test_text_that_is_not_utf8_is_refused_cleanly(chat):
@@ -384,3 +392,46 @@ def test_text_that_is_not_utf8_is_refused_cleanly(chat):
         status = error.code
     assert status < 500
     assert Q1 in chat.text(f"e2e-{uuid.uuid4().hex[:8]}", OPENING)  # still serving
+
+
+def test_read_back_of_a_doubtful_yes(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    chat.text(sender, OPENING)
+    chat.text(sender, "yes")
+    chat.text(sender, "yes")
+    reply = chat.text(sender, "yes, it is not confidential")
+    assert "I read that as “Yes”" in reply and Q4 not in reply
+    assert Q3 in chat.text(sender, "no")  # not what I meant: the question again
+    assert Q6 in chat.text(sender, "no")
+
+
+def test_a_restarted_server_continues_the_conversation_on_postgres(postgres_url, tmp_path):
+    from conftest import Chat, start_servers
+
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    servers = start_servers(postgres_url, 5305, 5355, tmp_path / "logs")
+    chat = Chat(servers.url, postgres_url)
+    try:
+        assert Q1 in chat.text(sender, OPENING)
+        assert Q2 in chat.text(sender, "yes")
+    finally:
+        servers.stop()
+    servers = start_servers(postgres_url, 5305, 5355, tmp_path / "logs")
+    try:
+        assert Q3 in chat.text(sender, "yes")
+        assert Q6 in chat.text(sender, "no")
+        for message, expected in CHECKLIST_YES:
+            assert expected in chat.text(sender, message)
+        assert REASONS in chat.text(sender, "yes")
+        for message, expected in finish():
+            assert expected in chat.text(sender, message)
+    finally:
+        servers.stop()
+    (record,) = chat.record_for(sender)
+    assert record["outcome"] == "share"
+    assert record["answers"] == {
+        "purpose": "yes",
+        "identifiable": "yes",
+        "confidential": "no",
+        "appropriate": "yes",
+    }

@@ -23,8 +23,14 @@ def confirm_below() -> float:
         return DEFAULT_CONFIRM_BELOW
 
 
-def is_payload(text: str | None) -> bool:
-    return bool(text) and str(text).startswith("/")
+def is_payload(text: str | None, intent: str | None = None) -> bool:
+    """A button's payload ("/affirm", '/deny{"inform_choice": "no_unsafe"}').
+
+    With ``intent``, only a payload for that intent counts: "/no_such_intent" is not a button.
+    """
+    if not text or not str(text).startswith("/"):
+        return False
+    return intent is None or str(text)[1:].startswith(intent)
 
 
 # Words that contradict a "yes": a typed answer read as "yes" that contains one is read back,
@@ -60,7 +66,7 @@ class Reading:
 
     ``value`` is the accepted answer (None while nothing is accepted); ``pending`` is what to
     keep while waiting for a confirmation; ``say`` names what to tell the user:
-    "read_back", "confirm_again", "try_again" or None.
+    "read_back", "confirm_again", "try_again", "not_understood" or None.
     """
 
     value: str | None
@@ -75,8 +81,11 @@ def read_answer(
     text: str | None,
     confidence: float | None,
     threshold: float | None = None,
+    intent: str | None = None,
 ) -> Reading:
     """Read ``value`` (from the intent) for ``question``, given any pending read-back."""
+    if is_payload(text) and intent and not is_payload(text, intent):
+        return Reading(None, pending, "not_understood")  # a payload no button sends
     uncertain = needs_read_back(text, confidence, threshold, value)
     if pending and pending.get("question") == question:
         if uncertain:
