@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker, ValidationAction
-from rasa_sdk.events import EventType, Restarted, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -38,6 +38,7 @@ from bot.protocol import (
 )
 from bot.protocol.engine import previous_checklist_item
 from bot.protocol.messages import Reply, ask, change_buttons, explain, saved, seek_advice
+from bot.protocol.reading import asks_to_restart, asks_to_stop
 from bot.text import clean_free_text
 
 
@@ -287,6 +288,30 @@ class ActionNotUnderstood(Action):
         return [SlotSet("pending_answer", None)]
 
 
+class ActionStopCheck(Action):
+    """ "Stop" / "bye" during a check ends it politely; a guessed goodbye ("ok") does not."""
+
+    def name(self) -> str:
+        return "action_stop_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if not asks_to_stop(latest_text(tracker)):
+            return _not_understood(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_goodbye")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+def _not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Keep the check: say so, and let the form ask its question again."""
+    if not tracker.active_loop_name:
+        dispatcher.utter_message(response="utter_default")
+        return []
+    dispatcher.utter_message(text="Sorry, I didn't catch that.")
+    return [FollowupAction(tracker.active_loop_name)]
+
+
 class ActionOutsideCheck(Action):
     """An answer, "go back" or "change" when no check is running."""
 
@@ -314,7 +339,11 @@ class ActionOutsideCheck(Action):
 
 
 class ActionRestart(Action):
-    """ "Start again": a fresh conversation, and a word on how to begin."""
+    """ "Start again": a fresh conversation, and a word on how to begin.
+
+    Rasa runs this for every message read as `restart`, before anything else; a check is only
+    thrown away when the message says so in words (or is the button), never on a guess.
+    """
 
     def name(self) -> str:
         return "action_restart"
@@ -322,6 +351,8 @@ class ActionRestart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if not asks_to_restart(latest_text(tracker)):
+            return _not_understood(dispatcher, tracker)
         dispatcher.utter_message(
             text="OK — starting again. Tell me what you would like to share and with whom (for "
             'example "Can I tell the police about the bruises I saw?"), or press the button.',

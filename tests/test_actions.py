@@ -349,3 +349,27 @@ async def test_a_statement_read_as_a_command_at_a_free_text_question_is_the_answ
     t = tracker(slots=slots, text="why do you need this?", intent="explain", requested="reasons")
     assert await ActionExplainQuestion().run(dispatcher, t, domain()) == []
     assert "Golden Rule 7" in texts(dispatcher)[0]
+
+
+@pytest.mark.parametrize(
+    "text,restarts", [("start again", True), ("/restart", True), ("the cat sat on the mat", False)]
+)
+async def test_only_an_explicit_start_again_throws_a_check_away(text, restarts):
+    from actions.check import ActionRestart
+
+    dispatcher = CollectingDispatcher()
+    t = tracker(slots=CONTEXT, text=text, intent="restart", requested="purpose")
+    events = await ActionRestart().run(dispatcher, t, domain())
+    assert (events[-1]["event"] == "restart") is restarts
+    if not restarts:
+        assert events == [{"event": "followup", "name": FORM, "timestamp": None}]
+
+
+@pytest.mark.parametrize("text,stops", [("bye", True), ("stop", True), ("ok", False)])
+async def test_only_a_clear_goodbye_ends_a_check(text, stops):
+    from actions.check import ActionStopCheck
+
+    dispatcher = CollectingDispatcher()
+    t = tracker(slots=CONTEXT, text=text, intent="goodbye", requested="purpose")
+    events = await ActionStopCheck().run(dispatcher, t, domain())
+    assert any(e["event"] == "active_loop" and e["name"] is None for e in events) is stops

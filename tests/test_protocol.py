@@ -317,3 +317,10 @@ def test_a_read_back_is_resolved_by_the_next_answer():
     assert read_answer("consent", "yes", pending, "hmm", 0.3).say == "confirm_again"
     # A pending read-back for another question does not capture this answer.
     assert read_answer("purpose", "no", pending, "no", 0.99).value == "no"
+
+
+@pytest.mark.parametrize("text", ["purple", "the cat sat on the mat", "12345", "hmm"])
+def test_a_yes_without_a_word_of_yes_is_read_back(text):
+    from bot.protocol.reading import read_answer
+
+    assert read_answer("consent", "yes", None, text, 1.0).say == "read_back"

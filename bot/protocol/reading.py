@@ -43,8 +43,42 @@ _DOUBT = re.compile(
 )
 
 
+# A typed "yes" is only taken without a read-back when it says yes in so many words: a model can
+# read "purple" as "yes" with full confidence.
+_AFFIRMATIVE = re.compile(
+    r"\b(y|ya|yes+|yeah|yea|yep|yup|yh|aye|correct|right|true|agreed?|agrees|consent(ed|s)?|"
+    r"definitely|absolutely|certainly|sure|indeed|confirm(ed)?|done|checked|ok|okay|"
+    r"of course|we do|i do|they do|it does|it is|there is|there's|it's|they have|we have|"
+    r"i have|i will|we will|will do|have done|given|gave|said so|positive|affirmative)\b|👍|✅",
+    re.IGNORECASE,
+)
+_RESTART = re.compile(
+    r"\b(restart|reset|start (again|over|afresh|from scratch|from the (beginning|start))|"
+    r"begin again|start a new (one|check)|new check|another check|from scratch|clear (it|all))\b",
+    re.IGNORECASE,
+)
+_STOP = re.compile(
+    r"\b(bye|goodbye|cheerio|ta ?ra|stop|quit|cancel|exit|end( it| this)?|leave it|that'?s all|"
+    r"i'?m done|done for now|finish|no more|forget it|never ?mind|gotta go|got to go|later)\b",
+    re.IGNORECASE,
+)
+
+
 def contradicts_yes(text: str | None) -> bool:
     return bool(text) and not is_payload(text) and bool(_DOUBT.search(str(text)))
+
+
+def says_yes(text: str | None) -> bool:
+    return bool(text) and bool(_AFFIRMATIVE.search(str(text)))
+
+
+def asks_to_restart(text: str | None) -> bool:
+    """An explicit "start again" (typed or the button), not a guess of the intent model."""
+    return bool(text) and (str(text).startswith("/restart") or bool(_RESTART.search(str(text))))
+
+
+def asks_to_stop(text: str | None) -> bool:
+    return bool(text) and (str(text).startswith("/goodbye") or bool(_STOP.search(str(text))))
 
 
 def needs_read_back(
@@ -55,7 +89,7 @@ def needs_read_back(
 ) -> bool:
     if is_payload(text):
         return False
-    if value == "yes" and contradicts_yes(text):
+    if value == "yes" and (contradicts_yes(text) or not says_yes(text)):
         return True
     return (confidence or 0.0) < (confirm_below() if threshold is None else threshold)
 
