@@ -37,7 +37,7 @@ from bot.protocol import (
     walk,
 )
 from bot.protocol.engine import previous_checklist_item
-from bot.protocol.messages import Reply, ask, change_buttons, explain, saved, seek_advice
+from bot.protocol.messages import Reply, change_buttons, explain, saved, seek_advice
 from bot.protocol.reading import asks_to_restart, asks_to_stop
 from bot.text import clean_free_text
 
@@ -276,16 +276,7 @@ class ActionNotUnderstood(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        slot = _requested(tracker)
-        if slot is None:
-            dispatcher.utter_message(response="utter_default")
-            return []
-        reply = ask(slot, check_slots(tracker))
-        utter(
-            dispatcher,
-            Reply("Sorry, I didn't catch that. " + reply.text, reply.buttons),
-        )
-        return [SlotSet("pending_answer", None)]
+        return [*_not_understood(dispatcher, tracker), SlotSet("pending_answer", None)]
 
 
 class ActionStopCheck(Action):

@@ -164,6 +164,9 @@ class ValidateInformationSharingForm(FormValidationAction):
             choice = latest_entity(tracker, "inform_choice") or _inform_choice(latest_text(tracker))
             if choice in item.choices:
                 candidate = choice
+        if candidate not in {"yes", "no", "not_sure", *item.choices}:
+            dispatcher.utter_message(text="Sorry, I didn't catch that.")
+            return {CHECKLIST_QUESTION: None}
         reading = self._answer(CHECKLIST_QUESTION, candidate, dispatcher, tracker)
         answer = reading[CHECKLIST_QUESTION]
         if answer is None or answer == "not_sure":

@@ -287,10 +287,11 @@ async def test_change_answer_from_the_summary():
 
 async def test_not_understood_repeats_the_current_question():
     dispatcher = CollectingDispatcher()
-    await ActionNotUnderstood().run(
+    events = await ActionNotUnderstood().run(
         dispatcher, tracker(slots=CONTEXT, requested="purpose"), domain()
     )
-    assert "Sorry, I didn't catch that. Question 1" in texts(dispatcher)[0]
+    assert texts(dispatcher) == ["Sorry, I didn't catch that."]
+    assert {"event": "followup", "name": FORM, "timestamp": None} in events
 
 
 async def test_finish_saves_exactly_one_record_with_redacted_reasons(records):
