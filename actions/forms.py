@@ -81,12 +81,23 @@ class ValidateInformationSharingForm(FormValidationAction):
     # --- the seven questions -------------------------------------------------------------
 
     def _answer(
-        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+        self,
+        slot: str,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        exact: bool = False,
     ) -> dict[str, Any]:
-        """Accept an answer, or read it back when the NLU was not confident."""
+        """Accept an answer, or read it back when the NLU was not confident.
+
+        ``exact``: the value was read from the words themselves ("they already know"), not
+        guessed by the intent model, so there is nothing to read back.
+        """
         if value is None:
             return {slot: None}
         intent, confidence = latest_intent(tracker)
+        if exact:
+            confidence = 1.0
         reading = read_answer(
             slot,
             str(value),
@@ -158,16 +169,17 @@ class ValidateInformationSharingForm(FormValidationAction):
         if item is None:
             return {CHECKLIST_QUESTION: "yes"}
         candidate = str(value)
+        exact = False
         if item.choices:
             # "They already know" / "it isn't safe to tell her" name a choice whatever the
             # intent; a plain "yes" is "I will tell them".
             choice = latest_entity(tracker, "inform_choice") or _inform_choice(latest_text(tracker))
-            if choice in item.choices:
-                candidate = choice
+            if choice in item.choices and choice != "yes":
+                candidate, exact = choice, True
         if candidate not in {"yes", "no", "not_sure", *item.choices}:
             dispatcher.utter_message(text="Sorry, I didn't catch that.")
             return {CHECKLIST_QUESTION: None}
-        reading = self._answer(CHECKLIST_QUESTION, candidate, dispatcher, tracker)
+        reading = self._answer(CHECKLIST_QUESTION, candidate, dispatcher, tracker, exact)
         answer = reading[CHECKLIST_QUESTION]
         if answer is None or answer == "not_sure":
             return reading
