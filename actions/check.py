@@ -75,10 +75,10 @@ class ActionBeginCheck(Action):
         values["check_id"] = uuid.uuid4().hex
         values["check_started_at"] = datetime.now(timezone.utc).isoformat()
         values["safeguarding_concern"] = bool(opening and nlp.safeguarding_signs(opening))
-        known = [found[k] for k in ("information", "recipient") if found[k]]
+        known = [values[k] for k in ("information", "recipient") if values[k]]
         intro = "Let's work through the information-sharing questions together."
         if known:
-            intro += " I've noted: " + "; ".join(nlp.redact(v) for v in known) + "."
+            intro += " I've noted: " + "; ".join(known) + "."
         dispatcher.utter_message(text=intro + " " + _hint())
         return _updates(values)
 
