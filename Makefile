@@ -37,7 +37,15 @@ $(VENV)/.installed: pyproject.toml scripts/find-python.sh
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(VENV)/.installed
+# The web chat's rasa-webchat bundle, from the npm registry (package-lock.json), served by the
+# Rasa server at /chat/static/ (never from a CDN).
+web/node_modules/.installed: web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm" \
+	  "(Debian: sudo apt-get install nodejs npm)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --omit=peer
+	@touch $@
+
+install: $(VENV)/.installed web/node_modules/.installed
 
 $(MODELS)/spacy/.built: $(VENV)/.installed $(SPACY_INPUTS)
 	$(PY) -m bot.nlp.build
@@ -60,8 +68,9 @@ migrate: $(VENV)/.installed
 	$(VENV)/bin/infoshare db upgrade
 
 # --- running -----------------------------------------------------------------------------------
-run: train migrate
-	$(PY) -m bot.server
+# CORS=https://intranet.example.org lets that site embed the web chat (README: "Web chat").
+run: install train migrate
+	$(PY) -m bot.server $(foreach origin,$(CORS),--cors $(origin))
 
 shell: train migrate
 	@mkdir -p var; $(PY) -m bot.action_server --port 5055 >var/actions-shell.log 2>&1 & \
@@ -71,7 +80,7 @@ shell: train migrate
 # --- tests -------------------------------------------------------------------------------------
 # The Rasa test stories and the held-out NLU evaluation first, then the pytest suite (its summary
 # line closes the output).
-test: train migrate validate test-stories test-nlu
+test: install train migrate validate test-stories test-nlu
 	INFOSHARE_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -q
 
 test-unit: install spacy

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import (
     CHECK_SLOTS,
+    TEAMS,
     check_slots,
     latest_entity,
     latest_text,
@@ -39,6 +40,7 @@ from bot.protocol import (
 from bot.protocol.engine import previous_checklist_item
 from bot.protocol.messages import Reply, change_buttons, explain, saved, seek_advice
 from bot.protocol.reading import asks_to_restart, asks_to_stop
+from bot.records.links import summary_url
 from bot.text import clean_free_text
 
 
@@ -205,8 +207,26 @@ class ActionFinishCheck(Action):
                 'have been advised, say "start again" to run the check again.'
             )
         else:
-            utter(dispatcher, saved(record.reference, result.outcome))
+            utter(dispatcher, saved(record.reference, result.outcome), tracker)
+        _offer_printable_summary(dispatcher, tracker, record.reference)
         return [SlotSet("record_reference", record.reference)]
+
+
+def _offer_printable_summary(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reference: str
+) -> None:
+    """A link to the record's printable page, for the conversation that saved it.
+
+    Teams shows the record as a card instead; without a secret key or public address
+    (bot/records/links.py) there is no link.
+    """
+    if tracker.get_latest_input_channel() == TEAMS:
+        return
+    url = summary_url(reference, tracker.sender_id)
+    if url:
+        dispatcher.utter_message(
+            text=f"A printable summary of {reference} is here: [{reference} summary]({url})"
+        )
 
 
 def _draft(tracker: Tracker, slots: dict[str, Any]) -> Any:

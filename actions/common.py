@@ -16,6 +16,7 @@ from bot.protocol.messages import Reply
 logger = logging.getLogger(__name__)
 
 FORM = "information_sharing_form"
+TEAMS = "botframework"  # the input channel name of Microsoft Teams (Bot Framework)
 CONTEXT_SLOTS = tuple(c.id for c in load_protocol().context)
 # Everything a check fills; cleared when a new check begins.
 CHECK_SLOTS = (
@@ -36,8 +37,13 @@ def check_slots(tracker: Tracker) -> dict[str, Any]:
     return {name: tracker.get_slot(name) for name in CHECK_SLOTS}
 
 
-def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
-    if reply.buttons:
+def utter(dispatcher: CollectingDispatcher, reply: Reply, tracker: Tracker | None = None) -> None:
+    """Say ``reply``; in Microsoft Teams a reply with a card is sent as an Adaptive Card."""
+    if reply.card and tracker is not None and tracker.get_latest_input_channel() == TEAMS:
+        from bot.channels.teams_cards import card_activity
+
+        dispatcher.utter_message(json_message=card_activity(reply))
+    elif reply.buttons:
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
     else:
         dispatcher.utter_message(text=reply.text)

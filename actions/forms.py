@@ -217,7 +217,7 @@ class AskQuestion(Action):
         if pending and pending.get("question") == self.slot:
             return []  # the read-back message is the question for now
         slots = check_slots(tracker)
-        utter(dispatcher, ask(self.slot, slots))
+        utter(dispatcher, ask(self.slot, slots), tracker)
         return []
 
 

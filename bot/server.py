@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.records.db import SQLITE_FILENAME, safe_url
+from bot.records.links import PUBLIC_URL_ENV, SECRET_ENV
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -43,6 +44,25 @@ def api_token(var: Path) -> tuple[str, bool]:
     return token, True
 
 
+def secret_key(var: Path) -> str:
+    """``INFOSHARE_SECRET_KEY``, or a key generated once into ``var/secret_key``.
+
+    It signs the links to the records' printable summaries (bot/records/links.py); both servers
+    get it through their environment.
+    """
+    key = os.environ.get(SECRET_ENV, "").strip()
+    if key:
+        return key
+    var.mkdir(parents=True, exist_ok=True)
+    file = var / "secret_key"
+    if file.exists() and len(file.read_text().strip()) >= 16:
+        return file.read_text().strip()
+    key = secrets.token_urlsafe(32)
+    file.write_text(key + "\n")
+    file.chmod(0o600)
+    return key
+
+
 def latest_model(models: Path) -> Path:
     candidates = sorted(models.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not candidates:
@@ -59,6 +79,7 @@ class Servers:
     env: dict[str, str] = field(default_factory=dict)
     model: Path | None = None
     log_dir: Path | None = None
+    cors: list[str] = field(default_factory=list)
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -71,6 +92,10 @@ class Servers:
         if not env.get("DATABASE_URL"):
             env["DATABASE_URL"] = f"sqlite:///{Path(env['INFOSHARE_VAR_DIR']) / SQLITE_FILENAME}"
         env.setdefault("TRACKER_DATABASE_URL", env["DATABASE_URL"])
+        if not env.get(SECRET_ENV):
+            env[SECRET_ENV] = secret_key(Path(env["INFOSHARE_VAR_DIR"]))
+        if not env.get(PUBLIC_URL_ENV):
+            env[PUBLIC_URL_ENV] = self.url
         env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.actions_port}/webhook"
         env["SANIC_HOST"] = "127.0.0.1"
         env.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -114,6 +139,7 @@ class Servers:
                 "--enable-api",
                 "--auth-token",
                 token,
+                *[arg for origin in self.cors for arg in ("--cors", origin)],
             ],
             env,
         )
@@ -194,10 +220,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the action server and the Rasa server.")
     parser.add_argument("--rasa-port", type=int, default=5005)
     parser.add_argument("--actions-port", type=int, default=5055)
+    parser.add_argument(
+        "--cors",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages from ORIGIN (e.g. https://intranet.example.org) embed the web chat; "
+        "repeat for several, '*' for any. Not needed for the page at /chat/ itself.",
+    )
     args = parser.parse_args(argv)
     var = var_dir()
     token, generated = api_token(var)
-    servers = Servers(args.rasa_port, args.actions_port, env={"INFOSHARE_API_TOKEN": token})
+    servers = Servers(
+        args.rasa_port, args.actions_port, env={"INFOSHARE_API_TOKEN": token}, cors=args.cors
+    )
     stop = {"now": False}
 
     def _stop(signum: int, frame: object) -> None:
@@ -212,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = servers.wait_ready()
         print(
             f"\nCan I share? is running (started in {seconds:.0f} s).\n"
+            f"  Web chat:      {env[PUBLIC_URL_ENV]}/chat/\n"
             f"  REST channel:  POST {servers.url}/webhooks/rest/webhook "
             '{"sender": "me", "message": "Can I share?"}\n'
             f"  HTTP API:      {servers.url}/status?token=...  (token "

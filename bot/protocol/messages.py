@@ -44,9 +44,23 @@ HINT = 'You can say "why?" for the guidance, "go back", or "start again" at any 
 
 
 @dataclass(frozen=True)
+class Card:
+    """A structured view of a message, for channels that show cards (Microsoft Teams).
+
+    ``facts`` are (label, value) pairs; the reply's text stays the whole message for every other
+    channel, so a card never says anything the text does not.
+    """
+
+    title: str
+    facts: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     buttons: list[dict[str, str]] = field(default_factory=list)
+    card: Card | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,7 @@ def ask(slot: str, slots: Mapping[str, Any], protocol: Protocol | None = None) -
         return Reply(
             summary(slots, protocol) + "\n\n" + protocol.record.confirm_ask,
             [_button("Yes, save it", "/affirm"), _button("Change an answer", "/change_answer")],
+            Card(SUMMARY_TITLE, summary_facts(slots, protocol), protocol.record.confirm_ask),
         )
     raise KeyError(f"no prompt for slot {slot!r}")
 
@@ -190,30 +205,48 @@ def seek_advice(
     return Reply("\n\n".join(lines))
 
 
-def summary(slots: Mapping[str, Any], protocol: Protocol | None = None) -> str:
-    """The practitioner's answers so far, as shown at question 7."""
+SUMMARY_TITLE = "Summary of your check"
+
+
+def summary_facts(
+    slots: Mapping[str, Any], protocol: Protocol | None = None
+) -> tuple[tuple[str, str], ...]:
+    """The practitioner's answers so far as (label, value) pairs, in the order they were asked."""
     protocol = protocol or load_protocol()
-    lines = ["Summary of your check:"]
+    facts: list[tuple[str, str]] = []
     for context in protocol.context:
         value = slots.get(context.id)
         if value:
-            lines.append(f"• {CONTEXT_LABELS[context.id]}: {value}")
+            facts.append((CONTEXT_LABELS[context.id], str(value)))
     for question_id in walk(slots, protocol).path:
         q = protocol.question(question_id)
         answer = ANSWER_WORDS.get(str(slots.get(question_id)), str(slots.get(question_id)))
-        lines.append(f"• Q{q.number} {q.text} — {answer}")
+        facts.append((f"Q{q.number} {q.text}", answer))
         if q.justification and slots.get(q.justification.slot):
-            lines.append(f"    Public interest: {slots[q.justification.slot]}")
+            facts.append(("Public interest", str(slots[q.justification.slot])))
     checks = slots.get(CHECKS_SLOT) or {}
     if checks:
         inform = checks.get("inform_person")
         confirmed = [item.id for item in checklist(protocol) if checks.get(item.id) is True]
-        lines.append(
-            f"• Sharing checks confirmed: {len(confirmed)} of {len(checklist(protocol)) - 1}"
+        facts.append(
+            ("Sharing checks confirmed", f"{len(confirmed)} of {len(checklist(protocol)) - 1}")
         )
         if inform:
             choices = protocol.question(CHECKLIST_QUESTION).checklist[-1].choices
-            lines.append(f"• Telling the person: {choices.get(inform, inform)}")
+            facts.append(("Telling the person", choices.get(inform, inform)))
+    return tuple(facts)
+
+
+def summary(slots: Mapping[str, Any], protocol: Protocol | None = None) -> str:
+    """The practitioner's answers so far, as shown at question 7."""
+    lines = [f"{SUMMARY_TITLE}:"]
+    for label, value in summary_facts(slots, protocol):
+        if label == "Public interest":
+            lines.append(f"    {label}: {value}")
+        elif label.startswith("Q") and label[1:2].isdigit():
+            lines.append(f"• {label} — {value}")
+        else:
+            lines.append(f"• {label}: {value}")
     return "\n".join(lines)
 
 
@@ -236,12 +269,22 @@ def change_buttons(
     return buttons
 
 
+RECORD_ELSEWHERE = (
+    "Please also record the decision, your reasons, what you shared (if anything), with whom "
+    "and why in your agency's own case recording system, following local procedures."
+)
+
+
 def saved(reference: str, outcome: Outcome, protocol: Protocol | None = None) -> Reply:
     protocol = protocol or load_protocol()
+    title = protocol.outcomes[outcome].title
     return Reply(
-        f"Saved. Your decision reference is {reference} "
-        f"(outcome: {protocol.outcomes[outcome].title}). "
-        "Please also record the decision, your reasons, what you shared (if anything), with whom "
-        "and why in your agency's own case recording system, following local procedures. "
-        'Say "start again" to check another case.'
+        f"Saved. Your decision reference is {reference} (outcome: {title}). "
+        f"{RECORD_ELSEWHERE} "
+        'Say "start again" to check another case.',
+        card=Card(
+            f"Decision record {reference}",
+            (("Reference", reference), ("Outcome", title)),
+            f'{RECORD_ELSEWHERE} Say "start again" to check another case.',
+        ),
     )

@@ -1,0 +1,1 @@
+"""Project input/output channels: the web chat (socket.io + page) and Microsoft Teams."""

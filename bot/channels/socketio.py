@@ -1,0 +1,161 @@
+"""Rasa's socket.io channel (the web chat's), with persistent sessions that work.
+
+Rasa 3.6 calls ``AsyncServer.enter_room`` without awaiting it. Since python-socketio 5.10 that
+method is a coroutine, so the socket never joins its session's room and, with
+``session_persistence: true``, no reply ever reaches the browser (RasaHQ/rasa#13027). This channel
+is Rasa's, with the room joined properly (awaited when the installed python-socketio makes it a
+coroutine, called when it does not), line breaks kept in the web chat's Markdown, and two small
+hardenings:
+
+* a ``session_id`` sent by the browser is used only if it looks like one (1–64 characters of
+  ``[A-Za-z0-9_-]``); anything else gets a fresh id, so a client cannot pick a room by sending
+  an odd string;
+* a message that is not a JSON object, or whose text is not a string, is dropped with a warning
+  rather than raising inside the socket.io task.
+
+Credentials (``credentials.yml``) are Rasa's own: ``user_message_evt``, ``bot_message_evt``,
+``session_persistence``, ``socketio_path``, ``jwt_key``, ``jwt_method``, ``metadata_key``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel, UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint
+from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
+from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+logger = logging.getLogger(__name__)
+
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def hard_breaks(text: str) -> str:
+    """Line breaks that survive rasa-webchat's Markdown: a lone newline becomes a hard break.
+
+    Our messages put one point per line (bulleted summaries, the questions' prompts); Markdown
+    would run them together into one paragraph.
+    """
+    return re.sub(r"(?<!\n) *\n(?!\n)", "  \n", text)
+
+
+class SocketIOOutput(RasaSocketIOOutput):
+    """Rasa's socket.io output, with one line of text shown as one line."""
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if isinstance(response, dict) and isinstance(response.get("text"), str):
+            response = {**response, "text": hard_breaks(response["text"])}
+        await super()._send_message(socket_id, response)
+
+
+def session_id_from(data: Any) -> str:
+    """The session id the browser asked for, if it is a plausible one; otherwise a new one."""
+    requested = data.get("session_id") if isinstance(data, dict) else None
+    if isinstance(requested, str) and _SESSION_ID.match(requested):
+        return requested
+    return uuid.uuid4().hex
+
+
+async def join_room(sio: AsyncServer, sid: str, room: str, namespace: str | None) -> None:
+    """``sio.enter_room``, awaited where python-socketio made it a coroutine (≥ 5.10)."""
+    joined = sio.enter_room(sid, room, namespace=namespace)
+    if inspect.isawaitable(joined):
+        await joined
+
+
+class SocketIOInput(RasaSocketIOInput):
+    """Rasa's socket.io input channel, with rooms joined for persistent sessions."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    def get_output_channel(self) -> OutputChannel | None:
+        if self.sio is None:  # the channel was not mounted (several Sanic workers)
+            return super().get_output_channel()
+        return SocketIOOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # cors_allowed_origins=[]: socket.io does not check origins itself; Rasa's --cors option
+        # (Sanic-CORS) answers cross-origin requests, as for every other route.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio  # get_output_channel() needs it
+        namespace = self.namespace
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            payload = (
+                decode_bearer_token(token, self.jwt_key, self.jwt_algorithm) if token else None
+            )
+            if not payload:
+                logger.warning("socket.io connection %s refused: no valid token", sid)
+                return False
+            return True
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: str, data: Any = None) -> None:
+            session_id = session_id_from(data)
+            if self.session_persistence:
+                await join_room(sio, sid, session_id, namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            logger.debug("socket.io %s joined session %s", sid, session_id)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                logger.warning("socket.io message from %s ignored: not an object", sid)
+                return
+            if self.session_persistence:
+                session_id = data.get("session_id")
+                if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+                    logger.warning(
+                        "socket.io message from %s ignored: no valid session_id (the client "
+                        "must send session_request first)",
+                        sid,
+                    )
+                    return
+                sender_id = session_id
+            else:
+                sender_id = sid
+            text = data.get("message", "")
+            if not isinstance(text, str):
+                logger.warning("socket.io message from %s ignored: text is not a string", sid)
+                return
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            if not isinstance(metadata, dict):
+                metadata = {}
+            await on_new_message(
+                UserMessage(
+                    text,
+                    SocketIOOutput(sio, self.bot_message_evt),
+                    sender_id,
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
+            )
+
+        return blueprint

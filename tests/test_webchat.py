@@ -1,0 +1,261 @@
+"""The web chat, as a practitioner uses it: Debian's Chromium (headless, through Playwright) on the
+page the Rasa server serves at /chat/, talking to the real servers over socket.io.
+
+One whole check: typed and clicked answers, a keyboard-only answer, a reload in the middle that
+must continue the same conversation, the decision reference at the end, the printable summary
+it links to, and the record read back through the CLI. A screenshot of the finished
+conversation is saved as results/webchat-finished.png.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OPENING = "Can I tell the GP about her mental health because I am worried about her?"
+REPLY_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser, chat):
+    """A phone-sized page (320 px wide) that records every request it makes."""
+    context = browser.new_context(viewport={"width": 320, "height": 720})
+    page = context.new_page()
+    page.requests = []  # type: ignore[attr-defined]
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def conversation(page) -> str:
+    return page.inner_text(".rw-messages-container")
+
+
+def wait_for_text(page, needle: str, occurrences: int = 1) -> None:
+    """Wait until the conversation shows ``needle`` at least ``occurrences`` times."""
+    page.wait_for_function(
+        """([needle, n]) => {
+            const log = document.querySelector('.rw-messages-container');
+            return !!log && log.innerText.split(needle).length - 1 >= n;
+        }""",
+        arg=[needle, occurrences],
+        timeout=REPLY_TIMEOUT_MS,
+    )
+
+
+def type_answer(page, text: str) -> None:
+    box = page.get_by_label("Your message to the assistant")
+    box.fill(text)
+    box.press("Enter")
+
+
+def click_button(page, title: str) -> None:
+    page.locator(".rw-replies .rw-reply", has_text=re.compile(rf"^{re.escape(title)}$")).click()
+
+
+def session_id(page) -> str:
+    return page.evaluate(
+        """() => {
+            for (const key of Object.keys(sessionStorage)) {
+                try {
+                    const value = JSON.parse(sessionStorage.getItem(key));
+                    if (value && value.session_id) return value.session_id;
+                } catch (e) {}
+            }
+            return null;
+        }"""
+    )
+
+
+def test_a_whole_check_in_the_browser_survives_a_reload_and_leaves_a_record(chat, page):
+    page.goto(f"{chat.base}/chat/")
+    wait_for_text(page, "Hello.")
+    # The message box has a label for screen readers, the send button a name.
+    assert page.get_by_label("Your message to the assistant").count() == 1
+    assert page.locator("label[for=infoshare-message]").inner_text() == (
+        "Your message to the assistant"
+    )
+    assert page.get_by_role("button", name="Send").count() == 1
+
+    type_answer(page, OPENING)
+    wait_for_text(page, "Question 1:")
+    click_button(page, "Yes")  # with the mouse
+    wait_for_text(page, "Question 2:")
+
+    # Keyboard alone: from the message box, Shift+Tab reaches the answer buttons; Enter chooses.
+    page.get_by_label("Your message to the assistant").focus()
+    reached = []
+    for _ in range(8):
+        page.keyboard.press("Shift+Tab")
+        reached.append(page.evaluate("() => document.activeElement.innerText"))
+        if reached[-1] == "No":
+            break
+    assert reached[-1] == "No", f"the answer buttons are not reachable by keyboard: {reached}"
+    page.keyboard.press("Enter")
+    wait_for_text(page, "Question 6:")
+    assert page.evaluate("() => document.activeElement.id") == "infoshare-message"
+
+    type_answer(page, "yes")
+    wait_for_text(page, "point 2 of 6")
+    type_answer(page, "yep")
+    wait_for_text(page, "point 3 of 6")
+    before_reload = session_id(page)
+    assert before_reload
+
+    page.reload()
+    wait_for_text(page, "point 3 of 6")  # the conversation is shown again …
+    assert session_id(page) == before_reload
+    type_answer(page, "yes")
+    wait_for_text(page, "point 4 of 6")  # … and the server continues it
+    assert conversation(page).count("Hello.") == 1, "the greeting was sent again on reload"
+
+    type_answer(page, "yes")
+    wait_for_text(page, "point 5 of 6")
+    type_answer(page, "yes")
+    wait_for_text(page, "point 6 of 6")
+    click_button(page, "They already know")
+    wait_for_text(page, "please give the reasons")
+    type_answer(page, "The GP needs this to support her care")
+    wait_for_text(page, "Shall I save")
+    click_button(page, "Yes, save it")
+    wait_for_text(page, "Your decision reference is")
+    wait_for_text(page, "printable summary")
+
+    text = conversation(page)
+    reference = re.search(r"Your decision reference is (ISD-\d+)", text).group(1)
+    results = PROJECT / "results"
+    results.mkdir(exist_ok=True)
+    page.screenshot(path=str(results / "webchat-finished.png"), full_page=True)
+
+    # Readable at 320 px: nothing wider than the screen.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+
+    # The record, read back through the CLI.
+    (record,) = [r for r in chat.records() if r["reference"] == reference]
+    assert record["conversation_id"] == before_reload
+    assert record["channel"] == "socketio"
+    assert record["outcome"] == "share"
+    assert record["path"] == ["purpose", "identifiable", "appropriate", "record"]
+    assert record["answers"]["purpose"] == "yes" and record["answers"]["identifiable"] == "no"
+    assert record["checks"]["inform_person"] == "already_aware"
+    assert record["reasons"] == "The GP needs this to support her care"
+
+    # The printable summary the chat links to shows the record.
+    link = page.get_by_role("link", name=f"{reference} summary")
+    href = link.get_attribute("href")
+    assert href.startswith(f"{chat.base}/chat/records/{reference}?key=")
+    summary = page.context.new_page()
+    summary.goto(href)
+    assert summary.title() == f"Decision record {reference} — Can I share?"
+    body = summary.inner_text("main")
+    assert "You can share the information" in body
+    assert "The GP needs this to support her care" in body
+    assert "They already know" in body
+    summary.screenshot(path=str(results / "webchat-record.png"), full_page=True)
+    summary.close()
+
+    # Everything came from the assistant's own server: no CDN, no web fonts, no trackers.
+    hosts = {urlsplit(url).netloc for url in page.requests if not url.startswith("data:")}
+    assert hosts == {urlsplit(chat.base).netloc}, hosts
+    assert page.errors == []
+
+
+def test_the_printable_summary_needs_the_key_from_the_chat(chat):
+    (record, *_) = chat.records() or [None]
+    reference = record["reference"] if record else "ISD-000001"
+    for url in (
+        f"{chat.base}/chat/records/{reference}",
+        f"{chat.base}/chat/records/{reference}?key=0123456789abcdef0123456789abcdef",
+        f"{chat.base}/chat/records/ISD-999999?key=0123456789abcdef0123456789abcdef",
+        f"{chat.base}/chat/records/..%2F..%2Fetc%2Fpasswd?key=x",
+    ):
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(url, timeout=30)  # noqa: S310 - loopback
+        assert error.value.code == 404, url
+
+
+def test_only_the_listed_files_are_served(chat):
+    with urllib.request.urlopen(f"{chat.base}/chat/static/rasa-webchat.js", timeout=30) as r:  # noqa: S310
+        bundle = r.read()
+        assert r.headers["Content-Type"].startswith("text/javascript")
+    assert b"fonts.googleapis.com" not in bundle
+    for name in ("index.html", "..%2Fpackage.json", "widget.js", "..%2F..%2Fcredentials.yml"):
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(f"{chat.base}/chat/static/{name}", timeout=30)  # noqa: S310
+        assert error.value.code == 404, name
+    with urllib.request.urlopen(f"{chat.base}/chat/", timeout=30) as r:  # noqa: S310
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+        assert b'src="/chat/widget.js"' in r.read()
+
+
+async def test_socketio_replies_reach_a_persistent_session_and_its_reconnection(chat):
+    """RasaHQ/rasa#13027: with python-socketio ≥ 5.10 and Rasa 3.6's own channel, the socket never
+    joins its session's room and no reply arrives. Here a socket.io client (no browser) asks for a
+    session, gets replies, disconnects, and a new connection to the same session gets the replies
+    to the next message: the conversation goes on."""
+    import asyncio
+    import uuid
+
+    import socketio
+
+    session = uuid.uuid4().hex
+
+    async def exchange(message: str, expect: str) -> list[dict]:
+        client = socketio.AsyncClient()
+        replies: asyncio.Queue = asyncio.Queue()
+        confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+        client.on("bot_uttered", replies.put_nowait)
+        client.on("session_confirm", lambda sid: confirmed.set_result(sid))
+        # Long-polling: engineio's websocket client needs aiohttp ≥ 3.10, Rasa 3.6 pins < 3.10.
+        await client.connect(chat.base, socketio_path="/socket.io", transports=["polling"])
+        try:
+            await client.emit("session_request", {"session_id": session})
+            assert await asyncio.wait_for(confirmed, 30) == session
+            await client.emit("user_uttered", {"message": message, "session_id": session})
+            received = []
+            while not any(expect in (r.get("text") or "") for r in received):
+                received.append(await asyncio.wait_for(replies.get(), 60))
+            return received
+        finally:
+            # abort: do not wait for the pending long-poll to time out (about 30 s)
+            await client.eio.disconnect(abort=True)
+
+    first = await exchange(OPENING, "Question 1:")
+    assert any(r.get("quick_replies") for r in first), "the question came without its buttons"
+    await exchange("yes", "Question 2:")  # a new connection, the same conversation
+    tracker = chat.tracker(session)
+    assert tracker["slots"]["purpose"] == "yes"
+    assert tracker["latest_input_channel"] == "socketio"

@@ -1,0 +1,115 @@
+/*
+ * Can I share? — the web chat widget.
+ *
+ * Loads rasa-webchat from the assistant's own server (never from a CDN) and connects it to the
+ * Rasa socket.io channel with persistent sessions, then makes it usable with a keyboard and a
+ * screen reader: a label on the message box, names on the buttons, answer buttons that take
+ * Tab/Enter/Space, and a live region for the assistant's replies.
+ *
+ * Our page uses it embedded (data-target="webchat"). An intranet page embeds it with:
+ *   <script src="https://ASSISTANT/chat/widget.js" defer></script>
+ * (a launcher button at the bottom right), or with data-target="some-element-id" to fill an
+ * element. data-server="https://ASSISTANT" overrides the server (default: where the script is).
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var server = (script && script.getAttribute("data-server")) ||
+    (script ? new URL(script.src, window.location.href).origin : window.location.origin);
+  var target = script && script.getAttribute("data-target");
+  var MESSAGE_ID = "infoshare-message";
+
+  function loadBundle(done) {
+    if (window.WebChat && window.WebChat.default) { done(); return; }
+    var bundle = document.createElement("script");
+    bundle.src = server + "/chat/static/rasa-webchat.js";
+    bundle.async = true;
+    bundle.onload = done;
+    bundle.onerror = function () {
+      var box = target && document.getElementById(target);
+      if (box) {
+        box.textContent = "The chat could not be loaded. Please try again later.";
+      }
+    };
+    document.head.appendChild(bundle);
+  }
+
+  function label(root) {
+    var box = root.querySelector("textarea.rw-new-message");
+    if (box && !box.id) {
+      box.id = MESSAGE_ID;
+      box.setAttribute("aria-label", "Your message to the assistant");
+      var text = document.createElement("label");
+      text.className = "visually-hidden";
+      text.htmlFor = MESSAGE_ID;
+      text.textContent = "Your message to the assistant";
+      box.parentNode.insertBefore(text, box);
+    }
+    var send = root.querySelector("button.rw-send");
+    if (send && !send.getAttribute("aria-label")) send.setAttribute("aria-label", "Send");
+    var launcher = root.querySelector("button.rw-launcher");
+    if (launcher && !launcher.getAttribute("aria-label")) {
+      launcher.setAttribute("aria-label", "Open the Can I share? chat");
+    }
+    var close = root.querySelector("button.rw-close-button");
+    if (close && !close.getAttribute("aria-label")) close.setAttribute("aria-label", "Close the chat");
+    var log = root.querySelector(".rw-messages-container");
+    if (log && !log.getAttribute("role")) {
+      log.setAttribute("role", "log");
+      log.setAttribute("aria-live", "polite");
+      log.setAttribute("aria-label", "Conversation");
+      log.setAttribute("tabindex", "0");
+    }
+    // rasa-webchat draws answer buttons as <div>s: make them real buttons for the keyboard.
+    var replies = root.querySelectorAll("div.rw-reply:not([data-infoshare])");
+    for (var i = 0; i < replies.length; i++) {
+      var reply = replies[i];
+      reply.setAttribute("data-infoshare", "1");
+      reply.setAttribute("role", "button");
+      reply.setAttribute("tabindex", "0");
+      reply.addEventListener("keydown", onReplyKey);
+    }
+  }
+
+  function onReplyKey(event) {
+    if (event.key === "Enter" || event.key === " " || event.key === "Spacebar") {
+      event.preventDefault();
+      event.currentTarget.click();
+      var box = document.getElementById(MESSAGE_ID);
+      if (box) box.focus();
+    }
+  }
+
+  function start() {
+    var root = target && document.getElementById(target);
+    if (!root) {
+      root = document.createElement("div");
+      root.id = "infoshare-webchat";
+      document.body.appendChild(root);
+    }
+    new MutationObserver(function () { label(root); })
+      .observe(root, { childList: true, subtree: true });
+    window.WebChat.default({
+      initPayload: "/greet",
+      socketUrl: server,
+      socketPath: "/socket.io/",
+      title: "Can I share?",
+      subtitle: "Information-sharing decisions",
+      inputTextFieldHint: "Type your answer, or choose a button",
+      connectingText: "Connecting to the assistant…",
+      hideWhenNotConnected: false,
+      embedded: Boolean(target),
+      showFullScreenButton: false,
+      displayUnreadCount: false,
+      // rasa-webchat holds each reply back for up to 3 s to look like typing: keep it short.
+      customMessageDelay: function () { return 250; },
+      // Session storage: the conversation survives a reload of the tab, but is not left behind
+      // on a shared computer once the browser is closed.
+      params: { storage: "session" },
+      customData: { language: "en" }
+    }, root);
+  }
+
+  loadBundle(start);
+})();
