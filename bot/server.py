@@ -94,6 +94,8 @@ class Servers:
         env.setdefault("TRACKER_DATABASE_URL", env["DATABASE_URL"])
         if not env.get(SECRET_ENV):
             env[SECRET_ENV] = secret_key(Path(env["INFOSHARE_VAR_DIR"]))
+        if self.cors:  # the socket.io channel checks origins itself (bot/channels/socketio.py)
+            env["INFOSHARE_CORS_ORIGINS"] = " ".join(self.cors)
         if not env.get(PUBLIC_URL_ENV):
             env[PUBLIC_URL_ENV] = self.url
         env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.actions_port}/webhook"

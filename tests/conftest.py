@@ -14,6 +14,9 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 TOKEN = "e2e-test-token"
+# A stand-in intranet page on another origin embeds the web chat (tests/test_webchat.py): the
+# session's servers let it in, as `make run CORS=…` would.
+INTRANET_ORIGIN = "http://127.0.0.1:5199"
 
 
 @pytest.fixture()
@@ -78,7 +81,13 @@ class Chat:
         return [r for r in self.records() if r["conversation_id"] == sender]
 
 
-def start_servers(database_url: str, rasa_port: int, actions_port: int, log_dir: Path):
+def start_servers(
+    database_url: str,
+    rasa_port: int,
+    actions_port: int,
+    log_dir: Path,
+    cors: list[str] | None = None,
+):
     from bot.records import upgrade
     from bot.server import Servers
 
@@ -92,6 +101,7 @@ def start_servers(database_url: str, rasa_port: int, actions_port: int, log_dir:
             "INFOSHARE_API_TOKEN": TOKEN,
         },
         log_dir=log_dir,
+        cors=list(cors or []),
     )
     servers.start(TOKEN)
     try:
@@ -109,6 +119,6 @@ def chat(tmp_path_factory) -> Iterator[Chat]:
     """The action server and Rasa server, started for real on SQLite, for the whole session."""
     tmp = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp / 'infoshare.db'}"
-    servers = start_servers(url, 5105, 5155, tmp / "logs")
+    servers = start_servers(url, 5105, 5155, tmp / "logs", cors=[INTRANET_ORIGIN])
     yield Chat(servers.url, url)
     servers.stop()

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.channels.socketio import hard_breaks, join_room, session_id_from
+from bot.channels.socketio import allowed_origin, hard_breaks, join_room, session_id_from
 from bot.records import links
 from bot.records.printable import render_record
 from bot.records.repository import DecisionRecord
@@ -148,6 +148,7 @@ def test_the_printable_summary_shows_the_records_fields_escaped():
     assert "risk of significant harm" in page
     assert "No — telling them is not safe" in page
     assert "Confirmed" in page
+    assert "<td>Web chat</td>" in page
     assert "Yes — follow your local safeguarding procedures" in page
     assert "Golden Rule 1." in page and "Golden Rule 2." in page and "Golden Rule 3." not in page
     assert '<script src="/chat/static/record.js"></script>' in page  # the only script
@@ -171,3 +172,32 @@ def test_the_printable_summary_of_a_seek_advice_record():
     assert "Advice needed at" in page and "Not sure" in page
     assert "Before sharing (question 6)" not in page
     assert "No signs noted in the conversation" in page
+
+
+@pytest.mark.parametrize(
+    ("environ", "configured", "allowed"),
+    [
+        ({}, "", True),  # not a browser
+        ({"HTTP_ORIGIN": "http://127.0.0.1:5005", "HTTP_HOST": "127.0.0.1:5005"}, "", True),
+        ({"HTTP_ORIGIN": "http://evil.example", "HTTP_HOST": "127.0.0.1:5005"}, "", False),
+        ({"HTTP_ORIGIN": "http://127.0.0.1:5006", "HTTP_HOST": "127.0.0.1:5005"}, "", False),
+        (
+            {"HTTP_ORIGIN": "https://intranet.example", "HTTP_HOST": "127.0.0.1:5005"},
+            "https://a.example https://intranet.example",
+            True,
+        ),
+        ({"HTTP_ORIGIN": "https://any.example", "HTTP_HOST": "127.0.0.1:5005"}, "*", True),
+        (
+            {
+                "HTTP_ORIGIN": "https://chat.example.org",
+                "HTTP_HOST": "127.0.0.1:5005",
+                "HTTP_X_FORWARDED_HOST": "chat.example.org",
+                "HTTP_X_FORWARDED_PROTO": "https",
+            },
+            "",
+            True,
+        ),
+    ],
+)
+def test_socket_origins(environ, configured, allowed):
+    assert allowed_origin({"wsgi.url_scheme": "http", **environ}, configured) is allowed

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import INTRANET_ORIGIN
 
 pytestmark = pytest.mark.e2e
 
@@ -221,41 +225,37 @@ def test_only_the_listed_files_are_served(chat):
         assert b'src="/chat/widget.js"' in r.read()
 
 
-async def test_socketio_replies_reach_a_persistent_session_and_its_reconnection(chat):
-    """RasaHQ/rasa#13027: with python-socketio ≥ 5.10 and Rasa 3.6's own channel, the socket never
-    joins its session's room and no reply arrives. Here a socket.io client (no browser) asks for a
-    session, gets replies, disconnects, and a new connection to the same session gets the replies
-    to the next message: the conversation goes on."""
-    import asyncio
-    import uuid
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
 
-    import socketio
 
-    session = uuid.uuid4().hex
+@pytest.fixture(scope="module")
+def intranet(tmp_path_factory, chat) -> Iterator[str]:
+    """A page on another origin that embeds the chat with README's one script tag."""
+    root = tmp_path_factory.mktemp("intranet")
+    (root / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Staff intranet</title>'
+        "</head><body><h1>Staff intranet</h1>"
+        f'<script src="{chat.base}/chat/widget.js" defer></script></body></html>',
+        encoding="utf-8",
+    )
+    port = int(INTRANET_ORIGIN.rsplit(":", 1)[1])
+    server = ThreadingHTTPServer(("127.0.0.1", port), partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield INTRANET_ORIGIN + "/"
+    server.shutdown()
+    server.server_close()
 
-    async def exchange(message: str, expect: str) -> list[dict]:
-        client = socketio.AsyncClient()
-        replies: asyncio.Queue = asyncio.Queue()
-        confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
-        client.on("bot_uttered", replies.put_nowait)
-        client.on("session_confirm", lambda sid: confirmed.set_result(sid))
-        # Long-polling: engineio's websocket client needs aiohttp ≥ 3.10, Rasa 3.6 pins < 3.10.
-        await client.connect(chat.base, socketio_path="/socket.io", transports=["polling"])
-        try:
-            await client.emit("session_request", {"session_id": session})
-            assert await asyncio.wait_for(confirmed, 30) == session
-            await client.emit("user_uttered", {"message": message, "session_id": session})
-            received = []
-            while not any(expect in (r.get("text") or "") for r in received):
-                received.append(await asyncio.wait_for(replies.get(), 60))
-            return received
-        finally:
-            # abort: do not wait for the pending long-poll to time out (about 30 s)
-            await client.eio.disconnect(abort=True)
 
-    first = await exchange(OPENING, "Question 1:")
-    assert any(r.get("quick_replies") for r in first), "the question came without its buttons"
-    await exchange("yes", "Question 2:")  # a new connection, the same conversation
-    tracker = chat.tracker(session)
-    assert tracker["slots"]["purpose"] == "yes"
-    assert tracker["latest_input_channel"] == "socketio"
+def test_an_intranet_page_embeds_the_chat_with_one_script_tag(page, intranet):
+    """README's snippet on another origin (let in with --cors): a chat button, then a check."""
+    page.goto(intranet)
+    launcher = page.get_by_role("button", name="Open the Can I share? chat")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    wait_for_text(page, "Hello.")
+    type_answer(page, OPENING)
+    wait_for_text(page, "Question 1:")
+    assert page.errors == []

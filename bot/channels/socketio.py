@@ -7,6 +7,7 @@ is Rasa's, with the room joined properly (awaited when the installed python-sock
 coroutine, called when it does not), line breaks kept in the web chat's Markdown, and two small
 hardenings:
 
+* a page from another origin may connect only if ``--cors`` named it (:func:`allowed_origin`);
 * a ``session_id`` sent by the browser is used only if it looks like one (1–64 characters of
   ``[A-Za-z0-9_-]``); anything else gets a fresh id, so a client cannot pick a room by sending
   an odd string;
@@ -22,6 +23,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -57,6 +59,33 @@ class SocketIOOutput(RasaSocketIOOutput):
         if isinstance(response, dict) and isinstance(response.get("text"), str):
             response = {**response, "text": hard_breaks(response["text"])}
         await super()._send_message(socket_id, response)
+
+
+CORS_ENV = "INFOSHARE_CORS_ORIGINS"
+
+
+def allowed_origin(environ: dict, extra: str | None = None) -> bool:
+    """May a browser page from the request's ``Origin`` open a socket to the assistant?
+
+    Browsers do not apply CORS to WebSockets, so without this check any web site a practitioner
+    visits could chat with the assistant in their name. Allowed: no ``Origin`` (not a browser),
+    the assistant's own origin (also as seen through a reverse proxy's ``X-Forwarded-*``), and
+    the origins given to ``make run CORS=…`` / ``--cors`` (``INFOSHARE_CORS_ORIGINS``; ``*`` for
+    any).
+    """
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin:
+        return True
+    configured = (os.environ.get(CORS_ENV, "") if extra is None else extra).split()
+    if "*" in configured or origin in configured:
+        return True
+    host = environ.get("HTTP_HOST", "")
+    scheme = environ.get("wsgi.url_scheme", "http")
+    own = {f"{scheme}://{host}"}
+    forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+    forwarded_proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+    own.add(f"{forwarded_proto}://{forwarded_host}")
+    return origin in own
 
 
 def session_id_from(data: Any) -> str:
@@ -100,6 +129,13 @@ class SocketIOInput(RasaSocketIOInput):
 
         @sio.on("connect", namespace=namespace)
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
+            if not allowed_origin(environ):
+                logger.warning(
+                    "socket.io connection %s refused: origin %r is not allowed (make run CORS=…)",
+                    sid,
+                    str(environ.get("HTTP_ORIGIN"))[:100],
+                )
+                return False
             if not self.jwt_key:
                 return True
             token = auth.get("token") if isinstance(auth, dict) else None

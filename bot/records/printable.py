@@ -16,6 +16,12 @@ from bot.protocol.messages import ANSWER_WORDS, CONTEXT_LABELS, RECORD_ELSEWHERE
 from bot.protocol.model import Outcome, Protocol
 from bot.records.repository import DecisionRecord
 
+CHANNEL_NAMES = {
+    "socketio": "Web chat",
+    "botframework": "Microsoft Teams",
+    "rest": "REST (helpdesk integration)",
+    "cmdline": "Terminal (make shell)",
+}
 STYLESHEET = "/chat/static/record.css"
 SCRIPT = "/chat/static/record.js"
 
@@ -88,7 +94,7 @@ def render_record(record: DecisionRecord, protocol: Protocol | None = None) -> s
         + _row("Check started", _when(record.created_at))
         + _row("Check completed", _when(record.completed_at))
         + _row("Guidance followed", protocol.title if record.protocol == protocol.id else None)
-        + _row("Asked through", record.channel)
+        + _row("Asked through", CHANNEL_NAMES.get(record.channel or "", record.channel))
         + "</table>",
         "<h2>What, with whom and why</h2><table>"
         + _row(CONTEXT_LABELS["information"], record.information)

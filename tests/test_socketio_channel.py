@@ -1,0 +1,77 @@
+"""The web chat's socket.io channel through the real servers, with a socket.io client (no browser).
+
+Kept apart from tests/test_webchat.py: Playwright's sync API runs an event loop of its own for
+the whole of that module, and these tests need pytest-asyncio's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import INTRANET_ORIGIN
+
+pytestmark = pytest.mark.e2e
+
+OPENING = "Can I tell the GP about her mental health because I am worried about her?"
+
+
+async def test_socketio_replies_reach_a_persistent_session_and_its_reconnection(chat):
+    """RasaHQ/rasa#13027: with python-socketio ≥ 5.10 and Rasa 3.6's own channel, the socket never
+    joins its session's room and no reply arrives. Here a socket.io client (no browser) asks for a
+    session, gets replies, disconnects, and a new connection to the same session gets the replies
+    to the next message: the conversation goes on."""
+    import asyncio
+    import uuid
+
+    import socketio
+
+    session = uuid.uuid4().hex
+
+    async def exchange(message: str, expect: str) -> list[dict]:
+        client = socketio.AsyncClient()
+        replies: asyncio.Queue = asyncio.Queue()
+        confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+        client.on("bot_uttered", replies.put_nowait)
+        client.on("session_confirm", lambda sid: confirmed.set_result(sid))
+        # Long-polling: engineio's websocket client needs aiohttp ≥ 3.10, Rasa 3.6 pins < 3.10.
+        await client.connect(chat.base, socketio_path="/socket.io", transports=["polling"])
+        try:
+            await client.emit("session_request", {"session_id": session})
+            assert await asyncio.wait_for(confirmed, 30) == session
+            await client.emit("user_uttered", {"message": message, "session_id": session})
+            received = []
+            while not any(expect in (r.get("text") or "") for r in received):
+                received.append(await asyncio.wait_for(replies.get(), 60))
+            return received
+        finally:
+            # abort: do not wait for the pending long-poll to time out (about 30 s)
+            await client.eio.disconnect(abort=True)
+
+    first = await exchange(OPENING, "Question 1:")
+    assert any(r.get("quick_replies") for r in first), "the question came without its buttons"
+    await exchange("yes", "Question 2:")  # a new connection, the same conversation
+    tracker = chat.tracker(session)
+    assert tracker["slots"]["purpose"] == "yes"
+    assert tracker["latest_input_channel"] == "socketio"
+
+
+async def test_a_page_from_an_origin_not_let_in_cannot_open_a_socket(chat):
+    """Browsers do not apply CORS to WebSockets: the channel checks the Origin itself."""
+    import socketio
+
+    client = socketio.AsyncClient()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(
+            chat.base,
+            socketio_path="/socket.io",
+            transports=["polling"],
+            headers={"Origin": "http://evil.example"},
+        )
+    allowed = socketio.AsyncClient()
+    await allowed.connect(
+        chat.base,
+        socketio_path="/socket.io",
+        transports=["polling"],
+        headers={"Origin": INTRANET_ORIGIN},
+    )
+    assert allowed.connected
+    await allowed.eio.disconnect(abort=True)
