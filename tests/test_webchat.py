@@ -34,6 +34,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+AXE = PROJECT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 REPLY_TIMEOUT_MS = 60_000
 
@@ -62,6 +64,18 @@ def page(browser, chat):
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     yield page
     context.close()
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA checks on the page as it is now (needs a bypass_csp context)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
 
 
 def conversation(page) -> str:
@@ -181,7 +195,11 @@ def test_a_whole_check_in_the_browser_survives_a_reload_and_leaves_a_record(chat
     link = page.get_by_role("link", name=f"{reference} summary")
     href = link.get_attribute("href")
     assert href.startswith(f"{chat.base}/chat/records/{reference}?key=")
-    summary = page.context.new_page()
+    # axe-core is injected, so this page's context lets scripts past the page's policy.
+    audit = page.context.browser.new_context(
+        viewport={"width": 320, "height": 720}, bypass_csp=True
+    )
+    summary = audit.new_page()
     summary.goto(href)
     assert summary.title() == f"Decision record {reference} — Can I share?"
     body = summary.inner_text("main")
@@ -189,12 +207,27 @@ def test_a_whole_check_in_the_browser_survives_a_reload_and_leaves_a_record(chat
     assert "The GP needs this to support her care" in body
     assert "They already know" in body
     summary.screenshot(path=str(results / "webchat-record.png"), full_page=True)
-    summary.close()
+    assert summary.evaluate("() => document.documentElement.scrollWidth") <= 320
+    assert axe_violations(summary) == []
+    audit.close()
 
     # Everything came from the assistant's own server: no CDN, no web fonts, no trackers.
     hosts = {urlsplit(url).netloc for url in page.requests if not url.startswith("data:")}
     assert hosts == {urlsplit(chat.base).netloc}, hosts
     assert page.errors == []
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_chat_page_passes_axe_wcag_checks_with_answer_buttons_showing(browser, chat, width):
+    context = browser.new_context(viewport={"width": width, "height": 720}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{chat.base}/chat/")
+    wait_for_text(page, "Hello.")
+    type_answer(page, OPENING)
+    wait_for_text(page, "Question 1:")
+    page.locator(".rw-replies .rw-reply[role=button]").first.wait_for()
+    assert axe_violations(page) == []
+    context.close()
 
 
 def test_the_printable_summary_needs_the_key_from_the_chat(chat):
