@@ -20,13 +20,14 @@ TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*.yml)
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
 
 .PHONY: help install spacy train validate migrate run shell test test-unit test-stories test-nlu \
-        test-e2e bench lint format clean
+        test-e2e bench lint format clean teams-app
 
 help:
 	@echo "make run          install, build, train if needed, migrate, start both servers"
 	@echo "make test         everything make run needs, then the whole test suite"
 	@echo "make shell        chat in the terminal (starts the action server)"
 	@echo "make install | spacy | train | validate | migrate | test-stories | test-nlu | bench | lint | clean"
+	@echo "make teams-app   the Microsoft Teams app package (MICROSOFT_APP_ID=… make teams-app)"
 
 # --- set-up ------------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml scripts/find-python.sh
@@ -98,11 +99,16 @@ bench: train migrate
 	$(PY) scripts/bench.py
 
 lint: install
-	$(VENV)/bin/ruff check bot actions tests scripts
-	$(VENV)/bin/ruff format --check bot actions tests scripts
+	$(VENV)/bin/ruff check bot actions tests scripts teams
+	$(VENV)/bin/ruff format --check bot actions tests scripts teams
 
 format: install
-	$(VENV)/bin/ruff format bot actions tests scripts
+	$(VENV)/bin/ruff format bot actions tests scripts teams
+
+# The Microsoft Teams app package, results/teams-app.zip (README: "Microsoft Teams"): needs
+# MICROSOFT_APP_ID, and INFOSHARE_BOT_DOMAIN etc. for a real deployment.
+teams-app: install
+	$(PY) teams/package.py
 
 clean:
 	rm -rf $(MODELS) $(RESULTS) .pytest_cache .ruff_cache
