@@ -20,7 +20,7 @@ TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*.yml)
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
 
 .PHONY: help install spacy train validate migrate run shell test test-unit test-stories test-nlu \
-        test-e2e bench lint format clean teams-app
+        test-e2e bench lint format clean teams-app bench-webchat
 
 help:
 	@echo "make run          install, build, train if needed, migrate, start both servers"
@@ -97,6 +97,9 @@ test-nlu: train
 
 bench: train migrate
 	$(PY) scripts/bench.py
+
+bench-webchat: install train migrate
+	$(PY) scripts/bench_webchat.py
 
 lint: install
 	$(VENV)/bin/ruff check bot actions tests scripts teams
