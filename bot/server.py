@@ -151,7 +151,7 @@ class Servers:
         started = time.monotonic()
         targets = [
             f"http://127.0.0.1:{self.actions_port}/health",
-            f"{self.url}/status?token=",  # answers 401 without the token once it is up
+            f"{self.url}/",  # Rasa's hello page: no token, so no "not authenticated" error logged
         ]
         for target in targets:
             while True:
