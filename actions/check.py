@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -201,32 +202,35 @@ class ActionFinishCheck(Action):
                 'say "save" or "yes" to try again in a moment.'
             )
             return [SlotSet("record", None)] if result.outcome is not Outcome.SEEK_ADVICE else []
+        link = _summary_link(tracker, record.reference)
         if result.outcome is Outcome.SEEK_ADVICE:
             dispatcher.utter_message(
                 text=f"I have saved this as {record.reference} (outcome: seek advice). Once you "
                 'have been advised, say "start again" to run the check again.'
             )
         else:
-            utter(dispatcher, saved(record.reference, result.outcome), tracker)
-        _offer_printable_summary(dispatcher, tracker, record.reference)
+            reply = saved(record.reference, result.outcome)
+            if link and reply.card and tracker.get_latest_input_channel() == TEAMS:
+                # Teams: a button on the record's card instead of a message with the link.
+                reply = replace(reply, card=replace(reply.card, link=("Printable summary", link)))
+                link = None
+            utter(dispatcher, reply, tracker)
+        if link:
+            dispatcher.utter_message(
+                text=f"A printable summary of {record.reference} is here: "
+                f"[{record.reference} summary]({link})"
+            )
         return [SlotSet("record_reference", record.reference)]
 
 
-def _offer_printable_summary(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reference: str
-) -> None:
-    """A link to the record's printable page, for the conversation that saved it.
-
-    Teams shows the record as a card instead; without a secret key or public address
-    (bot/records/links.py) there is no link.
-    """
-    if tracker.get_latest_input_channel() == TEAMS:
-        return
+def _summary_link(tracker: Tracker, reference: str) -> str | None:
+    """The printable summary's address for the conversation that saved the record, if links are
+    on (bot/records/links.py). Teams users are elsewhere on the network: only an https public
+    address (``INFOSHARE_PUBLIC_URL``) is of use to them."""
     url = summary_url(reference, tracker.sender_id)
-    if url:
-        dispatcher.utter_message(
-            text=f"A printable summary of {reference} is here: [{reference} summary]({url})"
-        )
+    if url and tracker.get_latest_input_channel() == TEAMS and not url.startswith("https://"):
+        return None
+    return url
 
 
 def _draft(tracker: Tracker, slots: dict[str, Any]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -104,6 +105,8 @@ async def validate(slots: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any]
 def records(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'records.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    # No printable-summary links unless a test asks for them (bot/records/links.py).
+    monkeypatch.delenv("INFOSHARE_SECRET_KEY", raising=False)
     upgrade(url)
     common.record_repository.cache_clear()
     yield RecordRepository(make_engine(url))
@@ -321,6 +324,58 @@ async def test_finish_saves_exactly_one_record_with_redacted_reasons(records):
     assert record["checks"]["inform_person"] == "already_aware"
     assert "[PHONE]" in record["reasons"] and "07700" not in record["reasons"]
     assert record["channel"] == "rest" and record["conversation_id"] == "tester"
+
+
+def _channel_tracker(slots: dict[str, Any], channel: str) -> Tracker:
+    return tracker(slots=slots, events=[{"event": "user", "text": "yes", "input_channel": channel}])
+
+
+@pytest.mark.parametrize(
+    ("channel", "public_url", "linked"),
+    [
+        ("socketio", "http://127.0.0.1:5005", "message"),
+        ("rest", "https://chat.example.org", "message"),
+        ("botframework", "https://chat.example.org", "card"),
+        ("botframework", "http://127.0.0.1:5005", None),  # not reachable from Teams
+    ],
+)
+async def test_the_saved_record_links_to_its_printable_summary(
+    records, monkeypatch, channel, public_url, linked
+):
+    from bot.records import links
+
+    monkeypatch.setenv(links.SECRET_ENV, "k" * 32)
+    monkeypatch.setenv(links.PUBLIC_URL_ENV, public_url)
+    slots = {**CONTEXT, **SHARE_ANSWERS, "record": "yes", "check_id": f"c-{channel}-{linked}"}
+    dispatcher = CollectingDispatcher()
+    await ActionFinishCheck().run(dispatcher, _channel_tracker(slots, channel), domain())
+    (record,) = records.list()
+    url = links.summary_url(record.reference, "tester")
+    said = json.dumps(dispatcher.messages)
+    if linked is None:
+        assert "/chat/records/" not in said
+    elif linked == "message":
+        assert texts(dispatcher)[-1] == (
+            f"A printable summary of {record.reference} is here: "
+            f"[{record.reference} summary]({url})"
+        )
+    else:
+        (message,) = dispatcher.messages
+        card = message["custom"]["attachments"][0]["content"]
+        assert {"type": "Action.OpenUrl", "title": "Printable summary", "url": url} in card[
+            "actions"
+        ]
+
+
+async def test_without_a_secret_key_there_is_no_link(records, monkeypatch):
+    from bot.records import links
+
+    monkeypatch.delenv(links.SECRET_ENV, raising=False)
+    monkeypatch.setenv(links.PUBLIC_URL_ENV, "https://chat.example.org")
+    slots = {**CONTEXT, **SHARE_ANSWERS, "record": "yes", "check_id": "no-secret"}
+    dispatcher = CollectingDispatcher()
+    await ActionFinishCheck().run(dispatcher, _channel_tracker(slots, "socketio"), domain())
+    assert "/chat/records/" not in json.dumps(dispatcher.messages)
 
 
 async def test_finish_on_not_sure_gives_advice_and_records_where(records):

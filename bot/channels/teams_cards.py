@@ -64,6 +64,9 @@ def adaptive_card(reply: Reply) -> dict[str, Any]:
         for button in reply.buttons
         if button.get("title")
     ]
+    if card.link:
+        title, url = card.link
+        actions.append({"type": "Action.OpenUrl", "title": title, "url": url})
     if actions:
         content["actions"] = actions
     return content

@@ -54,6 +54,7 @@ class Card:
     title: str
     facts: tuple[tuple[str, str], ...] = ()
     note: str = ""
+    link: tuple[str, str] | None = None  # (title, https URL): a button that opens a page
 
 
 @dataclass(frozen=True)
