@@ -352,7 +352,8 @@ def free_port(preferred: int, taken: Iterable[int] = ()) -> int:
     raise RuntimeError("no free port")
 
 
-#: Expected in the log: ``Servers.wait_ready`` probes ``/status`` without a token first.
+#: Rasa's line for a request without the API token: logged by ``Servers.wait_ready`` before it
+#: probed Rasa's hello page instead of ``/status``; not a failure of the benchmark.
 LOG_NOISE = ("User is not authenticated",)
 
 
@@ -472,33 +473,43 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+def throwaway_servers(
+    tmp: Path, rasa_port: int, actions_port: int, model: Path | None = None
+) -> tuple[Any, str]:
+    """Both servers (not started) on free ports near those asked for, with a new SQLite database
+    and runtime directory in ``tmp``; and the API token they will use."""
     from bot.records import upgrade
     from bot.server import Servers
 
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    upgrade(url)
+    token = secrets.token_urlsafe(24)
+    rasa_port = free_port(rasa_port)
+    actions_port = free_port(actions_port, taken={rasa_port})
+    servers = Servers(
+        rasa_port,
+        actions_port,
+        env={
+            "DATABASE_URL": url,
+            "TRACKER_DATABASE_URL": url,
+            "INFOSHARE_API_TOKEN": token,
+            "INFOSHARE_VAR_DIR": str(tmp),
+        },
+        model=model,
+        log_dir=tmp / "logs",
+    )
+    return servers, token
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     results: dict[str, Any] = {"machine": machine_info(), "script_messages": len(SCRIPT)}
     if args.train:
         results["train_s"] = time_make_train(args.train_runs)
     with tempfile.TemporaryDirectory(prefix="infoshare-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        upgrade(url)
-        token = secrets.token_urlsafe(24)
-        rasa_port = free_port(args.rasa_port)
-        actions_port = free_port(args.actions_port, taken={rasa_port})
-        servers = Servers(
-            rasa_port,
-            actions_port,
-            env={
-                "DATABASE_URL": url,
-                "TRACKER_DATABASE_URL": url,
-                "INFOSHARE_API_TOKEN": token,
-                "INFOSHARE_VAR_DIR": tmp,
-            },
-            model=args.model,
-            log_dir=Path(tmp) / "logs",
-        )
+        servers, token = throwaway_servers(Path(tmp), args.rasa_port, args.actions_port, args.model)
+        rasa_port, actions_port = servers.rasa_port, servers.actions_port
         sampler: RssSampler | None = None
         try:
             servers.start(token)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import secrets
 import sys
 import tempfile
 import time
@@ -97,27 +96,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from bot.records import upgrade
-    from bot.server import Servers
-
     results: dict[str, Any] = {"machine": bench.machine_info(), "checks": args.checks}
     with tempfile.TemporaryDirectory(prefix="infoshare-bench-webchat-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        upgrade(url)
-        token = secrets.token_urlsafe(24)
-        rasa_port = bench.free_port(args.rasa_port)
-        actions_port = bench.free_port(args.actions_port, taken={rasa_port})
-        servers = Servers(
-            rasa_port,
-            actions_port,
-            env={
-                "DATABASE_URL": url,
-                "TRACKER_DATABASE_URL": url,
-                "INFOSHARE_API_TOKEN": token,
-                "INFOSHARE_VAR_DIR": tmp,
-            },
-            log_dir=Path(tmp) / "logs",
-        )
+        servers, token = bench.throwaway_servers(Path(tmp), args.rasa_port, args.actions_port)
+        rasa_port, actions_port = servers.rasa_port, servers.actions_port
         try:
             servers.start(token)
             print(f"Starting the servers on ports {rasa_port} and {actions_port}…", flush=True)
