@@ -74,6 +74,12 @@ THIRD_PARTY_IMPORTS = (
 
 
 def _read(path: Path) -> bytes:
+    return _read_version(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _read_version(path: Path, mtime_ns: int) -> bytes:
+    """A file's bytes, read once per version (the bundle is 700 KB and rewritten on reading)."""
     body = path.read_bytes()
     if path == WEBCHAT_BUNDLE:
         for line in THIRD_PARTY_IMPORTS:
