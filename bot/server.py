@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.records.db import SQLITE_FILENAME, safe_url
-from bot.records.links import PUBLIC_URL_ENV, SECRET_ENV
+from bot.records.links import MIN_SECRET_LENGTH, PUBLIC_URL_ENV, SECRET_ENV
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -30,18 +30,29 @@ def var_dir() -> Path:
     return path
 
 
+def _from_env_or_generated(
+    var: Path, variable: str, filename: str, min_length: int = 1
+) -> tuple[str, bool]:
+    """``$variable``, or a random value generated once into ``var/filename`` (mode 600).
+
+    Returns the value and whether it came from the file rather than the environment.
+    """
+    value = os.environ.get(variable, "").strip()
+    if value:
+        return value, False
+    var.mkdir(parents=True, exist_ok=True)
+    file = var / filename
+    if file.exists() and len(file.read_text().strip()) >= min_length:
+        return file.read_text().strip(), True
+    value = secrets.token_urlsafe(32)
+    file.write_text(value + "\n")
+    file.chmod(0o600)
+    return value, True
+
+
 def api_token(var: Path) -> tuple[str, bool]:
     """``INFOSHARE_API_TOKEN``, or a token generated once into ``var/api_token``."""
-    token = os.environ.get("INFOSHARE_API_TOKEN")
-    if token:
-        return token, False
-    file = var / "api_token"
-    if file.exists() and file.read_text().strip():
-        return file.read_text().strip(), True
-    token = secrets.token_urlsafe(32)
-    file.write_text(token + "\n")
-    file.chmod(0o600)
-    return token, True
+    return _from_env_or_generated(var, "INFOSHARE_API_TOKEN", "api_token")
 
 
 def secret_key(var: Path) -> str:
@@ -50,17 +61,7 @@ def secret_key(var: Path) -> str:
     It signs the links to the records' printable summaries (bot/records/links.py); both servers
     get it through their environment.
     """
-    key = os.environ.get(SECRET_ENV, "").strip()
-    if key:
-        return key
-    var.mkdir(parents=True, exist_ok=True)
-    file = var / "secret_key"
-    if file.exists() and len(file.read_text().strip()) >= 16:
-        return file.read_text().strip()
-    key = secrets.token_urlsafe(32)
-    file.write_text(key + "\n")
-    file.chmod(0o600)
-    return key
+    return _from_env_or_generated(var, SECRET_ENV, "secret_key", MIN_SECRET_LENGTH)[0]
 
 
 def latest_model(models: Path) -> Path:
