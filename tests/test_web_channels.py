@@ -201,3 +201,17 @@ def test_the_printable_summary_of_a_seek_advice_record():
 )
 def test_socket_origins(environ, configured, allowed):
     assert allowed_origin({"wsgi.url_scheme": "http", **environ}, configured) is allowed
+
+
+def test_the_secret_key_is_generated_once_private_and_the_environment_wins(tmp_path, monkeypatch):
+    from bot.server import secret_key
+
+    monkeypatch.delenv(links.SECRET_ENV, raising=False)
+    var = tmp_path / "var"
+    key = secret_key(var)
+    assert len(key) >= links.MIN_SECRET_LENGTH and secret_key(var) == key
+    assert (var / "secret_key").stat().st_mode & 0o777 == 0o600
+    (var / "secret_key").write_text("short\n")  # too short to be a secret: replaced
+    assert len(secret_key(var)) >= links.MIN_SECRET_LENGTH
+    monkeypatch.setenv(links.SECRET_ENV, "from-the-environment-0123456789")
+    assert secret_key(var) == "from-the-environment-0123456789"
