@@ -12,7 +12,7 @@ from html import escape
 
 from bot.protocol import load_protocol
 from bot.protocol.engine import CHECKLIST_QUESTION
-from bot.protocol.messages import ANSWER_WORDS, CONTEXT_LABELS, RECORD_ELSEWHERE
+from bot.protocol.messages import ANSWER_WORDS, CONTEXT_LABELS, RECORD_ELSEWHERE, question_title
 from bot.protocol.model import Outcome, Protocol
 from bot.records.repository import DecisionRecord
 
@@ -30,9 +30,8 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%d %B %Y, %H:%M UTC") if value else "—"
 
 
-def _row(label: str, value: str | None, *, raw: bool = False) -> str:
-    shown = value if raw else escape(value) if value else "—"
-    return f"<tr><th scope=row>{escape(label)}</th><td>{shown}</td></tr>"
+def _row(label: str, value: str | None) -> str:
+    return f"<tr><th scope=row>{escape(label)}</th><td>{escape(value) if value else '—'}</td></tr>"
 
 
 def _outcome_title(record: DecisionRecord, protocol: Protocol) -> str:
@@ -42,22 +41,13 @@ def _outcome_title(record: DecisionRecord, protocol: Protocol) -> str:
         return record.outcome
 
 
-def _question_label(question_id: str, protocol: Protocol) -> str:
-    if question_id in protocol.questions:
-        q = protocol.question(question_id)
-        return f"Q{q.number} {q.text}"
-    if question_id == protocol.record.id:
-        return f"Q{protocol.record.number} {protocol.record.text}"
-    return question_id
-
-
 def _answers(record: DecisionRecord, protocol: Protocol) -> list[str]:
     rows = []
     for question_id in record.path:
         answer = record.answers.get(question_id)
         if answer is None and question_id == protocol.record.id:
             answer = "yes"  # the record exists because question 7 was answered "save it"
-        rows.append(_row(_question_label(question_id, protocol), ANSWER_WORDS.get(answer, answer)))
+        rows.append(_row(question_title(question_id, protocol), ANSWER_WORDS.get(answer, answer)))
         justification = (
             protocol.questions[question_id].justification
             if question_id in protocol.questions
@@ -110,7 +100,7 @@ def render_record(record: DecisionRecord, protocol: Protocol | None = None) -> s
         )
     notes = [_row("Reasons", record.reasons)]
     if record.advice_needed_at:
-        notes.append(_row("Advice needed at", _question_label(record.advice_needed_at, protocol)))
+        notes.append(_row("Advice needed at", question_title(record.advice_needed_at, protocol)))
     notes.append(
         _row(
             "Safeguarding concern",
