@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -67,12 +66,11 @@ def latest_entity(tracker: Tracker, entity: str) -> str | None:
     return str(values[-1]) if values else None
 
 
-@lru_cache(maxsize=1)
 def record_repository() -> Any:
     """The records repository, created on first use (never at import time)."""
-    from bot.records import RecordRepository, make_engine
+    from bot.records import default_repository
 
-    return RecordRepository(make_engine())
+    return default_repository()
 
 
 FREE_TEXT_SLOTS = (

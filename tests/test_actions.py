@@ -11,7 +11,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import common
 from actions.check import (
     ActionBeginCheck,
     ActionChangeAnswer,
@@ -21,7 +20,7 @@ from actions.check import (
     ValidateSlotMappings,
 )
 from actions.forms import ASK_ACTIONS, ValidateInformationSharingForm
-from bot.records import RecordRepository, make_engine, upgrade
+from bot.records import RecordRepository, default_repository, make_engine, upgrade
 
 FORM = "information_sharing_form"
 CONTEXT = {
@@ -108,9 +107,9 @@ def records(tmp_path, monkeypatch):
     # No printable-summary links unless a test asks for them (bot/records/links.py).
     monkeypatch.delenv("INFOSHARE_SECRET_KEY", raising=False)
     upgrade(url)
-    common.record_repository.cache_clear()
+    default_repository.cache_clear()
     yield RecordRepository(make_engine(url))
-    common.record_repository.cache_clear()
+    default_repository.cache_clear()
 
 
 async def test_a_confident_typed_answer_is_taken_and_the_next_question_requested():

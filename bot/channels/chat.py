@@ -97,22 +97,15 @@ def _file(path: Path, content_type: str, *, cache: bool = True) -> HTTPResponse:
     return response.raw(body, content_type=content_type, headers=headers)
 
 
-@lru_cache(maxsize=1)
-def _repository() -> Any:
-    from bot.records import RecordRepository, make_engine
-
-    return RecordRepository(make_engine())
-
-
 def find_record(reference: str, key: str) -> Any:
     """The record ``reference`` if ``key`` opens it, else None (blocking: run it off the loop)."""
-    from bot.records import normalise_reference
+    from bot.records import default_repository, normalise_reference
 
     secret = links.secret_key()
     canonical = normalise_reference(reference)
     if not secret or not canonical or not key:
         return None
-    record = _repository().get(canonical)
+    record = default_repository().get(canonical)
     if record is None or not links.key_matches(
         key, record.reference, record.conversation_id, secret
     ):

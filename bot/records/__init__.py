@@ -4,6 +4,8 @@ Importing this package creates nothing: engines come from :func:`make_engine`, t
 :func:`upgrade` (Alembic), and a :class:`RecordRepository` is built around an engine by the caller.
 """
 
+from functools import lru_cache
+
 from bot.records.db import database_url, make_engine
 from bot.records.export import to_csv, to_json
 from bot.records.migrate import NotMigratedError, ensure_migrated, upgrade
@@ -15,6 +17,13 @@ from bot.records.repository import (
     normalise_reference,
 )
 
+
+@lru_cache(maxsize=1)
+def default_repository() -> RecordRepository:
+    """The process's repository on ``DATABASE_URL``, created on first use (never at import)."""
+    return RecordRepository(make_engine())
+
+
 __all__ = [
     "OUTCOMES",
     "DecisionRecord",
@@ -22,6 +31,7 @@ __all__ = [
     "RecordDraft",
     "RecordRepository",
     "database_url",
+    "default_repository",
     "ensure_migrated",
     "make_engine",
     "normalise_reference",
