@@ -230,16 +230,25 @@ def test_checklist_walks_each_point_and_gives_remedies():
     item = next_checklist_item(checks)
     assert item is not None and item.id == "necessary"
     step = answer_checklist_item(checks, item, "no")
-    assert step.remedy and "fact and what is your opinion" in step.remedy and not step.complete
-    for expected in ["necessary", "need_to_know", "accurate", "secure", "onward_limits"]:
+    assert step.remedy is item and "distinguishing clearly between fact and opinion" in item.remedy
+    assert not step.complete
+    for expected in [
+        "necessary",
+        "need_to_know",
+        "accurate",
+        "consent_limits",
+        "secure",
+        "onward_limits",
+    ]:
         item = next_checklist_item(checks)
         assert item.id == expected
         checks = answer_checklist_item(checks, item, "yes").checks
     item = next_checklist_item(checks)
     assert item.id == "inform_person"
-    assert answer_checklist_item(checks, item, "no").remedy
-    step = answer_checklist_item(checks, item, "no_unsafe")
-    assert step.complete and step.checks["inform_person"] == "no_unsafe"
+    assert answer_checklist_item(checks, item, "no").remedy is item
+    for choice in ("no_unsafe", "no_inappropriate", "already_aware", "yes"):
+        step = answer_checklist_item(checks, item, choice)
+        assert step.complete and step.checks["inform_person"] == choice
     assert previous_checklist_item(step.checks) == "inform_person"
 
 
@@ -287,40 +296,9 @@ def test_first_three_questions_never_share_without_question_six(combo):
     assert result.outcome is not Outcome.SHARE
 
 
-@pytest.mark.parametrize(
-    "text,confidence,read_back",
-    [
-        ("yes", 0.99, False),
-        ("/affirm", 0.1, False),  # a button is exact
-        ("ya", 0.6, True),  # not confident
-        ("yes, it is not confidential", 0.99, True),  # confident, but contradicts itself
-        ("I don't think so", 0.99, True),
-        ("yes I think so", 0.99, True),
-        ("yes she agreed", 0.99, False),
-    ],
-)
-def test_a_doubtful_yes_is_read_back(text, confidence, read_back):
-    from bot.protocol.reading import read_answer
-
-    reading = read_answer("purpose", "yes", None, text, confidence, threshold=0.8)
-    assert (reading.say == "read_back") is read_back
-    assert (reading.value is None) is read_back
-
-
-def test_a_read_back_is_resolved_by_the_next_answer():
-    from bot.protocol.reading import read_answer
-
-    pending = {"question": "consent", "answer": "no"}
-    assert read_answer("consent", "yes", pending, "/affirm", 1.0).value == "no"
-    assert read_answer("consent", "no", pending, "/deny", 1.0).say == "try_again"
-    assert read_answer("consent", "not_sure", pending, "not sure", 0.99).value == "not_sure"
-    assert read_answer("consent", "yes", pending, "hmm", 0.3).say == "confirm_again"
-    # A pending read-back for another question does not capture this answer.
-    assert read_answer("purpose", "no", pending, "no", 0.99).value == "no"
-
-
 @pytest.mark.parametrize("text", ["purple", "the cat sat on the mat", "12345", "hmm"])
-def test_a_yes_without_a_word_of_yes_is_read_back(text):
-    from bot.protocol.reading import read_answer
+def test_a_yes_only_the_model_saw_is_never_taken(text):
+    from bot.protocol.reading import Heard, Result, asked_for, read
 
-    assert read_answer("consent", "yes", None, text, 1.0).say == "read_back"
+    reading = read(asked_for("consent"), Heard(text, intent="affirm", confidence=1.0))
+    assert reading.result is Result.READ_BACK and reading.value == "yes"

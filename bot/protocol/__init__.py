@@ -1,30 +1,26 @@
 """The information-sharing decision flow: data (``hmg2008.yml``) plus a pure engine."""
 
 from bot.protocol.engine import (
-    CHECKLIST_QUESTION,
-    CHECKS_SLOT,
-    REASONS_SLOT,
-    RECORD_SLOT,
+    NOTES_SLOT,
     Walk,
     answer_checklist_item,
     answers_on_path,
     next_checklist_item,
     next_step,
+    notes_on_path,
     previous_slot,
     record_path,
     required_slots,
     reset_from,
+    step_key,
     walk,
 )
-from bot.protocol.model import Answer, InformPerson, Outcome, Protocol, Question, load_protocol
+from bot.protocol.model import Answer, Kind, Outcome, Protocol, Question, load_protocol
 
 __all__ = [
-    "CHECKLIST_QUESTION",
-    "CHECKS_SLOT",
-    "REASONS_SLOT",
-    "RECORD_SLOT",
+    "NOTES_SLOT",
     "Answer",
-    "InformPerson",
+    "Kind",
     "Outcome",
     "Protocol",
     "Question",
@@ -34,9 +30,11 @@ __all__ = [
     "load_protocol",
     "next_checklist_item",
     "next_step",
+    "notes_on_path",
     "previous_slot",
     "record_path",
     "required_slots",
     "reset_from",
+    "step_key",
     "walk",
 ]

@@ -1,8 +1,9 @@
 """A pure engine that walks the decision flow.
 
 Everything here works on plain slot values (``{"purpose": "yes", ...}``) and the protocol data;
-no Rasa, no I/O. Forms ask what :func:`required_slots` says; actions record what :func:`walk`
-says; "go back" and "change an answer" clear what :func:`reset_from` says.
+no Rasa, no I/O, and no question named in code: ids, kinds and branches come from the protocol.
+Forms ask what :func:`required_slots` says; actions record what :func:`walk` says; "go back" and
+"change an answer" clear what :func:`reset_from` says.
 """
 
 from __future__ import annotations
@@ -15,17 +16,15 @@ from bot.protocol.model import (
     OUTCOME_PREFIX,
     Answer,
     ChecklistItem,
-    InformPerson,
     Outcome,
     Protocol,
     Question,
     load_protocol,
 )
 
-REASONS_SLOT = "reasons"
-RECORD_SLOT = "record"
-CHECKS_SLOT = "appropriate_checks"
-CHECKLIST_QUESTION = "appropriate"
+# The slot holding the practitioner's reasons given with their answers, by step key
+# (``purpose``, ``appropriate.inform_person``): conversation plumbing, not a question.
+NOTES_SLOT = "answer_notes"
 
 
 @dataclass(frozen=True)
@@ -104,14 +103,15 @@ def required_slots(slots: Mapping[str, Any], protocol: Protocol | None = None) -
     if result.next_question:
         required.append(result.next_question)
     if result.needs_record_step:
-        required += [REASONS_SLOT, RECORD_SLOT]
+        required += [protocol.record.reasons_slot, protocol.record.id]
     return required
 
 
 def record_path(slots: Mapping[str, Any], protocol: Protocol | None = None) -> list[str]:
     """The questions visited, as stored on the decision record (Q7 included when asked)."""
+    protocol = protocol or load_protocol()
     result = walk(slots, protocol)
-    return list(result.path) + ([RECORD_SLOT] if result.needs_record_step else [])
+    return list(result.path) + ([protocol.record.id] if result.needs_record_step else [])
 
 
 def answers_on_path(slots: Mapping[str, Any], protocol: Protocol | None = None) -> dict[str, str]:
@@ -126,7 +126,25 @@ def dependent_slots(protocol: Protocol | None = None) -> list[str]:
         names.append(question.id)
         if question.justification:
             names.append(question.justification.slot)
-    return [*names, CHECKS_SLOT, REASONS_SLOT, RECORD_SLOT]
+        if question.checks_slot:
+            names.append(question.checks_slot)
+    return [*names, protocol.record.reasons_slot, protocol.record.id, NOTES_SLOT]
+
+
+def step_key(slot: str, item: ChecklistItem | None = None) -> str:
+    """The key of one thing asked: a slot, or a checklist point (``appropriate.inform_person``)."""
+    return f"{slot}.{item.id}" if item else slot
+
+
+def notes_on_path(
+    slots: Mapping[str, Any], protocol: Protocol | None = None
+) -> dict[str, str] | None:
+    """The practitioner's reasons given with answers still on the current route."""
+    protocol = protocol or load_protocol()
+    notes = slots.get(NOTES_SLOT) or {}
+    asked = set(required_slots(slots, protocol))
+    kept = {key: text for key, text in notes.items() if key.split(".")[0] in asked and text}
+    return kept or None
 
 
 def reset_from(
@@ -135,7 +153,7 @@ def reset_from(
     """Slot updates that clear ``slot`` and every answer that depended on it.
 
     Everything asked after ``slot`` on the current route is cleared, as are answers left over
-    from routes no longer taken, the checklist and question 7.
+    from routes no longer taken, the checklist, question 7 and the reasons given with them.
     """
     protocol = protocol or load_protocol()
     order = required_slots(slots, protocol)
@@ -143,12 +161,16 @@ def reset_from(
         raise ValueError(f"{slot!r} is not one of this check's questions")
     keep = set(order[: order.index(slot)])
     context = {c.id for c in protocol.context}
-    updates = {
+    updates: dict[str, Any] = {
         name: None
         for name in [*context, *dependent_slots(protocol)]
-        if name not in keep and slots.get(name) is not None
+        if name not in keep and name != NOTES_SLOT and slots.get(name) is not None
     }
     updates[slot] = None
+    notes = slots.get(NOTES_SLOT) or {}
+    kept = {key: text for key, text in notes.items() if key.split(".")[0] in keep}
+    if kept != notes:
+        updates[NOTES_SLOT] = kept or None
     return updates
 
 
@@ -162,12 +184,12 @@ def previous_slot(slots: Mapping[str, Any], protocol: Protocol | None = None) ->
     return before[-1] if before else None
 
 
-# --- question 6: the checklist ---------------------------------------------------------------
+# --- the checklist question (question 6) -------------------------------------------------------
 
 
 def checklist(protocol: Protocol | None = None) -> tuple[ChecklistItem, ...]:
     protocol = protocol or load_protocol()
-    return protocol.question(CHECKLIST_QUESTION).checklist
+    return protocol.checklist_question.checklist
 
 
 def next_checklist_item(
@@ -181,7 +203,7 @@ def next_checklist_item(
 @dataclass(frozen=True)
 class ChecklistStep:
     checks: dict[str, Any]
-    remedy: str | None = None
+    remedy: ChecklistItem | None = None
     complete: bool = False
 
 
@@ -193,18 +215,18 @@ def answer_checklist_item(
 ) -> ChecklistStep:
     """Apply one answer ("yes", "no" or, for an item with choices, a choice) to the checklist.
 
-    A "yes" confirms the item; "no" leaves it open and returns its remedy.
+    A "yes" (or a choice) confirms the item; anything else leaves it open and names the item
+    whose guidance to give.
     """
     updated = dict(checks or {})
     if item.choices:
-        if value in item.choices:
-            updated[item.id] = InformPerson(value).value
-        else:
-            return ChecklistStep(updated, remedy=item.remedy)
+        if value not in item.choices:
+            return ChecklistStep(updated, remedy=item)
+        updated[item.id] = value
     elif value == Answer.YES.value:
         updated[item.id] = True
     else:
-        return ChecklistStep(updated, remedy=item.remedy)
+        return ChecklistStep(updated, remedy=item)
     return ChecklistStep(updated, complete=next_checklist_item(updated, protocol) is None)
 
 
