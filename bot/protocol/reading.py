@@ -1,26 +1,273 @@
-"""How a typed answer is read: accepted, or read back for confirmation (pure).
+"""How a message is read at the step being asked (pure: no Rasa, no I/O).
 
-The costly mistake is to take "no" or "not sure" as "yes". An answer the NLU is not confident
-about is therefore read back ("I read that as 'No' — is that right?") instead of assumed.
-Button payloads ("/affirm") are exact and never read back.
+Practitioners answer the way they answer a colleague: "no, she's an adult with capacity and the
+only risk is to herself", "yes because the charity can help them budget", "not sure whether the
+school name would identify her", "she's agreed to it", "probably". :func:`read` takes such a
+message in the context of the question being asked and decides, as a typed :class:`Result`:
+
+- ANSWER: the answer is clear; the words that came with it are kept as the practitioner's note;
+- READ_BACK: a hedge ("I think so"), an answer whose words contradict each other, or one only the
+  intent model saw: it is read back ("I read that as “Yes” — is that right?"), never assumed;
+- SIDE_QUESTION: a question about the guidance and no answer: answer it, then ask again (a
+  message that answers *and* asks is an ANSWER with a ``side`` question to answer too);
+- NOT_UNDERSTOOD, and HELP when the same unusable message comes again (never the same reply twice
+  in a row: HELP says what each answer means and how to get advice);
+- COMMAND: "go back", "start again", "stop", "change an answer": left to the dialogue's rules;
+- RETRY: a read-back refused ("no, that's wrong"): ask the question again.
+
+The words come from the data: general answer words in ``answers.yml``, each question's own
+phrases and key terms in the protocol (``hmg2008.yml``). The intent model's guess is only a
+fallback, and an answer it alone saw is always read back: the costly mistakes (a "no", "not sure"
+or "not asked" taken as "yes"; a "yes" taken as "no" or "not sure") are never made silently.
 """
 
 from __future__ import annotations
 
-import os
+import difflib
+import json
 import re
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-DEFAULT_CONFIRM_BELOW = 0.80
+import yaml
+
+from bot.protocol.model import Answer, Kind, Protocol, load_protocol
+
+ANSWERS_FILE = Path(__file__).with_name("answers.yml")
+# Intent names (DESIGN.md's contract) that answer a question, and what they answer.
+ANSWER_INTENTS = {
+    "affirm": Answer.YES.value,
+    "deny": Answer.NO.value,
+    "not_sure": Answer.NOT_SURE.value,
+    "not_asked": Answer.NOT_ASKED.value,
+}
+COMMAND_INTENTS = frozenset({"go_back", "restart", "goodbye", "change_answer"})
+SIDE_INTENTS = frozenset({"faq", "explain"})
+DEFAULT_MODEL_THRESHOLD = 0.5
+FAQ_THRESHOLD = 0.5
+FAQ_WITH_ANSWER = 0.7  # an FAQ asked alongside an answer: the response selector's confidence
+NOTE_MIN_WORDS = 2
 
 
-def confirm_below() -> float:
-    """Intent confidence under which a typed answer is read back (``INFOSHARE_CONFIRM_BELOW``)."""
-    try:
-        return float(os.environ.get("INFOSHARE_CONFIRM_BELOW", DEFAULT_CONFIRM_BELOW))
-    except ValueError:
-        return DEFAULT_CONFIRM_BELOW
+class Result(str, Enum):
+    ANSWER = "answer"
+    READ_BACK = "read_back"
+    RETRY = "retry"
+    SIDE_QUESTION = "side_question"
+    NOT_UNDERSTOOD = "not_understood"
+    HELP = "help"
+    COMMAND = "command"
+
+
+class Evidence(str, Enum):
+    """Where an answer came from (why it was taken or read back)."""
+
+    BUTTON = "button"
+    WORDS = "words"  # the message says it in so many words
+    HEDGE = "hedge"  # a hedged answer: read back
+    CONFLICT = "conflict"  # the words say two things: read back
+    MODEL = "model"  # only the intent model saw an answer: read back
+    CONFIRMED = "confirmed"  # a read-back confirmed
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The message as the NLU heard it: text, top intent, the FAQ it resembles, a button's
+    choice entity."""
+
+    text: str
+    intent: str | None = None
+    confidence: float = 0.0
+    faq: str | None = None  # "faq/what_is_consent"
+    faq_confidence: float = 0.0
+    choice: str | None = None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What is being asked: a step's key, kind, the answers it takes, its words."""
+
+    key: str
+    kind: Kind
+    answers: tuple[str, ...] = ()
+    phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    terms: tuple[str, ...] = ()
+
+    @property
+    def takes_answers(self) -> bool:
+        return self.kind in (Kind.CHOICE, Kind.CHECKLIST, Kind.CONFIRM)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An answer read back and waiting for confirmation."""
+
+    key: str
+    value: str
+    text: str
+
+    def as_slot(self) -> dict[str, str]:
+        return {"question": self.key, "answer": self.value, "text": self.text}
+
+    @classmethod
+    def from_slot(cls, value: Any) -> Pending | None:
+        if not isinstance(value, dict) or not value.get("question") or not value.get("answer"):
+            return None
+        return cls(str(value["question"]), str(value["answer"]), str(value.get("text") or ""))
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """The last message a step could not use (to notice the same one again)."""
+
+    key: str
+    text: str
+    count: int = 1
+
+    def as_slot(self) -> dict[str, Any]:
+        return {"question": self.key, "text": self.text, "count": self.count}
+
+    @classmethod
+    def from_slot(cls, value: Any) -> Unusable | None:
+        if not isinstance(value, dict) or not value.get("question"):
+            return None
+        return cls(
+            str(value["question"]), str(value.get("text") or ""), int(value.get("count") or 1)
+        )
+
+
+class SideKind(str, Enum):
+    FAQ = "faq"
+    EXPLAIN = "explain"
+    UNKNOWN = "unknown"  # a question we cannot place: say so honestly
+
+
+@dataclass(frozen=True)
+class Side:
+    kind: SideKind
+    faq: str | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    result: Result
+    value: str | None = None
+    evidence: Evidence | None = None
+    note: str | None = None
+    side: Side | None = None
+    pending: Pending | None = None
+    unusable: Unusable | None = None
+
+    @property
+    def takes_value(self) -> bool:
+        return self.result is Result.ANSWER and self.value is not None
+
+
+# --- the words -----------------------------------------------------------------------------------
+
+
+_CATEGORY_VALUES = {
+    "not_sure": (Answer.NOT_SURE.value, False),
+    "hedge_not_sure": (Answer.NOT_SURE.value, True),
+    "hedge_no": (Answer.NO.value, True),
+    "hedge_yes": (Answer.YES.value, True),
+    "no": (Answer.NO.value, False),
+    "not_asked": (Answer.NOT_ASKED.value, False),
+    "yes": (Answer.YES.value, False),
+}
+_END = r"(?![\w'])"
+_NEGATION = re.compile(r"\b(not|never|without|nor|cannot|can't|no)\b|n't\b")
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    fillers: re.Pattern[str]
+    heads: tuple[tuple[str, re.Pattern[str]], ...]
+    hedges: re.Pattern[str]
+    confirm: re.Pattern[str]
+    refuse: re.Pattern[str]
+    correction: re.Pattern[str]
+    separators: re.Pattern[str]
+    emoji: tuple[tuple[str, str], ...]
+    fuzzy_words: tuple[str, ...]
+    fuzzy_threshold: float
+
+
+def _alternation(patterns: Iterable[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+@cache
+def _lexicon(path: str | None = None) -> _Lexicon:
+    data = yaml.safe_load(Path(path or ANSWERS_FILE).read_text(encoding="utf-8"))
+    heads = tuple(
+        (category, re.compile(rf"(?:{_alternation(patterns)}){_END}"))
+        for category, patterns in data["answers"].items()
+    )
+    unknown = {category for category, _ in heads} - set(_CATEGORY_VALUES)
+    if unknown:
+        raise ValueError(f"{path or ANSWERS_FILE}: unknown answer categories {sorted(unknown)}")
+    filler = _alternation(data["fillers"])
+    emoji = tuple(
+        (symbol, f" {word} ") for word, symbols in data["emoji"].items() for symbol in symbols
+    )
+    return _Lexicon(
+        fillers=re.compile(rf"(?:(?:{filler}){_END}[\s,.!:;-]*)*"),
+        heads=heads,
+        hedges=re.compile(rf"\b(?:{_alternation(data['hedges'])}){_END}"),
+        confirm=re.compile(rf"(?:{_alternation(data['confirm'])}){_END}"),
+        refuse=re.compile(rf"(?:{_alternation(data['refuse'])}){_END}"),
+        correction=re.compile(rf"(?:{_alternation(data['correction'])}){_END}[\s,.:;-]*"),
+        separators=re.compile(_alternation(data["separators"])),
+        emoji=tuple(sorted(emoji, key=lambda pair: -len(pair[0]))),
+        fuzzy_words=tuple(str(w) for w in data["fuzzy_words"]["words"]),
+        fuzzy_threshold=float(data["fuzzy_words"]["threshold"]),
+    )
+
+
+@cache
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    # "n't" starts inside a word ("isn't safe"), so it needs no word boundary before it.
+    return re.compile(rf"(?:\b|(?=n't))(?:{_alternation(patterns)}){_END}")
+
+
+def normalise(text: str | None) -> str:
+    """Lower case, straight quotes, answer emoji as words (other emoji as a pause: a comma),
+    single spaces, and a misspelt first word put right ("definately" → "definitely")."""
+    lexicon = _lexicon()
+    value = str(text or "")
+    for symbol, word in lexicon.emoji:
+        value = value.replace(symbol, word)
+    value = "".join(
+        " , " if unicodedata.category(ch) in ("So", "Sk", "Cs") or ch == "\ufe0f" else ch
+        for ch in value
+    )
+    value = value.lower().translate(str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"}))
+    value = value.translate(str.maketrans({"“": '"', "”": '"'}))
+    value = re.sub(r"\s+,", ",", " ".join(value.split())).strip(" ,")
+    return _correct_first_word(value)
+
+
+def _correct_first_word(text: str) -> str:
+    lexicon = _lexicon()
+    first, _, rest = text.partition(" ")
+    word = first.strip(",.!?;:")
+    if len(word) < 5 or word in lexicon.fuzzy_words:
+        return text
+    close = difflib.get_close_matches(
+        word, lexicon.fuzzy_words, n=1, cutoff=lexicon.fuzzy_threshold
+    )
+    if not close:
+        return text
+    return (first.replace(word, close[0], 1) + (" " + rest if rest else "")).strip()
+
+
+# --- buttons and commands ------------------------------------------------------------------------
 
 
 def is_payload(text: str | None, intent: str | None = None) -> bool:
@@ -33,25 +280,20 @@ def is_payload(text: str | None, intent: str | None = None) -> bool:
     return intent is None or str(text)[1:].startswith(intent)
 
 
-# Words that contradict a "yes": a typed answer read as "yes" that contains one is read back,
-# however confident the model is (a model can be confidently wrong on phrasing it never saw).
-_DOUBT = re.compile(
-    r"\b(no|not|nope|nah|never|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|haven'?t|hasn'?t|"
-    r"can'?t|cannot|won'?t|wouldn'?t|shouldn'?t|unsure|maybe|perhaps|possibly|probably|might|"
-    r"dunno|idk|unclear|unknown|refused|declined|think)\b|n't\b|\?",
-    re.IGNORECASE,
-)
+def _payload(text: str) -> tuple[str, dict[str, Any]]:
+    """The intent and entities of a payload ("/affirm{"x": 1}" → ("affirm", {"x": 1}))."""
+    body = text[1:]
+    name, _, rest = body.partition("{")
+    entities: dict[str, Any] = {}
+    if rest:
+        try:
+            loaded = json.loads("{" + rest)
+            entities = loaded if isinstance(loaded, dict) else {}
+        except ValueError:
+            entities = {}
+    return name.strip(), entities
 
 
-# A typed "yes" is only taken without a read-back when it says yes in so many words: a model can
-# read "purple" as "yes" with full confidence.
-_AFFIRMATIVE = re.compile(
-    r"\b(y|ya|yes+|yeah|yea|yep|yup|yh|aye|correct|right|true|agreed?|agrees|consent(ed|s)?|"
-    r"definitely|absolutely|certainly|sure|indeed|confirm(ed)?|done|checked|ok|okay|"
-    r"of course|we do|i do|they do|it does|it is|there is|there's|it's|they have|we have|"
-    r"i have|i will|we will|will do|have done|given|gave|said so|positive|affirmative)\b|👍|✅",
-    re.IGNORECASE,
-)
 _RESTART = re.compile(
     r"\b(restart|reset|start (again|over|afresh|from scratch|from the (beginning|start))|"
     r"begin again|start a new (one|check)|new check|another check|from scratch|clear (it|all))\b",
@@ -62,14 +304,13 @@ _STOP = re.compile(
     r"i'?m done|done for now|finish|no more|forget it|never ?mind|gotta go|got to go|later)\b",
     re.IGNORECASE,
 )
-
-
-def contradicts_yes(text: str | None) -> bool:
-    return bool(text) and not is_payload(text) and bool(_DOUBT.search(str(text)))
-
-
-def says_yes(text: str | None) -> bool:
-    return bool(text) and bool(_AFFIRMATIVE.search(str(text)))
+# A command said in so many words at the start of a message.
+_COMMAND = re.compile(
+    r"^(please |can we |can i |could we |let'?s |let me |i want to |i'?d like to |i need to )?"
+    r"(go back|back|undo|previous question|last question|(change|edit|correct|amend) (my |an |the |"
+    r"that |a |q\d|question)|start (again|over|afresh)|restart|reset|begin again|new check|"
+    r"stop|quit|cancel|exit|bye|goodbye|end (it|this|the check))\b"
+)
 
 
 def asks_to_restart(text: str | None) -> bool:
@@ -81,55 +322,401 @@ def asks_to_stop(text: str | None) -> bool:
     return bool(text) and (str(text).startswith("/goodbye") or bool(_STOP.search(str(text))))
 
 
-def needs_read_back(
-    text: str | None,
-    confidence: float | None,
-    threshold: float | None = None,
-    value: str | None = None,
-) -> bool:
-    if is_payload(text):
-        return False
-    if value == "yes" and (contradicts_yes(text) or not says_yes(text)):
-        return True
-    return (confidence or 0.0) < (confirm_below() if threshold is None else threshold)
+# --- reading an answer from the words ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Reading:
-    """The outcome of reading one answer to ``question``.
+class _Match:
+    value: str
+    start: int
+    end: int
+    hedged: bool
+    head: bool  # a general answer word at the start (or as the last clause)
 
-    ``value`` is the accepted answer (None while nothing is accepted); ``pending`` is what to
-    keep while waiting for a confirmation; ``say`` names what to tell the user:
-    "read_back", "confirm_again", "try_again", "not_understood" or None.
-    """
 
+def _allowed(value: str, asked: Asked) -> str | None:
+    """``value`` as this step takes it: "not asked" is "no" where it is not an answer."""
+    if value in asked.answers:
+        return value
+    if value == Answer.NOT_ASKED.value and Answer.NO.value in asked.answers:
+        return Answer.NO.value
+    return None
+
+
+def _head(text: str, start: int, asked: Asked) -> _Match | None:
+    best: tuple[int, int, str] | None = None
+    for order, (category, pattern) in enumerate(_lexicon().heads):
+        match = pattern.match(text, start)
+        if match and match.end() > start and (best is None or match.end() > best[0]):
+            best = (match.end(), order, category)
+    if best is None:
+        return None
+    end, _, category = best
+    value, hedged = _CATEGORY_VALUES[category]
+    value = _allowed(value, asked)
+    if value is None:
+        return None
+    return _Match(value, start, end, hedged, head=True)
+
+
+def _negated(text: str, start: int) -> bool:
+    """A negation in the clause just before ``start`` ("hasn't agreed", "not safe to ask")."""
+    before = text[max(0, start - 40) : start]
+    clause = _lexicon().separators.split(before)[-1] if before else ""
+    words = clause.split()[-3:]
+    return bool(_NEGATION.search(" ".join(words)))
+
+
+def _phrases(text: str, asked: Asked) -> list[_Match]:
+    found = []
+    for value, patterns in asked.phrases.items():
+        allowed = _allowed(value, asked)
+        if allowed is None or not patterns:
+            continue
+        for match in _compiled(tuple(patterns)).finditer(text):
+            starts_negative = bool(_NEGATION.match(match.group(0)))
+            if not starts_negative and _negated(text, match.start()):
+                continue
+            found.append(_Match(allowed, match.start(), match.end(), False, head=False))
+    return sorted(found, key=lambda m: (m.start, -m.end))
+
+
+def _clause_around(text: str, start: int, end: int) -> str:
+    separators = list(_lexicon().separators.finditer(text))
+    left = max((s.end() for s in separators if s.end() <= start), default=0)
+    right = min((s.start() for s in separators if s.start() >= end), default=len(text))
+    return text[left:right]
+
+
+def _hedged(text: str, match: _Match) -> bool:
+    """The answer is hedged: by its own words, or by a hedge in its clause ("ya think so",
+    "I think she agreed"; not "yes because I think they need it": that hedges the reason)."""
+    if match.hedged:
+        return True
+    clause = _clause_around(text, match.start, match.end)
+    end = text.find(clause, max(0, match.start - len(clause))) + len(clause)
+    if re.match(r"\s*so\b", text[end:]):  # "think so": "so" is not a clause boundary here
+        clause = clause.rstrip() + " so"
+    return bool(_lexicon().hedges.search(clause))
+
+
+def _contradicts(text: str, match: _Match, asked: Asked) -> bool:
+    """A "yes" whose words deny the question's own terms ("yes, it is not confidential")."""
+    if match.value != Answer.YES.value or not asked.terms:
+        return False
+    rest = text[match.end :]
+    for term in asked.terms:
+        for found in re.finditer(rf"\b{re.escape(term)}", rest):
+            before = rest[max(0, found.start() - 25) : found.start()].split()[-3:]
+            if _NEGATION.search(" ".join(before)):
+                return True
+    return False
+
+
+_COMPATIBLE = {
+    # a choice given with a yes/no word: "no, it isn't safe to tell her", "yes, she knows"
+    ("no", "no_unsafe"),
+    ("no", "no_inappropriate"),
+    ("no", "already_aware"),
+    ("yes", "already_aware"),
+    # "no, I haven't asked her yet"
+    ("no", "not_asked"),
+}
+
+
+@dataclass(frozen=True)
+class _Words:
     value: str | None
-    pending: dict[str, Any] | None = None
-    say: str | None = None
+    evidence: Evidence | None
+    end: int  # where the answer's own words end (what follows is the note)
+    start: int = 0
 
 
-def read_answer(
-    question: str,
-    value: str,
-    pending: dict[str, Any] | None,
-    text: str | None,
-    confidence: float | None,
-    threshold: float | None = None,
-    intent: str | None = None,
+def _read_words(text: str, asked: Asked) -> _Words:
+    """The answer the words give, before any intent model: head word, phrases, hedges."""
+    lexicon = _lexicon()
+    start = lexicon.fillers.match(text).end()
+    head = _head(text, start, asked)
+    if head is not None and head.value == Answer.NOT_SURE.value:
+        # "not sure whether the school name would identify her", "might be, some of it is from
+        # her health records": what follows is the doubt, not another answer.
+        evidence = Evidence.HEDGE if head.hedged else Evidence.WORDS
+        return _Words(head.value, evidence, head.end, head.start)
+    phrases = _phrases(text, asked)
+    if head is not None:
+        # A phrase that overlaps the head word is the more specific reading ("it isn't safe").
+        overlapping = [p for p in phrases if p.start < head.end]
+        if overlapping:
+            head = None
+            phrases = overlapping + [p for p in phrases if p not in overlapping]
+    if head is None and not phrases:
+        head = _last_clause(text, asked)
+    if head is None and not phrases:
+        return _Words(None, None, 0)
+    values = {p.value for p in phrases}
+    if head is not None:
+        hedged = _hedged(text, head)
+        compatible = {p for p in values if (head.value, p) in _COMPATIBLE}
+        if compatible and len(compatible) == len(values) and len(values) == 1:
+            (value,) = compatible
+            return _Words(value, Evidence.HEDGE if hedged else Evidence.WORDS, head.end)
+        if values - {head.value}:
+            last = phrases[-1]
+            return _Words(last.value, Evidence.CONFLICT, head.end)
+        if _contradicts(text, head, asked):
+            return _Words(head.value, Evidence.CONFLICT, head.end)
+        return _Words(
+            head.value, Evidence.HEDGE if hedged else Evidence.WORDS, head.end, head.start
+        )
+    if len(values) > 1:
+        return _Words(phrases[-1].value, Evidence.CONFLICT, 0)
+    first = phrases[0]
+    hedged = any(_hedged(text, p) for p in phrases)
+    return _Words(first.value, Evidence.HEDGE if hedged else Evidence.WORDS, 0)
+
+
+def _last_clause(text: str, asked: Asked) -> _Match | None:
+    """An answer word that is the whole of the message's last clause ("..., so yes")."""
+    pieces = [m.end() for m in _lexicon().separators.finditer(text) if m.end() < len(text)]
+    if not pieces:
+        return None
+    start = pieces[-1]
+    while start < len(text) and text[start] in " ,.;:-–—":
+        start += 1
+    match = _head(text, start, asked)
+    if match is None or text[match.end :].strip(" .!?") != "":
+        return None
+    return match
+
+
+def _note(original: str, normalised: str, end: int) -> str | None:
+    """The words that came with the answer (the practitioner's reason), as they typed them."""
+    if end <= 0:
+        rest = original.strip()
+    else:
+        # The normalised text is the original lower-cased with spaces folded and emoji as words:
+        # find the same place in the original by counting the words before it.
+        words = len(normalised[:end].split())
+        rest = " ".join(original.split()[words:]) if words else original
+    rest = rest.strip(" ,.;:!-–—…").strip()
+    if len(rest.split()) < NOTE_MIN_WORDS and end > 0:
+        return None
+    if end <= 0 and len(rest.split()) < NOTE_MIN_WORDS + 1:
+        return None
+    return rest or None
+
+
+# --- questions asked alongside or instead --------------------------------------------------------
+
+
+_QUESTION_START = re.compile(
+    r"^(why|what|what's|whats|how|who|whom|when|where|which|explain|help|define|meaning|"
+    r"(do|does|did|is|isn't|are|can|could|should|shall|would|will|may|must|am|have|has) "
+    r"(i|we|you|they|she|he|it|that|this|there|the|a|consent|information|data)|"
+    r"tell me|i don'?t (understand|get)|not sure what|what do you mean|sorry what|eh|huh)\b"
+)
+
+
+def _asks(text: str) -> bool:
+    return "?" in text or bool(_QUESTION_START.match(text))
+
+
+def _side(heard: Heard, text: str, answered: bool) -> Side | None:
+    faq_ok = bool(heard.faq) and heard.faq_confidence >= FAQ_THRESHOLD
+    if not answered:
+        if heard.intent == "faq" and faq_ok:
+            return Side(SideKind.FAQ, heard.faq)
+        if heard.intent == "explain" or (_asks(text) and heard.intent not in ANSWER_INTENTS):
+            return Side(SideKind.EXPLAIN)
+        return None
+    if not _asks(text):
+        return None
+    # The intent model sees the answer first; the response selector still says which FAQ the
+    # whole message is closest to.
+    if heard.faq and (
+        (faq_ok and heard.intent in SIDE_INTENTS) or heard.faq_confidence >= FAQ_WITH_ANSWER
+    ):
+        return Side(SideKind.FAQ, heard.faq)
+    if heard.intent == "explain":
+        return Side(SideKind.EXPLAIN)
+    return Side(SideKind.UNKNOWN)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def model_threshold() -> float:
+    """Intent confidence under which the model's answer is not even read back
+    (``INFOSHARE_MODEL_THRESHOLD``)."""
+    from bot import settings
+
+    return settings.number(settings.MODEL_THRESHOLD, DEFAULT_MODEL_THRESHOLD)
+
+
+_BARE = re.compile(
+    r"(yes|yeah|yep|y|no|nope|n|ok|okay|sure|not sure|dunno|idk|maybe|because|fine|why)[.!?]*"
+)
+
+
+def read(
+    asked: Asked,
+    heard: Heard,
+    pending: Pending | None = None,
+    unusable: Unusable | None = None,
 ) -> Reading:
-    """Read ``value`` (from the intent) for ``question``, given any pending read-back."""
-    if is_payload(text) and intent and not is_payload(text, intent):
-        return Reading(None, pending, "not_understood")  # a payload no button sends
-    uncertain = needs_read_back(text, confidence, threshold, value)
-    if pending and pending.get("question") == question:
-        if uncertain:
-            return Reading(None, pending, "confirm_again")
-        if value == "yes":
-            return Reading(str(pending["answer"]))
-        if value == "no":
-            return Reading(None, None, "try_again")
-        # "not sure" (or "not asked yet") in reply to a read-back is a fresh, confident answer.
-        return Reading(value)
-    if uncertain:
-        return Reading(None, {"question": question, "answer": value}, "read_back")
-    return Reading(value)
+    """Read ``heard`` at the step ``asked``, given any read-back waiting for an answer and the
+    last message this step could not use."""
+    raw = heard.text or ""
+    text = normalise(raw)
+    if pending is not None and pending.key != asked.key:
+        pending = None
+    if unusable is not None and unusable.key != asked.key:
+        unusable = None
+
+    if raw.startswith("/"):
+        return _read_payload(asked, heard, pending, text, unusable)
+    if text and _COMMAND.match(text):
+        return Reading(Result.COMMAND)
+    if pending is not None:
+        confirmed = _read_confirmation(asked, heard, pending, text)
+        if confirmed is not None:
+            return confirmed
+    if asked.takes_answers:
+        reading = _read_answer(asked, heard, text, raw)
+    else:
+        reading = _read_free_text(asked, heard, text)
+    if reading.result in (Result.NOT_UNDERSTOOD, Result.SIDE_QUESTION):
+        return _unless_repeated(reading, asked, text, unusable)
+    return reading
+
+
+def _read_payload(
+    asked: Asked, heard: Heard, pending: Pending | None, text: str, unusable: Unusable | None
+) -> Reading:
+    intent, entities = _payload(heard.text)
+    if intent in COMMAND_INTENTS:
+        return Reading(Result.COMMAND)
+    if not asked.takes_answers or intent not in ANSWER_INTENTS:
+        return _unless_repeated(Reading(Result.NOT_UNDERSTOOD), asked, text, unusable)
+    choice = entities.get("inform_choice") or entities.get("answer") or heard.choice
+    if pending is not None:
+        if intent == "affirm" and not choice:
+            return _answer(pending.value, Evidence.CONFIRMED, None)
+        if intent == "deny" and not choice:
+            return Reading(Result.RETRY)
+    value = choice if choice in asked.answers else _allowed(ANSWER_INTENTS[intent], asked)
+    if value is None:
+        return _unless_repeated(Reading(Result.NOT_UNDERSTOOD), asked, text, unusable)
+    return _answer(value, Evidence.BUTTON, None)
+
+
+def _answer(value: str, evidence: Evidence, note: str | None, side: Side | None = None) -> Reading:
+    return Reading(Result.ANSWER, value, evidence, note, side)
+
+
+def _read_back(value: str, evidence: Evidence, note: str | None, key: str, text: str) -> Reading:
+    return Reading(Result.READ_BACK, value, evidence, note, pending=Pending(key, value, text))
+
+
+def _read_confirmation(asked: Asked, heard: Heard, pending: Pending, text: str) -> Reading | None:
+    """A reply to "I read that as … — is that right?"; None: read it as a fresh answer."""
+    lexicon = _lexicon()
+    bare = text.strip(" .!?")
+    if bare == pending.text.strip(" .!?") or (heard.text or "").strip() == pending.text:
+        return _answer(pending.value, Evidence.CONFIRMED, None)
+    correction = lexicon.correction.match(text)
+    if correction and correction.end() < len(text):
+        rest = text[correction.end() :]
+        words = _read_words(rest, asked)
+        if words.value is not None:
+            return _answer(words.value, Evidence.WORDS, None)
+    confirm = lexicon.confirm.match(bare)
+    if confirm:
+        rest = bare[confirm.end() :].strip(" ,.!-")
+        if not rest or lexicon.confirm.match(rest) or rest.startswith(("that", "it", "thats")):
+            return _answer(pending.value, Evidence.CONFIRMED, None)
+    refuse = lexicon.refuse.match(bare)
+    if refuse:
+        rest = bare[refuse.end() :].strip(" ,.!-")
+        if not rest:
+            return Reading(Result.RETRY)
+        words = _read_words(rest, asked)
+        if words.value is not None and words.evidence is Evidence.WORDS:
+            return _answer(words.value, Evidence.WORDS, None)
+        if lexicon.refuse.match(rest) or rest.startswith(("that", "it", "thats", "you")):
+            return Reading(Result.RETRY)
+    return None
+
+
+def _read_answer(asked: Asked, heard: Heard, text: str, raw: str) -> Reading:
+    words = _read_words(text, asked) if text else _Words(None, None, 0)
+    if words.value is not None:
+        note = _note(raw, text, words.end)
+        side = _side(heard, text[words.end :], answered=True)
+        if words.evidence is Evidence.WORDS:
+            return _answer(words.value, Evidence.WORDS, note, side)
+        return _read_back(words.value, words.evidence or Evidence.HEDGE, note, asked.key, text)
+    side = _side(heard, text, answered=False)
+    if side is not None:
+        return Reading(Result.SIDE_QUESTION, side=side)
+    model = ANSWER_INTENTS.get(heard.intent or "")
+    if model and heard.confidence >= model_threshold():
+        value = heard.choice if heard.choice in asked.answers else _allowed(model, asked)
+        if value is not None:
+            return _read_back(value, Evidence.MODEL, _note(raw, text, 0), asked.key, text)
+    if heard.intent in COMMAND_INTENTS and heard.confidence >= model_threshold():
+        return Reading(Result.COMMAND)
+    return Reading(Result.NOT_UNDERSTOOD)
+
+
+def _read_free_text(asked: Asked, heard: Heard, text: str) -> Reading:
+    if not text:
+        return Reading(Result.NOT_UNDERSTOOD)
+    if _BARE.fullmatch(text):
+        return Reading(Result.NOT_UNDERSTOOD)
+    if _asks(text) and heard.intent in SIDE_INTENTS and heard.confidence >= model_threshold():
+        return Reading(Result.SIDE_QUESTION, side=_side(heard, text, answered=False))
+    if heard.intent in COMMAND_INTENTS and len(text.split()) <= 3:
+        return Reading(Result.COMMAND)
+    return Reading(Result.ANSWER, evidence=Evidence.WORDS)
+
+
+def _unless_repeated(
+    reading: Reading, asked: Asked, text: str, unusable: Unusable | None
+) -> Reading:
+    """The same unusable message again (or a third in a row) gets HELP, never the same reply."""
+    if unusable is not None and (unusable.text == text or unusable.count >= 2):
+        return Reading(Result.HELP, unusable=Unusable(asked.key, text, unusable.count + 1))
+    count = unusable.count + 1 if unusable else 1
+    return Reading(
+        reading.result,
+        side=reading.side,
+        unusable=Unusable(asked.key, text, count),
+    )
+
+
+# --- the step being asked ------------------------------------------------------------------------
+
+
+def asked_for(
+    slot: str, checks: Mapping[str, Any] | None = None, protocol: Protocol | None = None
+) -> Asked:
+    """What the form asks when ``slot`` is requested (for the checklist: its next point)."""
+    from bot.protocol.engine import next_checklist_item, step_key
+
+    protocol = protocol or load_protocol()
+    form_slot = protocol.form_slot(slot)
+    if form_slot is None:
+        raise KeyError(f"{slot!r} is not one of the form's slots")
+    question = protocol.questions.get(slot)
+    if question is not None and question.is_checklist:
+        item = next_checklist_item(checks, protocol) or question.checklist[-1]
+        answers = item.answers if not item.choices else (*item.answers, Answer.NO.value)
+        return Asked(
+            step_key(slot, item), Kind.CHECKLIST, tuple(answers), item.phrases, question.terms
+        )
+    if question is not None:
+        return Asked(slot, question.kind, form_slot.answers, question.phrases, question.terms)
+    if slot == protocol.record.id:
+        return Asked(slot, form_slot.kind, form_slot.answers, protocol.record.phrases)
+    return Asked(slot, form_slot.kind, form_slot.answers)
