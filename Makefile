@@ -16,17 +16,22 @@ export CUDA_VISIBLE_DEVICES ?=
 # No usage reports or error reports leave the machine.
 export RASA_TELEMETRY_ENABLED ?= false
 
-TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*.yml)
+# The parts of the domain the protocol decides are generated from it (bot/protocol/domain.py).
+GENERATED_DOMAIN := domain/form.yml domain/faq.yml
+DOMAIN_SOURCES  := bot/protocol/hmg2008.yml bot/protocol/faq.yml config/local_notes.yml \
+                   bot/protocol/domain.py bot/protocol/model.py bot/protocol/faq.py
+TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(GENERATED_DOMAIN) $(wildcard data/*.yml)
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
 
-.PHONY: help install spacy train validate migrate run shell test test-unit test-stories test-nlu \
-        test-e2e bench lint format clean teams-app bench-webchat
+.PHONY: help install spacy domain check-domain train validate migrate run shell test test-unit \
+        test-stories test-nlu test-reading test-e2e bench lint format clean teams-app bench-webchat
 
 help:
 	@echo "make run          install, build, train if needed, migrate, start both servers"
 	@echo "make test         everything make run needs, then the whole test suite"
 	@echo "make shell        chat in the terminal (starts the action server)"
-	@echo "make install | spacy | train | validate | migrate | test-stories | test-nlu | bench | lint | clean"
+	@echo "make install | spacy | domain | train | validate | migrate | test-stories | test-nlu"
+	@echo "make test-reading | bench | lint | clean"
 	@echo "make teams-app   the Microsoft Teams app package (MICROSOFT_APP_ID=… make teams-app)"
 
 # --- set-up ------------------------------------------------------------------------------------
@@ -54,6 +59,17 @@ $(MODELS)/spacy/.built: $(VENV)/.installed $(SPACY_INPUTS)
 
 spacy: $(MODELS)/spacy/.built
 
+# Regenerate the domain's form and FAQ responses after editing the protocol or the FAQ answers.
+$(GENERATED_DOMAIN) &: $(DOMAIN_SOURCES) $(VENV)/.installed
+	$(PY) -m bot.protocol.domain
+	@touch $(GENERATED_DOMAIN)
+
+domain: $(GENERATED_DOMAIN)
+
+# CI: the committed domain must be what the protocol generates.
+check-domain: $(VENV)/.installed
+	$(PY) -m bot.protocol.domain --check
+
 # Rasa itself reuses the last model when nothing it fingerprints has changed.
 $(MODELS)/.trained: $(MODELS)/spacy/.built $(TRAINING_INPUTS)
 	$(RASA) train --config config.yml --domain domain --data data --out $(MODELS) \
@@ -62,7 +78,7 @@ $(MODELS)/.trained: $(MODELS)/spacy/.built $(TRAINING_INPUTS)
 
 train: $(MODELS)/.trained
 
-validate: $(VENV)/.installed
+validate: $(VENV)/.installed check-domain
 	$(RASA) data validate --config config.yml --domain domain --data data --fail-on-warnings
 
 migrate: $(VENV)/.installed
@@ -81,7 +97,7 @@ shell: train migrate
 # --- tests -------------------------------------------------------------------------------------
 # The Rasa test stories and the held-out NLU evaluation first, then the pytest suite (its summary
 # line closes the output).
-test: install train migrate validate test-stories test-nlu
+test: install train migrate validate test-stories test-nlu test-reading
 	INFOSHARE_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -q
 
 test-unit: install spacy
@@ -94,6 +110,12 @@ test-stories: train
 test-nlu: train
 	$(RASA) test nlu --model $(MODELS) --nlu tests/nlu/test_nlu.yml --out $(RESULTS)/nlu
 	$(PY) scripts/nlu_report.py --results $(RESULTS)/nlu --max-costly 0
+
+# Reading practitioners' own words, on the held-out sets in tests/reading/ (never trained on):
+# what, with whom and why in openings; answers typed at each question, through the real servers.
+test-reading: train migrate
+	$(PY) scripts/openings_eval.py
+	$(PY) scripts/reading_eval.py --max-costly 0 --max-wrong 0 --max-loops 0 --min-right 0.95
 
 bench: train migrate
 	$(PY) scripts/bench.py
