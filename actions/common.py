@@ -11,17 +11,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.protocol import load_protocol
 from bot.protocol.engine import dependent_slots
 from bot.protocol.messages import Reply
+from bot.protocol.reading import Heard
 
 logger = logging.getLogger(__name__)
 
 FORM = "information_sharing_form"
-TEAMS = "botframework"  # the input channel name of Microsoft Teams (Bot Framework)
+PENDING = "pending_answer"  # an answer read back, waiting for confirmation
+UNUSABLE = "unusable_answer"  # the last message the current step could not use
 CONTEXT_SLOTS = tuple(c.id for c in load_protocol().context)
 # Everything a check fills; cleared when a new check begins.
 CHECK_SLOTS = (
     *CONTEXT_SLOTS,
     *dependent_slots(),
-    "pending_answer",
+    PENDING,
+    UNUSABLE,
     "check_id",
     "check_started_at",
     "record_reference",
@@ -36,16 +39,18 @@ def check_slots(tracker: Tracker) -> dict[str, Any]:
     return {name: tracker.get_slot(name) for name in CHECK_SLOTS}
 
 
-def utter(dispatcher: CollectingDispatcher, reply: Reply, tracker: Tracker | None = None) -> None:
-    """Say ``reply``; in Microsoft Teams a reply with a card is sent as an Adaptive Card."""
-    if reply.card and tracker is not None and tracker.get_latest_input_channel() == TEAMS:
-        from bot.channels.teams_cards import card_activity
-
-        dispatcher.utter_message(json_message=card_activity(reply))
-    elif reply.buttons:
-        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    """Say ``reply`` as it is: text, buttons and any card (as data, for the channel to draw)."""
+    if reply.response:
+        dispatcher.utter_message(response=reply.response)
+        return
+    extra: dict[str, Any] = {}
+    if reply.card is not None:
+        extra["card"] = reply.card.as_data()
+    if reply.buttons:
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons, **extra)
     else:
-        dispatcher.utter_message(text=reply.text)
+        dispatcher.utter_message(text=reply.text, **extra)
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -66,34 +71,30 @@ def latest_entity(tracker: Tracker, entity: str) -> str | None:
     return str(values[-1]) if values else None
 
 
+def latest_faq(tracker: Tracker) -> tuple[str | None, float]:
+    """The FAQ the response selector matched ("faq/what_is_consent") and its confidence."""
+    selector = (tracker.latest_message.get("response_selector") or {}).get("faq") or {}
+    response = selector.get("response") or {}
+    key = response.get("intent_response_key")
+    return (str(key) if key else None), float(response.get("confidence") or 0.0)
+
+
+def heard(tracker: Tracker) -> Heard:
+    """The latest message as the reader takes it (bot/protocol/reading.py)."""
+    intent, confidence = latest_intent(tracker)
+    faq, faq_confidence = latest_faq(tracker)
+    return Heard(
+        text=latest_text(tracker),
+        intent=intent,
+        confidence=confidence,
+        faq=faq,
+        faq_confidence=faq_confidence,
+        choice=latest_entity(tracker, "inform_choice"),
+    )
+
+
 def record_repository() -> Any:
     """The records repository, created on first use (never at import time)."""
     from bot.records import default_repository
 
     return default_repository()
-
-
-FREE_TEXT_SLOTS = (
-    *CONTEXT_SLOTS,
-    *(q.justification.slot for q in load_protocol().questions.values() if q.justification),
-    "reasons",
-)
-
-
-def statement_as_answer(tracker: Tracker, dispatcher: CollectingDispatcher) -> list | None:
-    """At a free-text question, a long statement the NLU read as a command is the answer.
-
-    Returns the events that fill the question, or None when the message is a real command.
-    """
-    from rasa_sdk.events import SlotSet
-
-    from bot.text import free_text_answer, looks_like_a_statement
-
-    slot = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
-    text = latest_text(tracker)
-    if slot not in FREE_TEXT_SLOTS or not looks_like_a_statement(text):
-        return None
-    answer = free_text_answer(text, explanation=slot in ("reasons", "public_interest_reason"))
-    for note in answer.notes:
-        dispatcher.utter_message(text=note)
-    return [SlotSet(slot, answer.value)]

@@ -1,8 +1,13 @@
-"""The information-sharing form: what to ask (from the engine), how to read the answers."""
+"""The information-sharing form: what to ask (from the engine), how to read the answers.
+
+One validation path for every step: :meth:`ValidateInformationSharingForm.run` reads the latest
+message at the step being asked (``bot.protocol.reading.read``) and turns the reading into slot
+events and replies. What a step is (its kind, its answers, its words) comes from the protocol, so
+no step can lose its read-back, and a question added to the protocol is read like the others.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -10,30 +15,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (
-    FORM,
-    check_slots,
-    latest_entity,
-    latest_intent,
-    latest_text,
-    utter,
-)
-from bot.protocol import (
-    CHECKLIST_QUESTION,
-    CHECKS_SLOT,
-    answer_checklist_item,
-    load_protocol,
-    next_checklist_item,
-    required_slots,
-)
-from bot.protocol.messages import ANSWER_WORDS, Reply, ask, change_buttons
-from bot.protocol.reading import read_answer
-from bot.text import free_text_answer
+from actions.common import FORM, PENDING, UNUSABLE, check_slots, heard, utter
+from bot import nlp
+from bot.protocol import NOTES_SLOT, Kind, answer_checklist_item, load_protocol, required_slots
+from bot.protocol import messages as say
+from bot.protocol.engine import next_checklist_item
+from bot.protocol.reading import Pending, Reading, Result, Unusable, asked_for, read
+from bot.text import MAX_FREE_TEXT, clean_free_text
 
-PENDING = "pending_answer"
-FREE_TEXT_SLOTS = ("information", "recipient", "purpose_text", "public_interest_reason", "reasons")
-_ALREADY = re.compile(r"\balready\b", re.I)
-_UNSAFE = re.compile(r"\b(not safe|unsafe|isn'?t safe|wouldn'?t be safe|danger|risk)\b", re.I)
+REQUESTED_SLOT = "requested_slot"
 
 
 class ValidateInformationSharingForm(FormValidationAction):
@@ -49,157 +39,145 @@ class ValidateInformationSharingForm(FormValidationAction):
     ) -> list[str]:
         return required_slots(check_slots(tracker))
 
-    # --- free text: information, recipient, purpose_text, public_interest_reason, reasons --
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slots = check_slots(tracker)
+        slot = tracker.get_slot(REQUESTED_SLOT)
+        updates: dict[str, Any] = {}
+        if slot and _answers_the_form(tracker):
+            step = _Step(slot, slots)
+            result = step.read(tracker, dispatcher)
+            if result is None:
+                return []  # a command ("go back", "stop"): the dialogue's rules take it
+            updates = result
+        slots.update(updates)
+        following = next((s for s in required_slots(slots) if slots.get(s) is None), None)
+        return [*(SlotSet(k, v) for k, v in updates.items()), SlotSet(REQUESTED_SLOT, following)]
 
-    def _free_text(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict:
-        answer = free_text_answer(value if isinstance(value, str) else None)
-        for note in answer.notes:
-            dispatcher.utter_message(text=note)
-        return {slot: answer.value}
 
-    def validate_information(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._free_text("information", value, dispatcher)
+def _answers_the_form(tracker: Tracker) -> bool:
+    """The form runs because the user just said something while it was asking.
 
-    def validate_recipient(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._free_text("recipient", value, dispatcher)
+    Rasa calls the validation with a tracker that ends with the form's own execution; the action
+    before it is ``action_listen`` only when a new message came in while the form was active (not
+    when the form starts, or resumes after "go back", "why?" or a restart).
+    """
+    if tracker.active_loop_name != FORM:
+        return False
+    actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    if actions and actions[-1] == FORM:
+        actions.pop()
+    if len(actions) >= 2 and actions[-1] == "action_restart":
+        # Rasa runs action_restart first for anything its model reads as "start again"; when
+        # the message did not say so, that action hands it back to the form to read.
+        actions.pop()
+    return bool(actions) and actions[-1] == "action_listen"
 
-    def validate_purpose_text(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._free_text("purpose_text", value, dispatcher)
 
-    def validate_public_interest_reason(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._explanation("public_interest_reason", value, dispatcher)
+class _Step:
+    """One message read at one step of the form, turned into slot updates and replies."""
 
-    def validate_reasons(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._explanation("reasons", value, dispatcher)
+    def __init__(self, slot: str, slots: dict[str, Any]) -> None:
+        self.protocol = load_protocol()
+        self.slot = slot
+        self.slots = slots
+        question = self.protocol.questions.get(slot)
+        self.checklist = question if question is not None and question.is_checklist else None
+        self.checks = dict(slots.get(self.checklist.checks_slot) or {}) if self.checklist else {}
+        self.asked = asked_for(slot, self.checks)
 
-    def _explanation(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict:
-        answer = free_text_answer(value if isinstance(value, str) else None, explanation=True)
-        for note in answer.notes:
-            dispatcher.utter_message(text=note)
-        return {slot: answer.value}
-
-    # --- the seven questions -------------------------------------------------------------
-
-    def _answer(
-        self,
-        slot: str,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        exact: bool = False,
-    ) -> dict[str, Any]:
-        """Accept an answer, or read it back when the NLU was not confident.
-
-        ``exact``: the value was read from the words themselves ("they already know"), not
-        guessed by the intent model, so there is nothing to read back.
-        """
-        if value is None:
-            return {slot: None}
-        intent, confidence = latest_intent(tracker)
-        if exact:
-            confidence = 1.0
-        reading = read_answer(
-            slot,
-            str(value),
-            tracker.get_slot(PENDING),
-            latest_text(tracker),
-            confidence,
-            intent=intent,
+    def read(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any] | None:
+        message = heard(tracker)
+        reading = read(
+            self.asked,
+            message,
+            Pending.from_slot(self.slots.get(PENDING)),
+            Unusable.from_slot(self.slots.get(UNUSABLE)),
         )
-        if reading.say == "read_back":
-            word = ANSWER_WORDS.get(str(value), str(value))
-            dispatcher.utter_message(
-                text=f"I read that as “{word}” — is that right?",
-                buttons=[
-                    {"title": f"Yes, “{word}”", "payload": "/affirm"},
-                    {"title": "No, ask me again", "payload": "/deny"},
-                ],
-            )
-        elif reading.say == "confirm_again":
-            dispatcher.utter_message(
-                text="Sorry, I'm still not sure. Please press a button, or type yes or no.",
-                buttons=[
-                    {"title": "Yes", "payload": "/affirm"},
-                    {"title": "No, ask me again", "payload": "/deny"},
-                ],
-            )
-        elif reading.say == "not_understood":
-            dispatcher.utter_message(text="Sorry, I didn't catch that.")
-        elif reading.say == "try_again":
-            dispatcher.utter_message(text="OK, let's try that question again.")
-        result: dict[str, Any] = {slot: reading.value}
-        if reading.pending or (tracker.get_slot(PENDING) or {}).get("question") == slot:
-            result[PENDING] = reading.pending
-        return result
-
-    def validate_purpose(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._answer("purpose", value, dispatcher, tracker)
-
-    def validate_identifiable(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._answer("identifiable", value, dispatcher, tracker)
-
-    def validate_confidential(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._answer("confidential", value, dispatcher, tracker)
-
-    def validate_consent(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._answer("consent", value, dispatcher, tracker)
-
-    def validate_consent_unsafe(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._answer("consent_unsafe", value, dispatcher, tracker)
-
-    def validate_public_interest(self, value: Any, dispatcher, tracker, domain) -> dict:
-        return self._answer("public_interest", value, dispatcher, tracker)
-
-    def validate_record(self, value: Any, dispatcher, tracker, domain) -> dict:
-        result = self._answer("record", value, dispatcher, tracker)
-        if result["record"] == "no":
-            buttons = change_buttons(check_slots(tracker))
-            dispatcher.utter_message(
-                text="No problem. Which answer would you like to change?", buttons=buttons
-            )
-            result["record"] = None
-        return result
-
-    def validate_appropriate(self, value: Any, dispatcher, tracker, domain) -> dict:
-        """Question 6 is a checklist, asked one point at a time under the same slot."""
-        if value is None:
-            return {CHECKLIST_QUESTION: None}
-        checks = tracker.get_slot(CHECKS_SLOT) or {}
-        item = next_checklist_item(checks)
-        if item is None:
-            return {CHECKLIST_QUESTION: "yes"}
-        candidate = str(value)
-        exact = False
-        if item.choices:
-            # "They already know" / "it isn't safe to tell her" name a choice whatever the
-            # intent; a plain "yes" is "I will tell them".
-            choice = latest_entity(tracker, "inform_choice") or _inform_choice(latest_text(tracker))
-            if choice in item.choices and choice != "yes":
-                candidate, exact = choice, True
-        if candidate not in {"yes", "no", "not_sure", *item.choices}:
-            dispatcher.utter_message(text="Sorry, I didn't catch that.")
-            return {CHECKLIST_QUESTION: None}
-        reading = self._answer(CHECKLIST_QUESTION, candidate, dispatcher, tracker, exact)
-        answer = reading[CHECKLIST_QUESTION]
-        if answer is None or answer == "not_sure":
-            return reading
-        step = answer_checklist_item(checks, item, answer)
-        if step.remedy:
-            dispatcher.utter_message(text=f"Before you share: {step.remedy}")
-        return {
-            CHECKLIST_QUESTION: "yes" if step.complete else None,
-            CHECKS_SLOT: step.checks,
-            **({PENDING: reading[PENDING]} if PENDING in reading else {}),
+        if reading.result is Result.COMMAND:
+            return None
+        updates: dict[str, Any] = {
+            PENDING: reading.pending.as_slot() if reading.pending else None,
+            UNUSABLE: reading.unusable.as_slot() if reading.unusable else None,
         }
+        if reading.result is Result.ANSWER:
+            if reading.side is not None:
+                utter(dispatcher, say.side_question(reading.side, self.slot))
+            updates.update(self._take(reading, message.text, dispatcher))
+        elif reading.result is Result.READ_BACK:
+            assert reading.value is not None
+            utter(dispatcher, say.read_back(self.asked.key, reading.value, self.asked.answers))
+            if reading.note:
+                updates[NOTES_SLOT] = self._notes(reading.note)
+        elif reading.result is Result.RETRY:
+            utter(dispatcher, say.retry())
+        elif reading.result is Result.SIDE_QUESTION:
+            assert reading.side is not None
+            utter(dispatcher, say.side_question(reading.side, self.slot))
+        elif reading.result is Result.HELP:
+            utter(dispatcher, say.help_with(self.slot, self.slots))
+        else:
+            kind = self.asked.kind
+            utter(
+                dispatcher,
+                say.not_understood(
+                    free_text=kind is Kind.FREE_TEXT, justification=kind is Kind.JUSTIFICATION
+                ),
+            )
+        return updates
 
+    # --- taking an answer -----------------------------------------------------------------
 
-def _inform_choice(text: str) -> str | None:
-    """A typed answer to "will you tell the person?" that is not a plain yes."""
-    if _ALREADY.search(text):
-        return "already_aware"
-    if _UNSAFE.search(text):
-        return "no_unsafe"
-    return None
+    def _take(self, reading: Reading, text: str, dispatcher: CollectingDispatcher) -> dict:
+        kind = self.asked.kind
+        if kind in (Kind.FREE_TEXT, Kind.JUSTIFICATION):
+            return self._free_text(text, dispatcher)
+        assert reading.value is not None
+        updates: dict[str, Any] = {}
+        if reading.note:
+            updates[NOTES_SLOT] = self._notes(reading.note)
+        elif self.asked.key in (self.slots.get(NOTES_SLOT) or {}):
+            updates[NOTES_SLOT] = self._notes(None)
+        if kind is Kind.CHECKLIST:
+            updates.update(self._checklist(reading.value, dispatcher))
+        elif kind is Kind.CONFIRM and reading.value == "no":
+            utter(dispatcher, say.change_prompt(self.slots))
+            updates[self.slot] = None
+        else:
+            updates[self.slot] = reading.value
+        return updates
+
+    def _notes(self, note: str | None) -> dict[str, str] | None:
+        notes = dict(self.slots.get(NOTES_SLOT) or {})
+        if note:
+            notes[self.asked.key] = nlp.redact(clean_free_text(note).text)
+        else:
+            notes.pop(self.asked.key, None)
+        return notes or None
+
+    def _free_text(self, text: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        cleaned = clean_free_text(text)
+        redacted = nlp.redact(cleaned.text)
+        for note in say.free_text_notes(redacted != cleaned.text, cleaned.truncated, MAX_FREE_TEXT):
+            utter(dispatcher, note)
+        return {self.slot: redacted}
+
+    def _checklist(self, value: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        """Question 6 is asked one point at a time under the same slot."""
+        assert self.checklist is not None
+        item = next_checklist_item(self.checks)
+        if item is None:
+            return {self.slot: "yes"}
+        if value == "not_sure":
+            return {self.slot: value}
+        step = answer_checklist_item(self.checks, item, value)
+        if step.remedy is not None:
+            utter(dispatcher, say.remedy(step.remedy.id))
+        return {
+            self.slot: "yes" if step.complete else None,
+            self.checklist.checks_slot: step.checks,
+        }
 
 
 class AskQuestion(Action):
@@ -213,11 +191,10 @@ class AskQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        pending = tracker.get_slot(PENDING)
-        if pending and pending.get("question") == self.slot:
+        pending = Pending.from_slot(tracker.get_slot(PENDING))
+        if pending and pending.key.split(".")[0] == self.slot:
             return []  # the read-back message is the question for now
-        slots = check_slots(tracker)
-        utter(dispatcher, ask(self.slot, slots), tracker)
+        utter(dispatcher, say.ask(self.slot, check_slots(tracker)))
         return []
 
 
@@ -225,15 +202,6 @@ def _ask_action(slot: str) -> type[AskQuestion]:
     return type(f"AskQuestion_{slot}", (AskQuestion,), {"slot": slot})
 
 
-ASK_ACTIONS = [
-    _ask_action(slot)
-    for slot in [
-        *(c.id for c in load_protocol().context),
-        *load_protocol().question_ids,
-        "public_interest_reason",
-        "reasons",
-        "record",
-    ]
-]
+ASK_ACTIONS = [_ask_action(slot.name) for slot in load_protocol().form_slots()]
 
-__all__ = ["ASK_ACTIONS", "AskQuestion", "Reply", "SlotSet", "ValidateInformationSharingForm"]
+__all__ = ["ASK_ACTIONS", "AskQuestion", "ValidateInformationSharingForm", "Unusable"]

@@ -28,19 +28,20 @@ CONTEXT = {
     "recipient": "the school nurse",
     "purpose_text": "to arrange support",
 }
+ALL_POINTS_BUT_LAST = {
+    "necessary": True,
+    "need_to_know": True,
+    "accurate": True,
+    "consent_limits": True,
+    "secure": True,
+    "onward_limits": True,
+}
 SHARE_ANSWERS = {
     "purpose": "yes",
     "identifiable": "yes",
     "confidential": "no",
     "appropriate": "yes",
-    "appropriate_checks": {
-        "necessary": True,
-        "need_to_know": True,
-        "accurate": True,
-        "secure": True,
-        "onward_limits": True,
-        "inform_person": "already_aware",
-    },
+    "appropriate_checks": {**ALL_POINTS_BUT_LAST, "inform_person": "already_aware"},
 }
 
 
@@ -60,6 +61,7 @@ def tracker(
     requested: str | None = None,
     events: list[dict[str, Any]] | None = None,
     sender: str = "tester",
+    response_selector: dict[str, Any] | None = None,
 ) -> Tracker:
     values = {name: None for name in domain()["slots"]}
     values.update(slots or {})
@@ -72,6 +74,7 @@ def tracker(
             "text": text,
             "intent": {"name": intent, "confidence": confidence},
             "entities": entities or [],
+            **({"response_selector": response_selector} if response_selector else {}),
         },
         events=events or [{"event": "user", "text": text, "input_channel": "rest"}],
         paused=False,
@@ -82,21 +85,27 @@ def tracker(
 
 
 def texts(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m.get("text") or "" for m in dispatcher.messages]
+    return [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
 
 
-async def validate(slots: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any], list[str]]:
-    """Run the form's validation action as Rasa does after the requested slot's mapping filled it.
+async def validate(slots: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any] | None, list[str]]:
+    """Run the form's validation action as Rasa does for a message typed while the form asks
+    ``requested``: the tracker ends with the user's message and the form's own execution.
 
-    ``slots`` are the conversation's slot values; only the requested slot counts as set by the
-    latest message (what ``tracker.slots_to_validate()`` returns).
+    Returns the slot events (None when the action passes the message on: a command) and what
+    the assistant said.
     """
-    requested = kwargs["requested"]
-    events = [{"event": "user", "text": kwargs.get("text", ""), "input_channel": "rest"}]
-    events.append({"event": "slot", "name": requested, "value": slots.get(requested)})
-    t = tracker(slots=slots, events=events, **kwargs)
+    text = kwargs.pop("text", "")
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text, "input_channel": "rest"},
+        {"event": "action", "name": FORM},
+    ]
+    t = tracker(slots=slots, events=events, text=text, **kwargs)
     dispatcher = CollectingDispatcher()
     result = await ValidateInformationSharingForm().run(dispatcher, t, domain())
+    if not result:
+        return None, texts(dispatcher)
     return {e["name"]: e["value"] for e in result if e["event"] == "slot"}, texts(dispatcher)
 
 
@@ -112,104 +121,160 @@ def records(tmp_path, monkeypatch):
     default_repository.cache_clear()
 
 
-async def test_a_confident_typed_answer_is_taken_and_the_next_question_requested():
+async def test_a_typed_answer_is_taken_and_the_next_question_requested():
     slots, said = await validate(
-        {**CONTEXT, "purpose": "yes"},
-        text="yes there is",
-        intent="affirm",
-        confidence=0.97,
-        requested="purpose",
+        CONTEXT, text="yes there is", intent="affirm", confidence=0.97, requested="purpose"
     )
     assert slots["purpose"] == "yes"
     assert slots["requested_slot"] == "identifiable"
     assert said == []
 
 
-async def test_an_unsure_reading_is_read_back_not_assumed():
+async def test_an_answer_with_a_reason_keeps_the_reason_redacted():
     slots, said = await validate(
-        {**CONTEXT, "purpose": "yes"},
-        text="ya think so",
-        intent="affirm",
-        confidence=0.6,
-        requested="purpose",
+        {
+            **CONTEXT,
+            "purpose": "yes",
+            "identifiable": "yes",
+            "confidential": "yes",
+            "consent": "no",
+        },
+        text="no, she's an adult with capacity, ring her on 07700 900123",
+        intent="faq",
+        confidence=0.95,
+        requested="public_interest",
+        response_selector={
+            "faq": {"response": {"intent_response_key": "faq/competent_adult", "confidence": 0.9}}
+        },
     )
-    assert slots["purpose"] is None
-    assert slots["pending_answer"] == {"question": "purpose", "answer": "yes"}
+    assert slots["public_interest"] == "no" and said == []  # an answer, not the FAQ
+    assert slots["answer_notes"] == {
+        "public_interest": "she's an adult with capacity, ring her on [PHONE]"
+    }
+    assert slots["requested_slot"] == "reasons"
+
+
+async def test_a_hedge_is_read_back_not_assumed():
+    slots, said = await validate(CONTEXT, text="ya think so", requested="purpose")
+    assert "purpose" not in slots
+    assert slots["pending_answer"] == {
+        "question": "purpose",
+        "answer": "yes",
+        "text": "ya think so",
+    }
     assert slots["requested_slot"] == "purpose"
-    assert "I read that as “Yes”" in said[0]
+    assert said == ["I read that as “Yes” — is that right?"]
+
+
+async def test_every_question_of_the_protocol_goes_through_the_read_back():
+    """A question added to the protocol is validated like the others: nothing to forget."""
+    from bot.protocol import load_protocol
+    from bot.protocol.reading import asked_for
+
+    protocol = load_protocol()
+    checked = []
+    for form_slot in protocol.form_slots():
+        asked = asked_for(form_slot.name)
+        if not asked.takes_answers:
+            continue
+        slots, said = await validate(CONTEXT, text="I think so", requested=form_slot.name)
+        assert slots["pending_answer"]["question"] == asked.key, form_slot
+        assert said[0].startswith("I read that as"), form_slot
+        checked.append(form_slot.name)
+    assert set(checked) >= set(protocol.question_ids)
 
 
 async def test_confirming_a_read_back_takes_the_pending_answer():
-    pending = {"question": "consent", "answer": "no"}
+    pending = {"question": "consent", "answer": "no", "text": "i doubt she'd agree"}
     base = {**CONTEXT, "purpose": "yes", "identifiable": "yes", "confidential": "yes"}
     slots, _ = await validate(
-        {**base, "consent": "yes", "pending_answer": pending},
-        text="/affirm",
-        intent="affirm",
-        requested="consent",
+        {**base, "pending_answer": pending}, text="/affirm", intent="affirm", requested="consent"
     )
     assert slots["consent"] == "no" and slots["pending_answer"] is None
     assert slots["requested_slot"] == "public_interest"
     slots, said = await validate(
-        {**base, "consent": "no", "pending_answer": pending},
-        text="/deny",
-        intent="deny",
-        requested="consent",
+        {**base, "pending_answer": pending}, text="yes that's right", requested="consent"
     )
-    assert slots["consent"] is None and slots["requested_slot"] == "consent"
+    assert slots["consent"] == "no"
+    slots, said = await validate(
+        {**base, "pending_answer": pending}, text="/deny", intent="deny", requested="consent"
+    )
+    assert "consent" not in slots and slots["requested_slot"] == "consent"
     assert "try that question again" in said[0]
 
 
 async def test_button_payloads_are_never_read_back():
     slots, said = await validate(
-        {**CONTEXT, "purpose": "not_sure"},
-        text="/not_sure",
-        intent="not_sure",
-        confidence=0.3,
-        requested="purpose",
+        CONTEXT, text="/not_sure", intent="not_sure", confidence=0.3, requested="purpose"
     )
     assert slots["purpose"] == "not_sure"
     assert slots["requested_slot"] is None  # seek advice: the form is done
 
 
+async def test_commands_are_left_to_the_rules():
+    for text in ("go back", "start again", "bye", "/go_back"):
+        slots, said = await validate(CONTEXT, text=text, intent="go_back", requested="purpose")
+        assert slots is None and said == [], text
+
+
+async def test_a_question_is_answered_then_the_same_one_again_gets_help():
+    selector = {
+        "faq": {"response": {"intent_response_key": "faq/what_is_consent", "confidence": 0.9}}
+    }
+    ask = dict(
+        text="what counts as consent?", intent="faq", confidence=0.9, response_selector=selector
+    )
+    slots, said = await validate(CONTEXT, requested="purpose", **ask)
+    assert said == ["utter_faq/what_is_consent"] and slots["requested_slot"] == "purpose"
+    slots, said = await validate({**CONTEXT, **slots}, requested="purpose", **ask)
+    assert said[0].startswith("I still couldn't use that as an answer to question 1")
+
+
+async def test_an_unusable_message_twice_gets_help_with_buttons():
+    slots, said = await validate(CONTEXT, text="purple", requested="consent")
+    assert said == ["Sorry, I didn't catch that."]
+    dispatcher_slots = {**CONTEXT, **slots}
+    slots, said = await validate(dispatcher_slots, text="purple", requested="consent")
+    assert "not asked for consent yet" in said[0] and "whom to ask for advice" in said[0]
+
+
 async def test_free_text_is_cleaned_and_redacted_with_a_note():
     slots, said = await validate(
-        {"information": "<b>his</b> mobile 07700 900123 and e-mail jo@example.org"},
-        text="x",
-        intent="nlu_fallback",
-        requested="information",
+        {}, text="<b>his</b> mobile 07700 900123 and e-mail jo@example.org", requested="information"
     )
     assert "[PHONE]" in slots["information"] and "[EMAIL]" in slots["information"]
     assert "<b>" not in slots["information"]
     assert any("placeholders" in s for s in said)
-    slots, said = await validate({"information": "   "}, text="   ", requested="information")
-    assert slots["information"] is None and said
+    slots, said = await validate({}, text="   ", requested="information")
+    assert "information" not in slots and said
+
+
+async def test_a_statement_the_model_reads_as_a_command_at_a_free_text_question_is_the_answer():
+    statement = "Housing need it, tenant email jo.bloggs@example.org for the arrears"
+    slots, _ = await validate(
+        {**CONTEXT, **SHARE_ANSWERS}, text=statement, intent="explain", requested="reasons"
+    )
+    assert slots["reasons"] == "Housing need it, tenant email [EMAIL] for the arrears"
 
 
 async def test_question_six_checklist_item_by_item():
     base = {**CONTEXT, "purpose": "yes", "identifiable": "no"}
-    slots, said = await validate(
-        {**base, "appropriate": "yes"}, text="yes", intent="affirm", requested="appropriate"
-    )
+    slots, said = await validate(base, text="yes", requested="appropriate")
     assert slots["appropriate"] is None
     assert slots["appropriate_checks"] == {"necessary": True}
     assert slots["requested_slot"] == "appropriate"
     slots, said = await validate(
-        {**base, "appropriate": "no", "appropriate_checks": {"necessary": True}},
-        text="no",
-        intent="deny",
-        requested="appropriate",
+        {**base, "appropriate_checks": {"necessary": True}}, text="no", requested="appropriate"
     )
     assert slots["appropriate"] is None and said[0].startswith("Before you share")
-    checks = {k: True for k in ["necessary", "need_to_know", "accurate", "secure", "onward_limits"]}
     slots, _ = await validate(
-        {**base, "appropriate": "no", "appropriate_checks": checks},
+        {**base, "appropriate_checks": ALL_POINTS_BUT_LAST},
         text="no, it wouldn't be safe to tell her",
-        intent="deny",
         requested="appropriate",
     )
     assert slots["appropriate"] == "yes"
     assert slots["appropriate_checks"]["inform_person"] == "no_unsafe"
+    assert slots["answer_notes"] == {"appropriate.inform_person": "it wouldn't be safe to tell her"}
     assert slots["requested_slot"] == "reasons"
 
 
@@ -223,21 +288,32 @@ async def test_ask_actions_show_the_question_with_buttons():
     assert set(by_slot) >= {"purpose", "appropriate", "reasons", "record", "information"}
 
 
+async def test_the_summary_is_sent_with_its_card_as_data():
+    by_slot = {cls.slot: cls() for cls in ASK_ACTIONS}
+    dispatcher = CollectingDispatcher()
+    slots = {**CONTEXT, **SHARE_ANSWERS, "reasons": "x", "answer_notes": {"purpose": "to help"}}
+    await by_slot["record"].run(dispatcher, tracker(slots=slots), domain())
+    (message,) = dispatcher.messages
+    assert message["card"]["title"] == "Summary of your check"
+    assert ["Your reason", "to help"] in message["card"]["facts"]
+    assert "Your reason: to help" in message["text"]
+
+
 async def test_begin_check_takes_what_the_opening_message_says():
     text = "Can I tell the police about the bruises because I'm worried he is being hurt at home?"
     t = tracker(
         slots={**CONTEXT, "purpose": "no", "record_reference": "ISD-000001"},
         text=text,
         intent="start_check",
-        entities=[{"entity": "recipient", "value": "police"}],
     )
     dispatcher = CollectingDispatcher()
     events = await ActionBeginCheck().run(dispatcher, t, domain())
     slots = {e["name"]: e["value"] for e in events}
-    assert slots["recipient"] == "police"
+    assert slots["recipient"] == "the police" and slots["information"] == "the bruises"
+    assert slots["purpose_text"] == "I'm worried he is being hurt at home"
     assert slots["purpose"] is None and slots["record_reference"] is None
     assert slots["check_id"] and slots["safeguarding_concern"] is True
-    assert "police" in texts(dispatcher)[0]
+    assert "the police" in texts(dispatcher)[0]
 
 
 async def test_safeguarding_signs_are_flagged_once():
@@ -254,13 +330,35 @@ async def test_safeguarding_signs_are_flagged_once():
     assert await run(tracker(text="yes")) == ([], [])
 
 
+async def test_an_opening_that_asks_to_share_is_noted_outside_a_check_only():
+    action = ValidateSlotMappings()
+    asks = "Can I share a tenant's details with a debt advice charity?"
+    events = await action.run(CollectingDispatcher(), tracker(text=asks), domain())
+    assert events == [SlotSet("asks_to_share", True)]
+    events = await action.run(
+        CollectingDispatcher(), tracker(slots={"asks_to_share": True}, text="hello"), domain()
+    )
+    assert events == [SlotSet("asks_to_share", None)]
+    events = await action.run(
+        CollectingDispatcher(), tracker(text=asks, requested="purpose"), domain()
+    )
+    assert events == []
+
+
 async def test_go_back_clears_the_previous_answer_and_its_dependents():
-    slots = {**CONTEXT, "purpose": "yes", "identifiable": "yes", "confidential": "yes"}
+    slots = {
+        **CONTEXT,
+        "purpose": "yes",
+        "identifiable": "yes",
+        "confidential": "yes",
+        "answer_notes": {"purpose": "to help", "confidential": "told in confidence"},
+    }
     events = await ActionGoBack().run(
         CollectingDispatcher(), tracker(slots=slots, requested="consent"), domain()
     )
     assert SlotSet("confidential", None) in events
     assert SlotSet("identifiable", None) not in events
+    assert SlotSet("answer_notes", {"purpose": "to help"}) in events
 
 
 async def test_change_answer_from_the_summary():
@@ -303,6 +401,10 @@ async def test_finish_saves_exactly_one_record_with_redacted_reasons(records):
         "record": "yes",
         "check_id": "c1",
         "reasons": "Nurse needs it; call mum on 07700 900123",
+        "answer_notes": {
+            "purpose": "to arrange support",
+            "consent": "left over from another route",
+        },
     }
     for _ in range(2):
         dispatcher = CollectingDispatcher()
@@ -320,6 +422,8 @@ async def test_finish_saves_exactly_one_record_with_redacted_reasons(records):
         "confidential": "no",
         "appropriate": "yes",
     }
+    assert record["notes"] == {"purpose": "to arrange support"}
+    assert record["golden_rules"] == [1, 2, 3, 6, 7]
     assert record["checks"]["inform_person"] == "already_aware"
     assert "[PHONE]" in record["reasons"] and "07700" not in record["reasons"]
     assert record["channel"] == "rest" and record["conversation_id"] == "tester"
@@ -329,41 +433,24 @@ def _channel_tracker(slots: dict[str, Any], channel: str) -> Tracker:
     return tracker(slots=slots, events=[{"event": "user", "text": "yes", "input_channel": channel}])
 
 
-@pytest.mark.parametrize(
-    ("channel", "public_url", "linked"),
-    [
-        ("socketio", "http://127.0.0.1:5005", "message"),
-        ("rest", "https://chat.example.org", "message"),
-        ("botframework", "https://chat.example.org", "card"),
-        ("botframework", "http://127.0.0.1:5005", None),  # not reachable from Teams
-    ],
-)
-async def test_the_saved_record_links_to_its_printable_summary(
-    records, monkeypatch, channel, public_url, linked
-):
+@pytest.mark.parametrize("channel", ["socketio", "rest", "botframework"])
+async def test_the_saved_record_links_to_its_printable_summary(records, monkeypatch, channel):
+    """The same channel-neutral reply everywhere: the link in the text and on the card (the
+    Teams channel draws the card, and drops a link Teams users cannot reach)."""
     from bot.records import links
 
     monkeypatch.setenv(links.SECRET_ENV, "k" * 32)
-    monkeypatch.setenv(links.PUBLIC_URL_ENV, public_url)
-    slots = {**CONTEXT, **SHARE_ANSWERS, "record": "yes", "check_id": f"c-{channel}-{linked}"}
+    monkeypatch.setenv(links.PUBLIC_URL_ENV, "https://chat.example.org")
+    slots = {**CONTEXT, **SHARE_ANSWERS, "record": "yes", "check_id": f"c-{channel}"}
     dispatcher = CollectingDispatcher()
     await ActionFinishCheck().run(dispatcher, _channel_tracker(slots, channel), domain())
     (record,) = records.list()
     url = links.summary_url(record.reference, "tester")
-    said = json.dumps(dispatcher.messages)
-    if linked is None:
-        assert "/chat/records/" not in said
-    elif linked == "message":
-        assert texts(dispatcher)[-1] == (
-            f"A printable summary of {record.reference} is here: "
-            f"[{record.reference} summary]({url})"
-        )
-    else:
-        (message,) = dispatcher.messages
-        card = message["custom"]["attachments"][0]["content"]
-        assert {"type": "Action.OpenUrl", "title": "Printable summary", "url": url} in card[
-            "actions"
-        ]
+    (message,) = dispatcher.messages
+    assert message["text"].endswith(
+        f"A printable summary of {record.reference} is here: [{record.reference} summary]({url})"
+    )
+    assert message["card"]["link"] == ["Printable summary", url]
 
 
 async def test_without_a_secret_key_there_is_no_link(records, monkeypatch):
@@ -388,36 +475,33 @@ async def test_finish_on_not_sure_gives_advice_and_records_where(records):
     assert record.to_dict()["outcome"] == "seek_advice"
     assert record.to_dict()["advice_needed_at"] == "identifiable"
     assert record.to_dict()["path"] == ["purpose", "identifiable"]
+    assert record.to_dict()["golden_rules"] == [1, 2, 3]
 
 
-async def test_a_statement_read_as_a_command_at_a_free_text_question_is_the_answer():
-    from actions.check import ActionExplainQuestion
-
-    slots = {**CONTEXT, **SHARE_ANSWERS}
-    statement = "Housing need it, tenant email jo.bloggs@example.org for the arrears"
-    dispatcher = CollectingDispatcher()
-    t = tracker(slots=slots, text=statement, intent="explain", requested="reasons")
-    events = await ActionExplainQuestion().run(dispatcher, t, domain())
-    assert events == [SlotSet("reasons", "Housing need it, tenant email [EMAIL] for the arrears")]
-    # A real question is still explained.
-    dispatcher = CollectingDispatcher()
-    t = tracker(slots=slots, text="why do you need this?", intent="explain", requested="reasons")
-    assert await ActionExplainQuestion().run(dispatcher, t, domain()) == []
-    assert "Golden Rule 7" in texts(dispatcher)[0]
-
-
-@pytest.mark.parametrize(
-    "text,restarts", [("start again", True), ("/restart", True), ("the cat sat on the mat", False)]
-)
-async def test_only_an_explicit_start_again_throws_a_check_away(text, restarts):
+@pytest.mark.parametrize("text", ["start again", "/restart", "can we start over please"])
+async def test_an_explicit_start_again_starts_a_new_check_straight_away(text):
     from actions.check import ActionRestart
 
     dispatcher = CollectingDispatcher()
-    t = tracker(slots=CONTEXT, text=text, intent="restart", requested="purpose")
+    slots = {**CONTEXT, "purpose": "yes", "check_id": "old"}
+    t = tracker(slots=slots, text=text, intent="restart", requested="identifiable")
     events = await ActionRestart().run(dispatcher, t, domain())
-    assert (events[-1]["event"] == "restart") is restarts
-    if not restarts:
-        assert events == [{"event": "followup", "name": FORM, "timestamp": None}]
+    set_ = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert set_["purpose"] is None and set_["information"] is None
+    assert set_["check_id"] and set_["check_id"] != "old"
+    assert events[-1] == {"event": "followup", "name": FORM, "timestamp": None}
+    assert texts(dispatcher) == ["OK — starting a new check."]
+
+
+async def test_a_guessed_restart_throws_nothing_away():
+    from actions.check import ActionRestart
+
+    t = tracker(slots=CONTEXT, text="the cat sat on the mat", intent="restart", requested="purpose")
+    events = await ActionRestart().run(CollectingDispatcher(), t, domain())
+    assert events == [{"event": "followup", "name": FORM, "timestamp": None}]
+    outside = tracker(text="the cat sat on the mat", intent="restart")
+    events = await ActionRestart().run(CollectingDispatcher(), outside, domain())
+    assert events == [{"event": "followup", "name": "action_listen", "timestamp": None}]
 
 
 @pytest.mark.parametrize("text,stops", [("bye", True), ("stop", True), ("ok", False)])
