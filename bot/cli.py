@@ -272,34 +272,33 @@ def _records_show(args: argparse.Namespace) -> int:
 
 
 def _print_record(data: dict[str, Any], out: TextIO) -> None:
+    """A record for a person to read: every declared field (bot/records/fields.py), by section."""
+    from bot.records.fields import FIELDS, FieldKind, Section
+
     def line(label: str, value: Any) -> None:
         text = "-" if value in (None, "", [], {}) else str(value)
         text = text.replace("\n", "\n" + " " * 26)
         out.write(f"{label + ':':<25} {text}\n")
 
-    line("Reference", data["reference"])
-    line("Outcome", data["outcome"].replace("_", " "))
-    safeguarding = data["safeguarding_concern"]
-    line("Safeguarding concern", "YES: follow safeguarding procedures" if safeguarding else "no")
-    line("Advice needed at", data["advice_needed_at"])
-    line("Started", data["created_at"])
-    line("Completed", data["completed_at"])
-    line("Channel", data["channel"])
-    line("Conversation", data["conversation_id"])
-    line("Check", data["check_id"])
-    line("Protocol", data["protocol"])
-    line("Information", data["information"])
-    line("Recipient", data["recipient"])
-    line("Purpose", data["purpose_text"])
-    line("Public interest reason", data["public_interest_reason"])
-    line("Reasons", data["reasons"])
-    line("Path", " → ".join(data["path"]))
-    for title, values in (("Answers", data["answers"]), ("Checks", data["checks"])):
-        out.write(f"{title}:\n" if values else f"{title + ':':<25} -\n")
-        for name, value in (values or {}).items():
-            shown = ("yes" if value else "no") if isinstance(value, bool) else value
-            out.write(f"  {name:<23} {shown}\n")
-    line("Golden rules", ", ".join(str(rule) for rule in data["golden_rules"]))
+    for section in Section:
+        for field in (f for f in FIELDS if f.section is section):
+            value = data.get(field.name)
+            if field.kind is FieldKind.OUTCOME:
+                line(field.label, str(value).replace("_", " "))
+            elif field.kind is FieldKind.FLAG:
+                shown = "YES: follow safeguarding procedures" if value else "no"
+                line(field.label, shown if field.name == "safeguarding_concern" else bool(value))
+            elif field.kind is FieldKind.KEYS:
+                line(field.label, " → ".join(value or []))
+            elif field.kind is FieldKind.RULES:
+                line(field.label, ", ".join(str(rule) for rule in value or []))
+            elif field.kind in (FieldKind.ANSWERS, FieldKind.CHECKS, FieldKind.NOTES):
+                out.write(f"{field.label}:\n" if value else f"{field.label + ':':<25} -\n")
+                for name, item in (value or {}).items():
+                    shown = ("yes" if item else "no") if isinstance(item, bool) else item
+                    out.write(f"  {name:<23} {shown}\n")
+            else:
+                line(field.label, value)
 
 
 def _records_export(args: argparse.Namespace) -> int:

@@ -318,7 +318,7 @@ def test_db_upgrade_then_records(blank_db_url: str, capsys: pytest.CaptureFixtur
     for _ in range(2):  # idempotent
         code, out, err = run(capsys, "db", "upgrade", "--database-url", blank_db_url)
         assert code == 0 and err == ""
-        assert out.strip().endswith("is at revision 0001.")
+        assert out.strip().endswith("is at revision 0002.")
 
     code, out, _ = run(capsys, "records", "list", "--database-url", blank_db_url)
     assert code == 0 and out.strip() == "No records."

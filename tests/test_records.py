@@ -67,7 +67,8 @@ DESIGN_TYPES: dict[str, tuple[type, ...]] = {
     "reasons": (str, type(None)),
     "golden_rules": (list,),
 }
-EXPORT_KEYS = set(DESIGN_TYPES) | {"check_id"}
+# The later fields DESIGN.md lists ("extend, never rename"): check_id and the notes.
+EXPORT_KEYS = set(DESIGN_TYPES) | {"check_id", "notes"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 
 HOSTILE_TEXTS = [
@@ -121,6 +122,7 @@ def make_draft(**overrides: Any) -> RecordDraft:
         "safeguarding_concern": True,
         "reasons": "Telling the parent would put the child at risk. Phone [PHONE].",
         "golden_rules": [1, 2, 3, 4, 5, 6, 7],
+        "notes": None,
     }
     values.update(overrides)
     return RecordDraft(**values)
@@ -147,8 +149,10 @@ def test_default_url_is_sqlite_under_the_var_dir(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("INFOSHARE_VAR_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert database_url() == f"sqlite:///{tmp_path.resolve() / 'var' / 'infoshare.db'}"
-    assert (tmp_path / "var").is_dir()
+    # One var directory whatever the working directory: the project's (bot/settings.py).
+    from bot.settings import PROJECT
+
+    assert database_url() == f"sqlite:///{PROJECT / 'var' / 'infoshare.db'}"
 
     monkeypatch.setenv("INFOSHARE_VAR_DIR", "elsewhere/state")
     assert database_url() == f"sqlite:///{tmp_path.resolve()}/elsewhere/state/infoshare.db"
@@ -646,6 +650,7 @@ def test_json_export_matches_the_design_contract(repository: RecordRepository) -
         "safeguarding_concern": True,
         "reasons": "Telling the parent would put the child at risk. Phone [PHONE].",
         "golden_rules": [1, 2, 3, 4, 5, 6, 7],
+        "notes": None,
     }
     assert "👍" in to_json(repository.list())  # UTF-8, not \\u escapes
     assert json.loads(to_json([])) == []

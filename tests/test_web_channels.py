@@ -132,6 +132,7 @@ def _record(**changes) -> DecisionRecord:
         safeguarding_concern=True,
         reasons="<script>alert(1)</script> [PERSON] needs support",
         golden_rules=[1, 2],
+        notes={"consent": "she said <no> to sharing", "appropriate.inform_person": "not safe"},
     )
     values.update(changes)
     return DecisionRecord(**values)
@@ -146,6 +147,8 @@ def test_the_printable_summary_shows_the_records_fields_escaped():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
     assert "Q5 Is there sufficient public interest to share the information?" in page
     assert "risk of significant harm" in page
+    assert "she said &lt;no&gt; to sharing" in page  # the reason given with an answer
+    assert "<td>not safe</td>" in page
     assert "No — telling them is not safe" in page
     assert "Confirmed" in page
     assert "<td>Web chat</td>" in page
@@ -166,11 +169,12 @@ def test_the_printable_summary_of_a_seek_advice_record():
             reasons=None,
             public_interest_reason=None,
             golden_rules=[3],
+            notes=None,
         )
     )
     assert "Seek advice before you share" in page
     assert "Advice needed at" in page and "Not sure" in page
-    assert "Before sharing (question 6)" not in page
+    assert "Checks — question 6" not in page
     assert "No signs noted in the conversation" in page
 
 

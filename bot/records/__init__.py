@@ -18,6 +18,13 @@ from bot.records.repository import (
 )
 
 
+def draft_from_check(*args, **kwargs):  # noqa: ANN002, ANN003 - see bot.records.draft
+    """The record draft of a finished check (bot/records/draft.py)."""
+    from bot.records.draft import draft_from_check as build
+
+    return build(*args, **kwargs)
+
+
 @lru_cache(maxsize=1)
 def default_repository() -> RecordRepository:
     """The process's repository on ``DATABASE_URL``, created on first use (never at import)."""
@@ -32,6 +39,7 @@ __all__ = [
     "RecordRepository",
     "database_url",
     "default_repository",
+    "draft_from_check",
     "ensure_migrated",
     "make_engine",
     "normalise_reference",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,17 +9,17 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.future import Engine
 
-DATABASE_URL_ENV = "DATABASE_URL"
-VAR_DIR_ENV = "INFOSHARE_VAR_DIR"
+from bot import settings
+
+DATABASE_URL_ENV = settings.DATABASE_URL
+VAR_DIR_ENV = settings.VAR_DIR
 SQLITE_FILENAME = "infoshare.db"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def var_dir() -> Path:
-    """The project's runtime directory (``$INFOSHARE_VAR_DIR`` or ``./var``), created if missing."""
-    path = Path(os.environ.get(VAR_DIR_ENV) or "var").expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The project's runtime directory (bot/settings.py), created if missing."""
+    return settings.var_dir()
 
 
 def normalise_url(url: str) -> str:
@@ -33,7 +32,7 @@ def normalise_url(url: str) -> str:
 
 def database_url() -> str:
     """``$DATABASE_URL`` if set, else a SQLite file ``infoshare.db`` in :func:`var_dir`."""
-    configured = os.environ.get(DATABASE_URL_ENV, "").strip()
+    configured = settings.get(DATABASE_URL_ENV)
     if configured:
         return normalise_url(configured)
     return f"sqlite:///{var_dir() / SQLITE_FILENAME}"

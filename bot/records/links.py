@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from urllib.parse import quote
 
-SECRET_ENV = "INFOSHARE_SECRET_KEY"
-PUBLIC_URL_ENV = "INFOSHARE_PUBLIC_URL"
+from bot import settings
+
+SECRET_ENV = settings.SECRET_KEY
+PUBLIC_URL_ENV = settings.PUBLIC_URL
 SUMMARY_PATH = "/chat/records/"
 MIN_SECRET_LENGTH = 16
 
 
 def secret_key() -> str | None:
     """The deployment's secret, if one is set and long enough to be a secret."""
-    secret = os.environ.get(SECRET_ENV, "").strip()
+    secret = settings.get(SECRET_ENV)
     return secret if len(secret) >= MIN_SECRET_LENGTH else None
 
 
@@ -40,7 +41,7 @@ def key_matches(key: str, reference: str, conversation_id: str, secret: str) -> 
 def summary_url(reference: str, conversation_id: str) -> str | None:
     """The printable summary's address, or None where links are off (no secret or no URL)."""
     secret = secret_key()
-    base = os.environ.get(PUBLIC_URL_ENV, "").strip().rstrip("/")
+    base = settings.get(PUBLIC_URL_ENV).rstrip("/")
     if not secret or not base:
         return None
     key = summary_key(reference, conversation_id, secret)

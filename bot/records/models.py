@@ -1,4 +1,7 @@
-"""The ``decision_records`` table (schema changes go through Alembic: ``migrations/versions``)."""
+"""The ``decision_records`` table, built from the declared fields (bot/records/fields.py).
+
+Schema changes go through Alembic (``migrations/versions``).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base
+
+from bot.records.fields import FIELDS, FieldKind, RecordField
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -58,33 +63,40 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-class DecisionRecordRow(Base):
-    """One finished check (or one check that ended in "seek advice"), as stored."""
+def _column(field: RecordField) -> Column:
+    """The column of one declared field (bot/records/fields.py)."""
+    kind = field.kind
+    if kind is FieldKind.IDENTIFIER or kind is FieldKind.OUTCOME or kind is FieldKind.KEY:
+        return Column(
+            String(field.max_length or 64),
+            nullable=field.nullable and not field.required,
+            unique=not field.stored,  # the reference
+            index=field.index,
+        )
+    if kind is FieldKind.WHEN:
+        return Column(UTCDateTime(), nullable=False, index=field.index)
+    if kind is FieldKind.TEXT:
+        return Column(Text, nullable=True)
+    if kind is FieldKind.FLAG:
+        return Column(Boolean, nullable=False, default=False, server_default=false())
+    if kind in (FieldKind.KEYS, FieldKind.ANSWERS, FieldKind.RULES):
+        return Column(JSON, nullable=False)
+    return Column(JSON(none_as_null=True), nullable=True)  # CHECKS, NOTES
 
-    __tablename__ = "decision_records"
-    __table_args__ = (UniqueConstraint("conversation_id", "check_id"),)
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    # ISD-000123, derived from ``id`` in the inserting transaction (NULL only inside it).
-    reference = Column(String(32), unique=True, nullable=True)
-    conversation_id = Column(String(512), nullable=False)
-    check_id = Column(String(128), nullable=False)
-    channel = Column(String(64), nullable=True)
-    created_at = Column(UTCDateTime(), nullable=False)
-    completed_at = Column(UTCDateTime(), nullable=False, index=True)
-    protocol = Column(String(32), nullable=False)
-    outcome = Column(String(32), nullable=False, index=True)
-    path = Column(JSON, nullable=False)
-    answers = Column(JSON, nullable=False)
-    information = Column(Text, nullable=True)
-    recipient = Column(Text, nullable=True)
-    purpose_text = Column(Text, nullable=True)
-    public_interest_reason = Column(Text, nullable=True)
-    checks = Column(JSON(none_as_null=True), nullable=True)
-    advice_needed_at = Column(String(64), nullable=True)
-    safeguarding_concern = Column(Boolean, nullable=False, default=False, server_default=false())
-    reasons = Column(Text, nullable=True)
-    golden_rules = Column(JSON, nullable=False)
+def _row_class() -> type:
+    namespace: dict[str, Any] = {
+        "__tablename__": "decision_records",
+        "__table_args__": (UniqueConstraint("conversation_id", "check_id"),),
+        "__doc__": "One finished check (or one that ended in seek advice), as stored.",
+        "id": Column(Integer, primary_key=True, autoincrement=True),
+        "__repr__": lambda self: f"<DecisionRecordRow {self.reference or self.id} {self.outcome}>",
+    }
+    for field in FIELDS:
+        namespace[field.name] = _column(field)
+    return type("DecisionRecordRow", (Base,), namespace)
 
-    def __repr__(self) -> str:
-        return f"<DecisionRecordRow {self.reference or self.id} {self.outcome}>"
+
+# The reference (ISD-000123) is derived from ``id`` in the inserting transaction (NULL only
+# inside it).
+DecisionRecordRow: Any = _row_class()

@@ -1,20 +1,22 @@
 """A decision record as a printable HTML page (pure: no I/O).
 
-The page shows the record's own fields and the protocol's wording of the questions it answered,
-nothing else: the free text on it is what the record holds (already redacted when saved). Every
-value is HTML-escaped.
+The page shows the record's own fields, section by section as declared in
+``bot/records/fields.py``, with the protocol's wording of the questions it answered; nothing else.
+The free text on it is what the record holds (already redacted when saved). Every value is
+HTML-escaped.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from bot.protocol import load_protocol
-from bot.protocol.engine import CHECKLIST_QUESTION
-from bot.protocol.messages import ANSWER_WORDS, CONTEXT_LABELS, RECORD_ELSEWHERE, question_title
+from bot.protocol.engine import checklist, step_key
+from bot.protocol.messages import ANSWER_WORDS, RECORD_ELSEWHERE, question_title
 from bot.protocol.model import Outcome, Protocol
-from bot.records.repository import DecisionRecord
+from bot.records.fields import FIELDS, FieldKind, RecordField, Section
 
 CHANNEL_NAMES = {
     "socketio": "Web chat",
@@ -24,6 +26,8 @@ CHANNEL_NAMES = {
 }
 STYLESHEET = "/chat/static/record.css"
 SCRIPT = "/chat/static/record.js"
+# Sections a printed record shows (the trace — conversation and check ids — stays off paper).
+PRINTED = (Section.DECISION, Section.CONTEXT, Section.QUESTIONS, Section.REASONS)
 
 
 def _when(value: datetime | None) -> str:
@@ -34,82 +38,106 @@ def _row(label: str, value: str | None) -> str:
     return f"<tr><th scope=row>{escape(label)}</th><td>{escape(value) if value else '—'}</td></tr>"
 
 
-def _outcome_title(record: DecisionRecord, protocol: Protocol) -> str:
+def _outcome_title(outcome: str, protocol: Protocol) -> str:
     try:
-        return protocol.outcomes[Outcome(record.outcome)].title
+        return protocol.outcomes[Outcome(outcome)].title
     except (ValueError, KeyError):
-        return record.outcome
+        return outcome
 
 
-def _answers(record: DecisionRecord, protocol: Protocol) -> list[str]:
+def _answers(record: Any, protocol: Protocol) -> list[str]:
+    """Each question on the path with its answer, the reason given with it, its justification."""
     rows = []
+    notes = record.notes or {}
     for question_id in record.path:
         answer = record.answers.get(question_id)
         if answer is None and question_id == protocol.record.id:
             answer = "yes"  # the record exists because question 7 was answered "save it"
         rows.append(_row(question_title(question_id, protocol), ANSWER_WORDS.get(answer, answer)))
-        justification = (
-            protocol.questions[question_id].justification
-            if question_id in protocol.questions
-            else None
-        )
-        if justification and record.public_interest_reason:
-            rows.append(_row("Public interest reason", record.public_interest_reason))
+        if notes.get(question_id):
+            rows.append(_row("Reason given", notes[question_id]))
+        question = protocol.questions.get(question_id)
+        justification = question.justification if question else None
+        if justification and getattr(record, justification.slot, None):
+            rows.append(_row(justification.label, getattr(record, justification.slot)))
     return rows
 
 
-def _checks(record: DecisionRecord, protocol: Protocol) -> list[str]:
+def _checks(record: Any, protocol: Protocol) -> list[str]:
     if not record.checks:
         return []
     rows = []
-    for item in protocol.question(CHECKLIST_QUESTION).checklist:
+    notes = record.notes or {}
+    question = protocol.checklist_question
+    for item in checklist(protocol):
         value = record.checks.get(item.id)
         if item.choices:
             shown = item.choices.get(str(value), str(value)) if value else "Not answered"
         else:
             shown = {True: "Confirmed", False: "Not confirmed"}.get(value, "Not answered")
         rows.append(_row(item.ask, shown))
+        note = notes.get(step_key(question.id, item))
+        if note:
+            rows.append(_row("Reason given", note))
     return rows
 
 
-def render_record(record: DecisionRecord, protocol: Protocol | None = None) -> str:
+def _value(field: RecordField, record: Any, protocol: Protocol) -> str | None:
+    value = getattr(record, field.name)
+    if field.kind is FieldKind.WHEN:
+        return _when(value)
+    if field.kind is FieldKind.OUTCOME:
+        return _outcome_title(value, protocol)
+    if field.name == "protocol":
+        return protocol.title if value == protocol.id else value
+    if field.name == "channel":
+        return CHANNEL_NAMES.get(value or "", value)
+    if field.kind is FieldKind.KEY:
+        return question_title(value, protocol) if value else None
+    if field.kind is FieldKind.FLAG:
+        return (
+            "Yes — follow your local safeguarding procedures"
+            if value
+            else "No signs noted in the conversation"
+        )
+    return value
+
+
+def _section(section: Section, record: Any, protocol: Protocol) -> str:
+    rows: list[str] = []
+    for field in (f for f in FIELDS if f.section is section):
+        if field.kind is FieldKind.ANSWERS:
+            rows += _answers(record, protocol)
+        elif field.kind is FieldKind.CHECKS:
+            checks = _checks(record, protocol)
+            if checks:
+                title = f"{field.label} — question {question_number(protocol)}"
+                rows.append(f"<tr><th colspan=2 scope=rowgroup>{escape(title)}</th></tr>")
+                rows += checks
+        elif field.kind in (FieldKind.KEYS, FieldKind.NOTES, FieldKind.RULES):
+            continue  # shown with the answers, or as the list of rules below
+        elif field.kind is FieldKind.TEXT and any(
+            q.justification and q.justification.slot == field.name
+            for q in protocol.questions.values()
+        ):
+            continue  # shown under its question
+        elif field.kind is FieldKind.KEY and not getattr(record, field.name):
+            continue
+        else:
+            rows.append(_row(field.label, _value(field, record, protocol)))
+    return f"<h2>{escape(section.value)}</h2><table>" + "".join(rows) + "</table>"
+
+
+def question_number(protocol: Protocol) -> str:
+    return protocol.checklist_question.number
+
+
+def render_record(record: Any, protocol: Protocol | None = None) -> str:
     """The whole HTML document for one record."""
     protocol = protocol or load_protocol()
-    outcome = _outcome_title(record, protocol)
+    outcome = _outcome_title(record.outcome, protocol)
     reference = escape(record.reference)
-    sections = [
-        "<h2>Decision</h2><table>"
-        + _row("Reference", record.reference)
-        + _row("Outcome", outcome)
-        + _row("Check started", _when(record.created_at))
-        + _row("Check completed", _when(record.completed_at))
-        + _row("Guidance followed", protocol.title if record.protocol == protocol.id else None)
-        + _row("Asked through", CHANNEL_NAMES.get(record.channel or "", record.channel))
-        + "</table>",
-        "<h2>What, with whom and why</h2><table>"
-        + _row(CONTEXT_LABELS["information"], record.information)
-        + _row(CONTEXT_LABELS["recipient"], record.recipient)
-        + _row(CONTEXT_LABELS["purpose_text"], record.purpose_text)
-        + "</table>",
-        "<h2>Questions answered</h2><table>" + "".join(_answers(record, protocol)) + "</table>",
-    ]
-    checks = _checks(record, protocol)
-    if checks:
-        sections.append(
-            "<h2>Before sharing (question 6)</h2><table>" + "".join(checks) + "</table>"
-        )
-    notes = [_row("Reasons", record.reasons)]
-    if record.advice_needed_at:
-        notes.append(_row("Advice needed at", question_title(record.advice_needed_at, protocol)))
-    notes.append(
-        _row(
-            "Safeguarding concern",
-            "Yes — follow your local safeguarding procedures"
-            if record.safeguarding_concern
-            else "No signs noted in the conversation",
-        )
-    )
-    sections.append("<h2>Reasons and flags</h2><table>" + "".join(notes) + "</table>")
+    sections = [_section(section, record, protocol) for section in PRINTED]
     rules = "".join(
         f"<li><strong>Golden Rule {number}.</strong> {escape(protocol.golden_rules[number])}</li>"
         for number in record.golden_rules

@@ -13,7 +13,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import field, make_dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
@@ -23,13 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import sessionmaker
 
+from bot.records.fields import FIELD_NAMES, FIELDS, FieldKind, RecordField
 from bot.records.models import DecisionRecordRow, as_utc
 
 OUTCOMES: tuple[str, ...] = ("share", "do_not_share", "seek_advice", "seek_consent")
 DEFAULT_PROTOCOL = "hmg-2008"
 REFERENCE_PREFIX = "ISD-"
 MAX_TEXT_LENGTH = 2000
-MAX_ID_LENGTH = {"conversation_id": 512, "check_id": 128, "channel": 64, "protocol": 32}
+MAX_ID_LENGTH = {f.name: f.max_length or 64 for f in FIELDS if f.kind is FieldKind.IDENTIFIER}
 MAX_KEY_LENGTH = 64  # question ids, check names
 ELLIPSIS = "…"
 
@@ -41,72 +42,76 @@ _UNSAFE_CHARS = re.compile(
 _REFERENCE = re.compile(rf"^\s*(?:{REFERENCE_PREFIX[:-1]}\s*-?\s*)?0*(\d{{1,12}})\s*$", re.I)
 
 
-@dataclass
-class RecordDraft:
-    """A record as the caller hands it over; the repository adds reference and timestamps.
-
-    ``(conversation_id, check_id)`` is the idempotency key: saving a draft with the same pair
-    again returns the record saved first. ``created_at`` is when the check started (default:
-    ``completed_at``), ``completed_at`` when it ended (default: now, UTC). Enum members are
-    accepted wherever strings are and stored as their values.
-    """
-
-    conversation_id: str
-    check_id: str
-    outcome: str
-    channel: str | None = None
-    protocol: str = DEFAULT_PROTOCOL
-    path: list[str] = field(default_factory=list)
-    answers: dict[str, str] = field(default_factory=dict)
-    information: str | None = None
-    recipient: str | None = None
-    purpose_text: str | None = None
-    public_interest_reason: str | None = None
-    checks: dict[str, Any] | None = None
-    advice_needed_at: str | None = None
-    safeguarding_concern: bool = False
-    reasons: str | None = None
-    golden_rules: list[int] = field(default_factory=list)
-    created_at: datetime | None = None
-    completed_at: datetime | None = None
+_TYPES = {
+    FieldKind.IDENTIFIER: "str | None",
+    FieldKind.WHEN: "datetime | None",
+    FieldKind.OUTCOME: "str",
+    FieldKind.KEYS: "list[str]",
+    FieldKind.ANSWERS: "dict[str, str]",
+    FieldKind.CHECKS: "dict[str, Any] | None",
+    FieldKind.NOTES: "dict[str, str] | None",
+    FieldKind.TEXT: "str | None",
+    FieldKind.KEY: "str | None",
+    FieldKind.FLAG: "bool",
+    FieldKind.RULES: "list[int]",
+}
+_DRAFT_DEFAULTS: dict[str, Any] = {"protocol": DEFAULT_PROTOCOL}
 
 
-@dataclass(frozen=True)
-class DecisionRecord:
-    """A stored record. :meth:`to_dict` is the export format of DESIGN.md (plus ``check_id``)."""
-
-    reference: str
-    conversation_id: str
-    check_id: str
-    channel: str | None
-    created_at: datetime
-    completed_at: datetime
-    protocol: str
-    outcome: str
-    path: list[str]
-    answers: dict[str, str]
-    information: str | None
-    recipient: str | None
-    purpose_text: str | None
-    public_interest_reason: str | None
-    checks: dict[str, Any] | None
-    advice_needed_at: str | None
-    safeguarding_concern: bool
-    reasons: str | None
-    golden_rules: list[int]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created_at"] = _iso(self.created_at)
-        data["completed_at"] = _iso(self.completed_at)
-        return data
-
-    @classmethod
-    def from_row(cls, row: DecisionRecordRow) -> DecisionRecord:
-        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+def _draft_field(f: RecordField) -> tuple[str, str] | tuple[str, str, Any]:
+    if f.required:
+        return (f.name, "str")
+    if f.name in _DRAFT_DEFAULTS:
+        return (f.name, _TYPES[f.kind], field(default=_DRAFT_DEFAULTS[f.name]))
+    if f.kind in (FieldKind.KEYS, FieldKind.RULES):
+        return (f.name, _TYPES[f.kind], field(default_factory=list))
+    if f.kind is FieldKind.ANSWERS:
+        return (f.name, _TYPES[f.kind], field(default_factory=dict))
+    if f.kind is FieldKind.FLAG:
+        return (f.name, _TYPES[f.kind], field(default=False))
+    return (f.name, _TYPES[f.kind], field(default=None))
 
 
-RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DecisionRecord))
+# A record as the caller hands it over; the repository adds reference and timestamps.
+#
+# ``(conversation_id, check_id)`` is the idempotency key: saving a draft with the same pair again
+# returns the record saved first. ``created_at`` is when the check started (default:
+# ``completed_at``), ``completed_at`` when it ended (default: now, UTC). Enum members are accepted
+# wherever strings are and stored as their values. Built from the declared fields.
+RecordDraft: Any = make_dataclass(
+    "RecordDraft",
+    [_draft_field(f) for f in FIELDS if f.stored and f.required]
+    + [_draft_field(f) for f in FIELDS if f.stored and not f.required],
+)
+RecordDraft.__module__ = __name__
+
+
+def _to_dict(self: Any) -> dict[str, Any]:
+    data = {name: getattr(self, name) for name in FIELD_NAMES}
+    for f in FIELDS:
+        if f.kind is FieldKind.WHEN:
+            data[f.name] = _iso(data[f.name])
+    return data
+
+
+def _from_row(cls: Any, row: Any) -> Any:
+    return cls(**{name: getattr(row, name) for name in FIELD_NAMES})
+
+
+# A stored record. ``to_dict()`` is the export format of DESIGN.md (plus ``check_id``), its keys
+# in the declared order. Built from the declared fields.
+DecisionRecord: Any = make_dataclass(
+    "DecisionRecord",
+    [
+        (f.name, _TYPES[f.kind].replace(" | None", "") if not f.stored else _TYPES[f.kind])
+        for f in FIELDS
+    ],
+    frozen=True,
+    namespace={"to_dict": _to_dict, "from_row": classmethod(_from_row)},
+)
+DecisionRecord.__module__ = __name__
+
+RECORD_FIELDS: tuple[str, ...] = FIELD_NAMES
 
 
 def normalise_reference(reference: str) -> str | None:
@@ -211,36 +216,51 @@ class RecordRepository:
             return None if row is None else DecisionRecord.from_row(row)
 
 
-def _row_from_draft(draft: RecordDraft) -> DecisionRecordRow:
+def _row_from_draft(draft: Any) -> Any:
     outcome = _plain(draft.outcome)
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}: expected one of {', '.join(OUTCOMES)}")
     completed_at = as_utc(draft.completed_at or datetime.now(timezone.utc))
     created_at = as_utc(draft.created_at) if draft.created_at else completed_at
-    return DecisionRecordRow(
-        conversation_id=_identifier(draft.conversation_id, "conversation_id"),
-        check_id=_identifier(draft.check_id, "check_id"),
-        channel=_optional_identifier(draft.channel, "channel"),
-        protocol=_identifier(draft.protocol, "protocol"),
-        outcome=outcome,
-        created_at=created_at,
-        completed_at=completed_at,
-        path=[_key(step) for step in _sequence(draft.path, "path")],
-        answers={_key(k): _json_value(v) for k, v in _mapping(draft.answers, "answers").items()},
-        information=clean_text(draft.information),
-        recipient=clean_text(draft.recipient),
-        purpose_text=clean_text(draft.purpose_text),
-        public_interest_reason=clean_text(draft.public_interest_reason),
-        checks=(
-            None
-            if draft.checks is None
-            else {_key(k): _json_value(v) for k, v in _mapping(draft.checks, "checks").items()}
-        ),
-        advice_needed_at=clean_text(draft.advice_needed_at, MAX_KEY_LENGTH),
-        safeguarding_concern=bool(draft.safeguarding_concern),
-        reasons=clean_text(draft.reasons),
-        golden_rules=sorted({int(rule) for rule in _sequence(draft.golden_rules, "golden_rules")}),
-    )
+    values: dict[str, Any] = {}
+    for f in FIELDS:
+        if not f.stored:
+            continue
+        values[f.name] = _stored(f, getattr(draft, f.name))
+    values.update(outcome=outcome, created_at=created_at, completed_at=completed_at)
+    return DecisionRecordRow(**values)
+
+
+def _stored(f: RecordField, value: Any) -> Any:
+    """A draft's value made safe to store, by the kind of field it is."""
+    kind = f.kind
+    if kind is FieldKind.IDENTIFIER:
+        return (
+            _identifier(value, f.name)
+            if f.required or not f.nullable
+            else _optional_identifier(value, f.name)
+        )
+    if kind is FieldKind.TEXT:
+        return clean_text(value)
+    if kind is FieldKind.KEY:
+        return clean_text(value, f.max_length or MAX_KEY_LENGTH)
+    if kind is FieldKind.FLAG:
+        return bool(value)
+    if kind is FieldKind.KEYS:
+        return [_key(step) for step in _sequence(value, f.name)]
+    if kind is FieldKind.RULES:
+        return sorted({int(rule) for rule in _sequence(value, f.name)})
+    if kind is FieldKind.ANSWERS:
+        return {_key(k): _json_value(v) for k, v in _mapping(value, f.name).items()}
+    if kind is FieldKind.CHECKS:
+        if value is None:
+            return None
+        return {_key(k): _json_value(v) for k, v in _mapping(value, f.name).items()}
+    if kind is FieldKind.NOTES:
+        notes = {_key(k): clean_text(v) for k, v in _mapping(value, f.name).items()}
+        notes = {k: v for k, v in notes.items() if v}
+        return notes or None
+    return value  # OUTCOME and WHEN are set by the caller of this function
 
 
 def _plain(value: Any) -> Any:

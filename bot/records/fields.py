@@ -1,0 +1,85 @@
+"""The decision record's fields, declared once.
+
+The ORM table (``models.py``), the draft the actions hand over and the stored record
+(``repository.py``), the JSON and CSV export (``export.py``, in this order: DESIGN.md's contract),
+``infoshare records show`` (``cli.py``) and the printable page (``printable.py``) are all derived
+from :data:`FIELDS`. Adding a field is one entry here plus an Alembic migration
+(``tests/test_records.py`` checks that the migrations build exactly this table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class FieldKind(str, Enum):
+    IDENTIFIER = "identifier"  # a short required string (ids, channel, protocol)
+    WHEN = "when"  # a UTC timestamp
+    OUTCOME = "outcome"  # one of the outcomes
+    KEYS = "keys"  # a list of question ids
+    ANSWERS = "answers"  # question id -> answer value
+    CHECKS = "checks"  # checklist point -> true / choice (or null)
+    NOTES = "notes"  # step key -> free text (or null)
+    TEXT = "text"  # free text (already redacted by the caller)
+    KEY = "key"  # one question id (or null)
+    FLAG = "flag"  # true / false
+    RULES = "rules"  # golden rule numbers
+
+
+class Section(str, Enum):
+    """Where a field is shown on the printable page and in ``records show``."""
+
+    DECISION = "Decision"
+    CONTEXT = "What, with whom and why"
+    QUESTIONS = "Questions answered"
+    REASONS = "Reasons and flags"
+    TRACE = "Where it came from"
+
+
+@dataclass(frozen=True)
+class RecordField:
+    name: str
+    label: str
+    kind: FieldKind
+    section: Section
+    max_length: int | None = None
+    required: bool = False  # a draft must give it
+    stored: bool = True  # False: set by the repository (reference)
+    index: bool = False
+    nullable: bool = True  # in the table (a draft may still leave it to a default)
+
+
+FIELDS: tuple[RecordField, ...] = (
+    RecordField("reference", "Reference", FieldKind.IDENTIFIER, Section.DECISION, 32, stored=False),
+    RecordField(
+        "conversation_id", "Conversation", FieldKind.IDENTIFIER, Section.TRACE, 512, required=True
+    ),
+    RecordField("check_id", "Check", FieldKind.IDENTIFIER, Section.TRACE, 128, required=True),
+    RecordField("channel", "Asked through", FieldKind.IDENTIFIER, Section.DECISION, 64),
+    RecordField("created_at", "Check started", FieldKind.WHEN, Section.DECISION),
+    RecordField("completed_at", "Check completed", FieldKind.WHEN, Section.DECISION, index=True),
+    RecordField(
+        "protocol", "Guidance followed", FieldKind.IDENTIFIER, Section.DECISION, 32, nullable=False
+    ),
+    RecordField(
+        "outcome", "Outcome", FieldKind.OUTCOME, Section.DECISION, 32, required=True, index=True
+    ),
+    RecordField("path", "Path", FieldKind.KEYS, Section.QUESTIONS),
+    RecordField("answers", "Answers", FieldKind.ANSWERS, Section.QUESTIONS),
+    RecordField("information", "What", FieldKind.TEXT, Section.CONTEXT),
+    RecordField("recipient", "With whom", FieldKind.TEXT, Section.CONTEXT),
+    RecordField("purpose_text", "Why", FieldKind.TEXT, Section.CONTEXT),
+    RecordField(
+        "public_interest_reason", "Public interest reason", FieldKind.TEXT, Section.QUESTIONS
+    ),
+    RecordField("checks", "Checks", FieldKind.CHECKS, Section.QUESTIONS),
+    RecordField("advice_needed_at", "Advice needed at", FieldKind.KEY, Section.REASONS, 64),
+    RecordField("safeguarding_concern", "Safeguarding concern", FieldKind.FLAG, Section.REASONS),
+    RecordField("reasons", "Reasons", FieldKind.TEXT, Section.REASONS),
+    RecordField("golden_rules", "Golden rules", FieldKind.RULES, Section.REASONS),
+    RecordField("notes", "Reasons with answers", FieldKind.NOTES, Section.QUESTIONS),
+)
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+BY_NAME = {f.name: f for f in FIELDS}
