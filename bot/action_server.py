@@ -10,10 +10,14 @@ import argparse
 import logging
 import os
 
+from bot import settings
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    parser.add_argument(
+        "--port", type=int, default=int(settings.get(settings.ACTIONS_PORT, "5055"))
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")

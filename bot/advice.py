@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from bot import settings
 from bot.protocol.messages import Contact
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "contacts.yml"
@@ -28,7 +28,7 @@ def load_contacts(path: str | None = None) -> tuple[Contact, ...]:
     A missing or malformed file falls back to the guidance's defaults (supervisor, manager,
     nominated person, professional body) rather than leaving a practitioner with no one to ask.
     """
-    file = Path(path or os.environ.get("INFOSHARE_CONTACTS_FILE") or DEFAULT_FILE)
+    file = Path(path) if path else settings.project_file(settings.CONTACTS_FILE, DEFAULT_FILE)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         contacts = tuple(

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import signal
 import subprocess
@@ -17,17 +16,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import settings
 from bot.records.db import SQLITE_FILENAME, safe_url
 from bot.records.links import MIN_SECRET_LENGTH, PUBLIC_URL_ENV, SECRET_ENV
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = settings.PROJECT
 BIN = Path(sys.executable).parent
 
 
 def var_dir() -> Path:
-    path = Path(os.environ.get("INFOSHARE_VAR_DIR") or PROJECT / "var").resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return settings.var_dir()
 
 
 def _from_env_or_generated(
@@ -37,7 +35,7 @@ def _from_env_or_generated(
 
     Returns the value and whether it came from the file rather than the environment.
     """
-    value = os.environ.get(variable, "").strip()
+    value = settings.get(variable)
     if value:
         return value, False
     var.mkdir(parents=True, exist_ok=True)
@@ -52,7 +50,7 @@ def _from_env_or_generated(
 
 def api_token(var: Path) -> tuple[str, bool]:
     """``INFOSHARE_API_TOKEN``, or a token generated once into ``var/api_token``."""
-    return _from_env_or_generated(var, "INFOSHARE_API_TOKEN", "api_token")
+    return _from_env_or_generated(var, settings.API_TOKEN, "api_token")
 
 
 def secret_key(var: Path) -> str:
@@ -88,18 +86,19 @@ class Servers:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     def environment(self) -> dict[str, str]:
-        env = {**os.environ, **self.env}
-        env.setdefault("INFOSHARE_VAR_DIR", str(var_dir()))
-        if not env.get("DATABASE_URL"):
-            env["DATABASE_URL"] = f"sqlite:///{Path(env['INFOSHARE_VAR_DIR']) / SQLITE_FILENAME}"
-        env.setdefault("TRACKER_DATABASE_URL", env["DATABASE_URL"])
+        env = {**settings.environment(), **self.env}
+        env.setdefault(settings.VAR_DIR, str(var_dir()))
+        var = Path(env[settings.VAR_DIR])
+        if not env.get(settings.DATABASE_URL):
+            env[settings.DATABASE_URL] = f"sqlite:///{var / SQLITE_FILENAME}"
+        env.setdefault(settings.TRACKER_DATABASE_URL, env[settings.DATABASE_URL])
         if not env.get(SECRET_ENV):
-            env[SECRET_ENV] = secret_key(Path(env["INFOSHARE_VAR_DIR"]))
+            env[SECRET_ENV] = secret_key(var)
         if self.cors:  # the socket.io channel checks origins itself (bot/channels/socketio.py)
-            env["INFOSHARE_CORS_ORIGINS"] = " ".join(self.cors)
+            env[settings.CORS_ORIGINS] = " ".join(self.cors)
         if not env.get(PUBLIC_URL_ENV):
             env[PUBLIC_URL_ENV] = self.url
-        env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.actions_port}/webhook"
+        env[settings.ACTION_ENDPOINT_URL] = f"http://127.0.0.1:{self.actions_port}/webhook"
         env["SANIC_HOST"] = "127.0.0.1"
         env.setdefault("RASA_TELEMETRY_ENABLED", "false")
         env.setdefault("PYTHONUNBUFFERED", "1")
@@ -163,7 +162,7 @@ class Servers:
                     raise TimeoutError(f"{target} did not answer within {timeout:.0f} s")
                 time.sleep(0.5)
         # The Rasa server answers HTTP before the model is loaded: wait for the model too.
-        while not _model_loaded(self.url, self.env.get("INFOSHARE_API_TOKEN", "")):
+        while not _model_loaded(self.url, self.env.get(settings.API_TOKEN, "")):
             self._check_alive()
             if time.monotonic() - started > timeout:
                 raise TimeoutError("the Rasa model did not load in time")
@@ -235,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     var = var_dir()
     token, generated = api_token(var)
     servers = Servers(
-        args.rasa_port, args.actions_port, env={"INFOSHARE_API_TOKEN": token}, cors=args.cors
+        args.rasa_port, args.actions_port, env={settings.API_TOKEN: token}, cors=args.cors
     )
     stop = {"now": False}
 

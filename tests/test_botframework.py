@@ -24,7 +24,7 @@ import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -830,6 +830,25 @@ async def test_an_adaptive_card_is_posted_with_who_and_where_filled_in(teams: Te
     assert activity["conversation"] == incoming["conversation"]
     assert activity["replyToId"] == incoming["id"]
     assert activity["attachments"][0]["contentType"] == ADAPTIVE_CARD
+
+
+async def test_a_reply_with_a_card_as_data_is_drawn_as_an_adaptive_card(teams: Teams) -> None:
+    """The actions send channel-neutral replies (text, buttons, the card as data); this channel
+    draws the card, and keeps its link only when Teams users can open it (https)."""
+    reply = saved("ISD-000042", Outcome.SHARE)
+    for url, linked in (("https://chat.example.org/r", True), ("http://127.0.0.1:5005/r", False)):
+        card = replace(reply.card, link=("Printable summary", url))
+        teams.agent.replies = [{"text": reply.text, "card": card.as_data()}]
+        await teams.say()
+        activity = teams.fake.posted()[-1]
+        (attachment,) = activity["attachments"]
+        assert attachment["contentType"] == ADAPTIVE_CARD
+        content = attachment["content"]
+        assert content["body"][0]["text"] == "Decision record ISD-000042"
+        actions = content.get("actions", [])
+        assert (
+            {"type": "Action.OpenUrl", "title": "Printable summary", "url": url} in actions
+        ) is linked
 
 
 # --- what Rasa receives --------------------------------------------------------------------------

@@ -34,12 +34,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -50,6 +49,10 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot import settings
+from bot.channels.teams_cards import card_activity
+from bot.protocol.messages import Card, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +110,7 @@ class Settings:
         cls, credentials: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
     ) -> Settings:
         credentials = credentials or {}
-        environ = os.environ if environ is None else environ
+        environ = settings.environment() if environ is None else environ
 
         def pick(key: str, variable: str) -> str:
             value = credentials.get(key)
@@ -466,6 +469,20 @@ class BotFrameworkOutput(OutputChannel):
         self._first_message = True
 
     # -- what Rasa calls -----------------------------------------------------------------------
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """A reply with a card (``Reply.card``, sent by the actions as data) is drawn as an
+        Adaptive Card; everything else as Rasa's channels do. Teams users are elsewhere on the
+        network: a card's link is only offered when it is https."""
+        data = message.get("card")
+        if isinstance(data, dict):
+            card = Card.from_data(data)
+            if card.link and not card.link[1].startswith("https://"):
+                card = replace(card, link=None)
+            reply = Reply(str(message.get("text") or ""), list(message.get("buttons") or []), card)
+            await self.send_custom_json(recipient_id, card_activity(reply))
+            return
+        await super().send_response(recipient_id, message)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send(self._message(text=teams_text(text), textFormat="markdown"))

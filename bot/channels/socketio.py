@@ -23,7 +23,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,6 +36,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+
+from bot import settings
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class SocketIOOutput(RasaSocketIOOutput):
         await super()._send_message(socket_id, response)
 
 
-CORS_ENV = "INFOSHARE_CORS_ORIGINS"
+CORS_ENV = settings.CORS_ORIGINS
 
 
 def allowed_origin(environ: dict, extra: str | None = None) -> bool:
@@ -76,7 +77,7 @@ def allowed_origin(environ: dict, extra: str | None = None) -> bool:
     origin = environ.get("HTTP_ORIGIN")
     if not origin:
         return True
-    configured = (os.environ.get(CORS_ENV, "") if extra is None else extra).split()
+    configured = (settings.get(CORS_ENV) if extra is None else extra).split()
     if "*" in configured or origin in configured:
         return True
     host = environ.get("HTTP_HOST", "")

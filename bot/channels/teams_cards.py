@@ -1,8 +1,9 @@
 """Adaptive Cards for Microsoft Teams, built from a :class:`~bot.protocol.messages.Reply`.
 
-``actions/common.py``'s ``utter`` sends ``card_activity(reply)`` as a ``json_message`` when the
-conversation is in Teams and the reply has a card; the Bot Framework output channel fills in who
-and where (``send_custom_json``) and posts it. Pure: no Rasa, no I/O.
+The actions send every reply channel-neutral: text, buttons and, for a summary or a saved record,
+a card described as data (``Reply.card``). The Bot Framework output channel draws such a reply as
+``card_activity(reply)``, fills in who and where (``send_custom_json``) and posts it; the other
+channels show the text and buttons. Pure: no Rasa, no I/O.
 """
 
 from __future__ import annotations

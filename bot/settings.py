@@ -1,0 +1,117 @@
+"""Every setting the assistant reads from its environment, in one place.
+
+Other modules ask here (``settings.database_url()``, ``settings.get(settings.SECRET_KEY)``);
+none reads ``os.environ`` itself. :data:`SETTINGS` lists them all with what they do (README's
+"Configuration" table is checked against it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    help: str
+
+
+DATABASE_URL = "DATABASE_URL"
+TRACKER_DATABASE_URL = "TRACKER_DATABASE_URL"
+VAR_DIR = "INFOSHARE_VAR_DIR"
+API_TOKEN = "INFOSHARE_API_TOKEN"
+SECRET_KEY = "INFOSHARE_SECRET_KEY"
+PUBLIC_URL = "INFOSHARE_PUBLIC_URL"
+CORS_ORIGINS = "INFOSHARE_CORS_ORIGINS"
+CONTACTS_FILE = "INFOSHARE_CONTACTS_FILE"
+LOCAL_NOTES_FILE = "INFOSHARE_LOCAL_NOTES_FILE"
+MODEL_THRESHOLD = "INFOSHARE_MODEL_THRESHOLD"
+ACTION_ENDPOINT_URL = "ACTION_ENDPOINT_URL"
+ACTIONS_PORT = "ACTIONS_PORT"
+MICROSOFT_APP_ID = "MICROSOFT_APP_ID"
+MICROSOFT_APP_PASSWORD = "MICROSOFT_APP_PASSWORD"
+MICROSOFT_APP_TENANT_ID = "MICROSOFT_APP_TENANT_ID"
+BOTFRAMEWORK_OPENID_URL = "BOTFRAMEWORK_OPENID_URL"
+BOTFRAMEWORK_TOKEN_URL = "BOTFRAMEWORK_TOKEN_URL"
+BOTFRAMEWORK_ISSUER = "BOTFRAMEWORK_ISSUER"
+BOTFRAMEWORK_SCOPE = "BOTFRAMEWORK_SCOPE"
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        DATABASE_URL,
+        "records (and, by default, conversations): SQLAlchemy URL; default "
+        "a SQLite file in the var directory",
+    ),
+    Setting(TRACKER_DATABASE_URL, "Rasa's SQL tracker store; default DATABASE_URL"),
+    Setting(
+        VAR_DIR,
+        "runtime files (SQLite database, generated token and key, logs); default "
+        "var/ in the project",
+    ),
+    Setting(API_TOKEN, "token of Rasa's HTTP API; generated into the var directory when unset"),
+    Setting(
+        SECRET_KEY,
+        "signs the links to the records' printable summaries (16+ characters); "
+        "generated into the var directory when unset",
+    ),
+    Setting(PUBLIC_URL, "the address users reach the assistant at, for links"),
+    Setting(CORS_ORIGINS, "origins (space-separated) allowed to embed the web chat"),
+    Setting(CONTACTS_FILE, "whom to ask for advice; default config/contacts.yml"),
+    Setting(
+        LOCAL_NOTES_FILE,
+        "the organisation's local notes on the FAQ answers; default config/local_notes.yml",
+    ),
+    Setting(
+        MODEL_THRESHOLD,
+        "intent confidence under which the model's guess of an answer is "
+        "not even read back (default 0.5)",
+    ),
+    Setting(ACTION_ENDPOINT_URL, "the action server, for Rasa (set by make run)"),
+    Setting(ACTIONS_PORT, "the action server's port (default 5055)"),
+    Setting(
+        MICROSOFT_APP_ID, "Microsoft Teams: the Azure Bot's app id (the channel is off without it)"
+    ),
+    Setting(MICROSOFT_APP_PASSWORD, "Microsoft Teams: the app's client secret"),
+    Setting(MICROSOFT_APP_TENANT_ID, "Microsoft Teams: the tenant, for a single-tenant app"),
+    Setting(BOTFRAMEWORK_OPENID_URL, "Bot Framework: OpenID configuration (tests only)"),
+    Setting(BOTFRAMEWORK_TOKEN_URL, "Bot Framework: token endpoint (tests only)"),
+    Setting(BOTFRAMEWORK_ISSUER, "Bot Framework: token issuer (tests only)"),
+    Setting(BOTFRAMEWORK_SCOPE, "Bot Framework: token scope (tests only)"),
+)
+
+
+def environment() -> Mapping[str, str]:
+    return os.environ
+
+
+def get(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
+    """A setting's value, stripped; ``default`` when unset or blank."""
+    value = (environment() if environ is None else environ).get(name, "")
+    value = str(value).strip()
+    return value or default
+
+
+def var_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The runtime directory (``INFOSHARE_VAR_DIR``, default ``var/`` in the project), created
+    if missing."""
+    path = Path(get(VAR_DIR, "", environ) or PROJECT / "var").expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def project_file(name: str, default: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """A configuration file: the setting ``name`` if set, else ``default``."""
+    value = get(name, "", environ)
+    return Path(value).expanduser() if value else default
+
+
+def number(name: str, default: float) -> float:
+    try:
+        return float(get(name, str(default)))
+    except ValueError:
+        return default
