@@ -341,47 +341,70 @@ def test_extract_purpose(text: str, purpose: str | None) -> None:
     [
         (
             "Can I tell the police about the bruises because I'm worried he's being hurt at home?",
-            Context("bruises", "police", "I'm worried he's being hurt at home"),
+            Context("the bruises", "the police", "I'm worried he's being hurt at home"),
         ),
         (
             "Is it ok to share the child's medical records with the school nurse?",
-            Context("medical records", "school nurse"),
+            Context("the child's medical records", "the school nurse"),
         ),
-        ("Can I pass his new address to housing?", Context("new address", "housing")),
+        ("Can I pass his new address to housing?", Context("his new address", "housing")),
         (
             "Should I tell her GP about her mental health so they can support her?",
-            Context("mental health", "GP", "so they can support her"),
+            Context("her mental health", "her GP", "so they can support her"),
         ),
         (
             "Can I share my safeguarding concerns with Children's Social Care?",
-            Context("safeguarding concerns", "Children's Social Care"),
+            Context("my safeguarding concerns", "Children's Social Care"),
         ),
         (
             "I'm a teacher. Can I give the attendance records to the education welfare officer "
             "to help them work with the family?",
             Context(
-                "attendance records",
-                "education welfare officer",
+                "the attendance records",
+                "the education welfare officer",
                 "to help them work with the family",
             ),
         ),
         (
             "Can I pass on dad's criminal record to the health visitor? I'm worried about it.",
-            Context("criminal record", "health visitor", "I'm worried about it"),
+            Context("dad's criminal record", "the health visitor", "I'm worried about it"),
         ),
-        ("Is it alright to tell the DSL what she told me?", Context("what she told me", "DSL")),
+        (
+            "Is it alright to tell the DSL what she told me?",
+            Context("what she told me", "the DSL"),
+        ),
         (
             "can i share his phone number and address with the youth offending team",
-            Context("phone number and address", "youth offending team"),
+            Context("his phone number and address", "the youth offending team"),
         ),
         (
             "Can I share the case notes with MARAC in order to plan a safety plan for mum?",
-            Context("case notes", "MARAC", "to plan a safety plan for mum"),
+            Context("the case notes", "MARAC", "to plan a safety plan for mum"),
         ),
         (
             "Can I send the school records to the GP and the CAMHS team?",
-            Context("school records", "GP and CAMHS"),
+            Context("the school records", "the GP and the CAMHS team"),
         ),
+        # the issue's own examples: the assistant's example and the most typical opening
+        (
+            "Can I tell the school nurse about a pupil's asthma?",
+            Context("a pupil's asthma", "the school nurse"),
+        ),
+        (
+            "Can I share a tenant's rent arrears with the debt advice charity?",
+            Context("a tenant's rent arrears", "the debt advice charity"),
+        ),
+        ("The police have asked for her address", Context("her address", "The police")),
+        ("Can I send the GP the discharge letter?", Context("the discharge letter", "the GP")),
+        (
+            "can we let the school know that dad has been arrested",
+            Context("that dad has been arrested", "the school"),
+        ),
+        (
+            "Should we pass the risk assessment over to the hostel since he's being released?",
+            Context("the risk assessment", "the hostel", "he's being released"),
+        ),
+        ("I was asked to share some info", Context()),
         ("Hello there", Context()),
         ("", Context()),
     ],

@@ -1,15 +1,26 @@
-"""What is to be shared, with whom and why, from a practitioner's opening message."""
+"""What is to be shared, with whom and why, from a practitioner's opening message.
+
+The spans are the practitioner's own words, found by the way sharing is said ("tell X about Y",
+"share Y with X", "pass Y on to X", "send X Y", "X have asked for Y": ``patterns/frames.yml``),
+with the purpose cut off first ("because …", "so that …": ``patterns/purpose.yml``). What no frame
+finds is looked for with the entity ruler's lists of recipients and kinds of information.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from bot.nlp.pipeline import get_nlp
+from bot.nlp.patterns import PATTERNS_DIR, load_yaml
 from bot.nlp.purpose import find_purpose
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
+
+FRAMES_FILE = PATTERNS_DIR / "frames.yml"
+MAX_SPAN_WORDS = 12
 
 # Words that introduce the recipient: "tell the police", "with the school nurse", "to housing".
 _RECIPIENT_CUES = frozenset(
@@ -24,6 +35,7 @@ _DETERMINERS = frozenset(
 )
 # Between coordinated entities: "phone number and address", "the GP, the school nurse".
 _COORDINATION = _DETERMINERS | {"and", "or", ",", "&", "/", "also", "both"}
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,81 @@ class Context:
     information: str | None = None
     recipient: str | None = None
     purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class _Frames:
+    frames: tuple[tuple[str, re.Pattern[str]], ...]
+    trailing: tuple[re.Pattern[str], ...]
+    leading: tuple[re.Pattern[str], ...]
+    vague: re.Pattern[str]
+    not_recipients: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _frames() -> _Frames:
+    data = load_yaml(FRAMES_FILE)
+    parts = {name: str(value) for name, value in data["parts"].items()}
+
+    def expand(regex: str) -> str:
+        return re.sub(
+            r"\{(\w+)\}", lambda m: parts[m.group(1)] if m.group(1) in parts else m.group(0), regex
+        )
+
+    def whole(key: str) -> re.Pattern[str]:
+        return re.compile("^(?:" + "|".join(f"(?:{p})" for p in data[key]) + r")$", re.I)
+
+    return _Frames(
+        frames=tuple((f["name"], re.compile(expand(f["regex"]), re.I)) for f in data["frames"]),
+        trailing=tuple(re.compile(p, re.I) for p in data["trailing"]),
+        leading=tuple(re.compile(p, re.I) for p in data["leading"]),
+        vague=whole("vague"),
+        not_recipients=whole("not_recipients"),
+    )
+
+
+def _tidy(span: str | None, recipient: bool = False) -> str | None:
+    if not span:
+        return None
+    frames = _frames()
+    value = " ".join(span.split()).strip(" ,;:-–—\"'")
+    for _ in range(3):
+        before = value
+        for pattern in frames.trailing:
+            value = pattern.sub("", value).strip(" ,;:-–—\"'")
+        for pattern in frames.leading:
+            value = pattern.sub("", value).strip()
+        if value == before:
+            break
+    if not value or frames.vague.match(value) or len(value.split()) > MAX_SPAN_WORDS:
+        return None
+    if recipient and frames.not_recipients.match(value):
+        return None
+    return value
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def frame_spans(text: str) -> tuple[str | None, str | None, str | None]:
+    """(information, recipient, frame name) from the way sharing is said, or Nones."""
+    frames = _frames()
+    sentences = _sentences(text)
+    for sentence in reversed(sentences):
+        for name, pattern in frames.frames:
+            match = pattern.search(sentence)
+            if not match:
+                continue
+            groups = match.groupdict()
+            information = _tidy(groups.get("information"))
+            recipient = _tidy(groups.get("recipient"), recipient=True)
+            if information or recipient:
+                return information, recipient, name
+    return None, None, None
+
+
+# --- the entity ruler (fallback) ----------------------------------------------------------------
 
 
 def _is_possessor(doc: Doc, entity: Span) -> bool:
@@ -79,32 +166,32 @@ def _pick(doc: Doc, candidates: list[Span], preferred: list[Span]) -> str | None
     return _describe(_coordinated(doc, pool[0], candidates)) if pool else None
 
 
-def extract_context(text: str) -> Context:
-    """Information and recipient from the entity ruler, purpose from the purpose markers;
-    None where not found.
+def entity_spans(text: str) -> tuple[str | None, str | None]:
+    """(information, recipient) from the entity ruler's lists."""
+    from bot.nlp.pipeline import get_nlp
 
-    Entities inside the purpose clause are not taken for the recipient ("... to help them
-    work with the family"), nor for the information unless there is no other; a possessor
-    ("dad's record") is not a recipient; a recipient after "tell/with/to/..." is preferred
-    to an earlier one ("I'm a teacher. Can I tell the GP ..."); entities listed together are
-    joined ("phone number and address").
-    """
-    if not text or not text.strip():
-        return Context()
     doc = get_nlp()(text)
-    found = find_purpose(text)
-    purpose_start = found[0] if found else len(text)
-    entities = [entity for entity in doc.ents if entity.start_char < purpose_start]
-    information = [entity for entity in entities if entity.label_ == "information"]
-    if not information:
-        information = [entity for entity in doc.ents if entity.label_ == "information"]
+    information = [entity for entity in doc.ents if entity.label_ == "information"]
     recipients = [
         entity
-        for entity in entities
+        for entity in doc.ents
         if entity.label_ == "recipient" and not _is_possessor(doc, entity)
     ]
-    return Context(
-        information=_pick(doc, information, []),
-        recipient=_pick(doc, recipients, [e for e in recipients if _after_cue(doc, e)]),
-        purpose=found[1] if found else None,
+    return (
+        _pick(doc, information, []),
+        _pick(doc, recipients, [e for e in recipients if _after_cue(doc, e)]),
     )
+
+
+def extract_context(text: str) -> Context:
+    """Information, recipient and purpose of an opening message; None where not found."""
+    if not text or not text.strip():
+        return Context()
+    found = find_purpose(text)
+    clause = text[: found[2]] if found else text
+    information, recipient, _ = frame_spans(clause)
+    if not information or not recipient:
+        entity_information, entity_recipient = entity_spans(clause)
+        information = information or entity_information
+        recipient = recipient or entity_recipient
+    return Context(information, recipient, found[1] if found else None)

@@ -46,8 +46,9 @@ def _sentences(text: str) -> list[tuple[int, str]]:
     return sentences
 
 
-def find_purpose(text: str) -> tuple[int, str] | None:
-    """Offset in ``text`` where the purpose starts, and the tidied purpose; or None."""
+def find_purpose(text: str) -> tuple[int, str, int] | None:
+    """Offset in ``text`` where the purpose starts, the tidied purpose, and the offset of its
+    marker ("because", "so that"): where the rest of the message ends; or None."""
     if not text:
         return None
     for offset, sentence in _sentences(text):
@@ -55,7 +56,7 @@ def find_purpose(text: str) -> tuple[int, str] | None:
         for match in sorted(matches, key=lambda match: match.start()):
             purpose = _tidy(match.group("purpose"))
             if purpose:
-                return offset + match.start("purpose"), purpose
+                return offset + match.start("purpose"), purpose, offset + match.start()
     return None
 
 
