@@ -3,7 +3,7 @@
 
 ``make bench`` runs this script. It starts the action server and the Rasa server with the
 project's own runner (:class:`bot.server.Servers`) on free loopback ports, with a throw-away SQLite
-database in a temporary directory, then drives scripted checks (one complete decision, 15
+database in a temporary directory, then drives scripted checks (one complete decision, 16
 messages, ending in a saved record) through the REST channel:
 
 1. one warm-up conversation (not measured);
@@ -58,11 +58,12 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("no she refused", "Question 5:"),
     ("yes", "public interest"),
     ("Her children are at risk if nothing is done", "Question 6:"),
-    ("yes", "point 2 of 6"),
-    ("yes", "point 3 of 6"),
-    ("yes", "point 4 of 6"),
-    ("yes", "point 5 of 6"),
-    ("yes", "point 6 of 6"),
+    ("yes", "point 2 of 7"),
+    ("yes", "point 3 of 7"),
+    ("yes", "point 4 of 7"),
+    ("yes", "point 5 of 7"),
+    ("yes", "point 6 of 7"),
+    ("yes", "point 7 of 7"),
     ("they already know", "please give the reasons"),
     ("The GP needs this to support her care", "Shall I save"),
     ("yes", "Your decision reference is"),

@@ -170,7 +170,7 @@ def test_script_is_one_complete_check():
     messages = [message for message, _ in bench.SCRIPT]
     assert messages[0] == bench.OPENING
     assert messages[-1] == "yes" and "reference" in bench.SCRIPT[-1][1]
-    assert len(messages) == 15
+    assert len(messages) == 16
 
 
 def test_free_port_prefers_the_given_port_when_free():

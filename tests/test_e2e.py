@@ -18,11 +18,12 @@ Q4A, Q5, Q6 = "Question 4a:", "Question 5:", "Question 6:"
 REASONS, SAVE, SAVED = "please give the reasons", "Shall I save", "Your decision reference is"
 ADVICE = "Seek advice before you share"
 CHECKLIST_YES = [
-    ("yes", "point 2 of 6"),
-    ("yep", "point 3 of 6"),
-    ("yes", "point 4 of 6"),
-    ("yes", "point 5 of 6"),
-    ("yes", "point 6 of 6"),
+    ("yes", "point 2 of 7"),
+    ("yep", "point 3 of 7"),
+    ("yes", "point 4 of 7"),
+    ("yes", "point 5 of 7"),
+    ("yes", "point 6 of 7"),
+    ("yes", "point 7 of 7"),
 ]
 
 
@@ -268,7 +269,7 @@ def test_conversation_leaves_one_correct_record(chat, turns, outcome, path, answ
     assert record["reference"].startswith("ISD-")
     assert record["channel"] == "rest"
     assert record["protocol"] == "hmg-2008"
-    assert record["recipient"] == "GP"
+    assert record["recipient"] == "the GP" and record["information"] == "her mental health"
     assert record["purpose_text"] == "I am worried about her"
     if outcome == "seek_advice":
         assert record["advice_needed_at"] == path[-1]
@@ -318,8 +319,10 @@ def test_safeguarding_signs_flag_the_record_and_the_check_carries_on(chat):
     reply = chat.text(sender, "Can I tell the police that a pupil says her stepdad hits her?")
     assert "safeguarding procedures without delay" in reply
     assert "What information" in reply or Q1 in reply or "Why do you want" in reply
-    chat.text(sender, "start again")
-    reply = chat.text(sender, OPENING)
+    assert "What information" in chat.text(sender, "start again")
+    chat.text(sender, "her mental health")
+    chat.text(sender, "the GP")
+    reply = chat.text(sender, "because I am worried about her")
     assert Q1 in reply and "safeguarding" not in reply
     chat.text(sender, "no")
     chat.text(sender, "Not enough reason yet, but she disclosed self-harm")
@@ -328,12 +331,15 @@ def test_safeguarding_signs_flag_the_record_and_the_check_carries_on(chat):
     assert record["safeguarding_concern"] is True
 
 
-def test_start_again_and_stop(chat):
+def test_start_again_starts_a_new_check_and_stop_ends_it(chat):
     sender = f"e2e-{uuid.uuid4().hex[:8]}"
     chat.text(sender, OPENING)
     chat.text(sender, "yes")
-    assert "starting again" in chat.text(sender, "start again")
-    assert Q1 in chat.text(sender, OPENING)
+    reply = chat.text(sender, "start again")
+    assert "starting a new check" in reply and "What information" in reply
+    slots = chat.tracker(sender)["slots"]
+    assert slots["purpose"] is None and slots["information"] is None
+    assert "Who would you share" in chat.text(sender, "details of a family's rent arrears")
     assert "Goodbye" in chat.text(sender, "bye")
     assert chat.tracker(sender)["active_loop"] in ({}, None) or not chat.tracker(sender)[
         "active_loop"
@@ -362,7 +368,7 @@ def test_bad_input_is_not_taken_as_an_answer_and_loses_nothing(chat, message):
     assert "<script" not in texts
     assert Q1 in texts or "I read that as" in texts, texts
     slots = chat.tracker(sender)["slots"]
-    assert slots["recipient"] == "GP" and slots["purpose"] is None
+    assert slots["recipient"] == "the GP" and slots["purpose"] is None
     if slots["pending_answer"] is None:
         assert Q2 in chat.text(sender, "yes")
 
@@ -394,15 +400,23 @@ def test_text_that_is_not_utf8_is_refused_cleanly(chat):
     assert Q1 in chat.text(f"e2e-{uuid.uuid4().hex[:8]}", OPENING)  # still serving
 
 
-def test_read_back_of_a_doubtful_yes(chat):
+def test_read_back_of_a_yes_that_says_no(chat):
     sender = f"e2e-{uuid.uuid4().hex[:8]}"
     chat.text(sender, OPENING)
     chat.text(sender, "yes")
     chat.text(sender, "yes")
     reply = chat.text(sender, "yes, it is not confidential")
-    assert "I read that as “Yes”" in reply and Q4 not in reply
+    assert "I read that as “No”" in reply and Q4 not in reply
     assert Q3 in chat.text(sender, "no")  # not what I meant: the question again
     assert Q6 in chat.text(sender, "no")
+
+
+def test_a_read_back_answered_with_the_same_words_is_confirmed(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    chat.text(sender, OPENING)
+    assert "I read that as “Yes”" in chat.text(sender, "I think so")
+    assert Q2 in chat.text(sender, "I think so")
+    assert chat.tracker(sender)["slots"]["purpose"] == "yes"
 
 
 def test_a_restarted_server_continues_the_conversation_on_postgres(postgres_url, tmp_path):
@@ -435,3 +449,87 @@ def test_a_restarted_server_continues_the_conversation_on_postgres(postgres_url,
         "confidential": "no",
         "appropriate": "yes",
     }
+
+
+# --- answers typed the way people type them ----------------------------------------------------
+
+REASONED = [
+    (OPENING, Q1),
+    ("yes because the GP can review her medication", Q2),
+    ("yes, the GP knows exactly who she is", Q3),
+    ("yes she told me in confidence", Q4),
+    ("no, she's refused, she doesn't want anyone told", Q5),
+    ("yes - her children are at risk if nothing is done", "public interest that justifies"),
+    ("The children could be harmed if nothing is shared", Q6),
+    ("yes, only the medication history", "point 2 of 7"),
+    ("yes just the GP", "point 3 of 7"),
+    ("yes, I checked it this morning", "point 4 of 7"),
+    ("yes she knows what she agreed to", "point 5 of 7"),
+    ("yes, through secure email", "point 6 of 7"),
+    ("yes, they won't pass it on", "point 7 of 7"),
+    ("no, telling her could put the children at risk", REASONS),
+    ("The risk to the children outweighs her refusal", SAVE),
+    ("yes save it", SAVED),
+]
+
+
+def test_a_whole_check_typed_with_reasons_keeps_each_reason_on_the_record(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    for message, expected in REASONED:
+        reply = chat.text(sender, message)
+        assert expected in reply, f"after {message!r} expected {expected!r}, got:\n{reply}"
+    (record,) = chat.record_for(sender)
+    assert record["outcome"] == "share"
+    assert record["checks"]["inform_person"] == "no_unsafe"
+    assert record["notes"]["purpose"] == "because the GP can review her medication"
+    assert record["notes"]["consent"] == "she's refused, she doesn't want anyone told"
+    assert (
+        record["notes"]["appropriate.inform_person"] == "telling her could put the children at risk"
+    )
+    assert record["golden_rules"] == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_an_answer_and_a_question_gets_both(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    chat.text(sender, OPENING)
+    reply = chat.text(sender, "yes - but what counts as confidential?")
+    assert Q2 in reply and "Not all information is confidential" in reply
+    assert chat.tracker(sender)["slots"]["purpose"] == "yes"
+
+
+def test_the_same_unusable_message_twice_gets_help_never_the_same_reply(chat):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    chat.text(sender, OPENING)
+    first = chat.text(sender, "purple monkey dishwasher")
+    second = chat.text(sender, "purple monkey dishwasher")
+    assert first != second
+    assert "I still couldn't use that as an answer to question 1" in second
+    assert "whom to ask for advice" in second
+    assert Q2 in chat.text(sender, "yes")
+
+
+@pytest.mark.parametrize(
+    ("opening", "information", "recipient"),
+    [
+        (
+            "Can I share a tenant's details with a debt advice charity?",
+            "a tenant's details",
+            "a debt advice charity",
+        ),
+        (
+            "Can I tell the school nurse about a pupil's asthma?",
+            "a pupil's asthma",
+            "the school nurse",
+        ),
+        ("I was asked to share some info", None, None),
+    ],
+)
+def test_an_opening_that_asks_to_share_starts_a_check(chat, opening, information, recipient):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    reply = chat.text(sender, opening)
+    assert "Let's work through the information-sharing questions" in reply
+    slots = chat.tracker(sender)["slots"]
+    assert (slots["information"], slots["recipient"]) == (information, recipient)
+    assert chat.tracker(sender)["active_loop"]["name"] == "information_sharing_form"
+    expected = "Why do you want to share it" if recipient else "What information"
+    assert expected in reply

@@ -239,14 +239,20 @@ def test_a_whole_check_in_teams_ends_in_a_record(deployment: Deployment) -> None
     replies = user.click(replies, "Yes")
     assert "public interest" in text_of(replies)
     replies = user.send("Her children are at risk if nothing is done")
-    assert_suggested(replies, "point 1 of 6", ANSWERS)
-    for point in range(2, 7):
+    assert_suggested(replies, "point 1 of 7", ANSWERS)
+    for point in range(2, 8):
         replies = user.click(replies, "Yes")
-        assert f"point {point} of 6" in text_of(replies)
+        assert f"point {point} of 7" in text_of(replies)
     assert_hero(
         replies,
-        "point 6 of 6",
-        ["Yes, I will tell them", "They already know", "No — telling them is not safe", "Not sure"],
+        "point 7 of 7",
+        [
+            "Yes, I will tell them",
+            "They already know",
+            "No — telling them is not safe",
+            "No — telling them is not appropriate",
+            "Not sure",
+        ],
     )
     replies = user.click(replies, "They already know")
     assert "please give the reasons" in text_of(replies)
@@ -254,7 +260,7 @@ def test_a_whole_check_in_teams_ends_in_a_record(deployment: Deployment) -> None
     summary = adaptive_card(replies)
     assert summary["version"] == "1.4" and summary["body"][0]["text"] == "Summary of your check"
     facts = {f["title"]: f["value"] for f in summary["body"][1]["facts"]}
-    assert facts["With whom"] == "GP"
+    assert facts["With whom"] == "the GP"
     assert facts["Q4 Do you have consent to share?"] == "No"
     assert facts["Public interest"] == "Her children are at risk if nothing is done"
     assert [a["title"] for a in summary["actions"]] == ["Yes, save it", "Change an answer"]
@@ -275,7 +281,7 @@ def test_a_whole_check_in_teams_ends_in_a_record(deployment: Deployment) -> None
         "appropriate": "yes",
     }
     assert record["checks"]["inform_person"] == "already_aware"
-    assert record["recipient"] == "GP" and record["reasons"]
+    assert record["recipient"] == "the GP" and record["reasons"]
     # Every reply carried a token from the fake token endpoint, fetched once and reused.
     assert len(deployment.fake.token_requests) == 1
     assert {a["authorization"] for a in deployment.fake.activities} == {"Bearer connector-token-1"}

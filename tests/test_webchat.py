@@ -147,23 +147,25 @@ def test_a_whole_check_in_the_browser_survives_a_reload_and_leaves_a_record(chat
     assert page.evaluate("() => document.activeElement.id") == "infoshare-message"
 
     type_answer(page, "yes")
-    wait_for_text(page, "point 2 of 6")
+    wait_for_text(page, "point 2 of 7")
     type_answer(page, "yep")
-    wait_for_text(page, "point 3 of 6")
+    wait_for_text(page, "point 3 of 7")
     before_reload = session_id(page)
     assert before_reload
 
     page.reload()
-    wait_for_text(page, "point 3 of 6")  # the conversation is shown again …
+    wait_for_text(page, "point 3 of 7")  # the conversation is shown again …
     assert session_id(page) == before_reload
     type_answer(page, "yes")
-    wait_for_text(page, "point 4 of 6")  # … and the server continues it
+    wait_for_text(page, "point 4 of 7")  # … and the server continues it
     assert conversation(page).count("Hello.") == 1, "the greeting was sent again on reload"
 
     type_answer(page, "yes")
-    wait_for_text(page, "point 5 of 6")
+    wait_for_text(page, "point 5 of 7")
     type_answer(page, "yes")
-    wait_for_text(page, "point 6 of 6")
+    wait_for_text(page, "point 6 of 7")
+    type_answer(page, "yes, they won't pass it on")
+    wait_for_text(page, "point 7 of 7")
     click_button(page, "They already know")
     wait_for_text(page, "please give the reasons")
     type_answer(page, "The GP needs this to support her care")

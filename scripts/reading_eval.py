@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""How typed answers are read, measured on the running assistant (held-out set, never trained on).
+
+For every answer in ``tests/reading/heldout_answers.yml`` this starts a new conversation on the
+real servers, goes to the question it answers through the REST channel (pressing buttons: the
+route comes from the protocol), types the answer, and reads the tracker to see what happened:
+
+- right first time: the answer taken as meant (for a hedge: read back as what it leans to);
+- read back: a firm answer read back for confirmation (not wrong, but a step more);
+- not taken: neither taken nor read back (then the same message is sent again: a reply that
+  repeats the first one word for word is a loop);
+- wrong: another answer taken, not a costly one; a hedge taken without a read-back;
+- costly: "no", "not sure" or "not asked" taken as "yes", or "yes" taken as "no" or "not sure".
+
+Writes ``results/reading/summary.md`` and ``summary.json`` and prints the table. With the
+``--max-*`` options it exits 1 when a count is over its limit (``make test-reading``).
+
+    python scripts/reading_eval.py                       # starts throw-away servers
+    python scripts/reading_eval.py --base http://127.0.0.1:5005 --token TOKEN
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import importlib.util
+import json
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+HELDOUT = PROJECT / "tests" / "reading" / "heldout_answers.yml"
+RESULTS = PROJECT / "results" / "reading"
+OPENING = "Can I tell the GP about her mental health because I am worried about her?"
+REASONS = "Recording the reasons for this test conversation."
+CATEGORIES = ("right", "read_back", "not_taken", "wrong", "costly")
+PAYLOADS = {"yes": "/affirm", "no": "/deny", "not_sure": "/not_sure", "not_asked": "/not_asked"}
+POSITIVE = {"yes", "already_aware"}
+
+
+@dataclass
+class Outcome:
+    question: str
+    point: str | None
+    text: str
+    expect: str
+    hedge: bool
+    category: str = ""
+    taken: str | None = None
+    read_back: str | None = None
+    loop: bool = False
+    reply: str = ""
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def by_question(self) -> dict[str, collections.Counter]:
+        table: dict[str, collections.Counter] = {}
+        for outcome in self.outcomes:
+            key = outcome.question + (f".{outcome.point}" if outcome.point else "")
+            table.setdefault(key, collections.Counter())[outcome.category] += 1
+            table[key]["loops"] += outcome.loop
+        return table
+
+    def totals(self) -> collections.Counter:
+        total: collections.Counter = collections.Counter()
+        for counts in self.by_question().values():
+            total.update(counts)
+        return total
+
+
+class Conversation:
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base.rstrip("/")
+        self.token = token
+        self.sender = f"reading-{uuid.uuid4().hex[:10]}"
+
+    def say(self, message: str) -> str:
+        body = json.dumps({"sender": self.sender, "message": message}).encode()
+        request = urllib.request.Request(
+            f"{self.base}/webhooks/rest/webhook",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback
+            return "\n".join(m.get("text") or "" for m in json.load(response))
+
+    def slots(self) -> dict[str, Any]:
+        url = f"{self.base}/conversations/{self.sender}/tracker?token={self.token}"
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback
+            return json.load(response)["slots"]
+
+
+def route_to(question: str) -> list[str]:
+    """The button presses from question 1 to ``question`` (shortest route in the protocol)."""
+    from bot.protocol import load_protocol
+
+    protocol = load_protocol()
+    if question == protocol.record.id:
+        # any decision that asks question 7: "no" at question 1, then the reasons
+        q1 = protocol.question(protocol.first)
+        no = next(a for a, target in q1.next.items() if target.startswith("outcome:do_not"))
+        return [PAYLOADS[no.value], REASONS]
+    queue = [(protocol.first, [])]
+    seen = set()
+    while queue:
+        current, presses = queue.pop(0)
+        if current == question:
+            return presses
+        if current in seen:
+            continue
+        seen.add(current)
+        for answer, target in protocol.question(current).next.items():
+            if not target.startswith("outcome:") and target != current:
+                queue.append((target, [*presses, PAYLOADS[answer.value]]))
+    raise ValueError(f"no route to {question!r}")
+
+
+def point_presses(point: str | None) -> list[str]:
+    """Yes to every checklist point before ``point``."""
+    if not point:
+        return []
+    from bot.protocol.engine import checklist
+
+    ids = [item.id for item in checklist()]
+    return ["/affirm"] * ids.index(point)
+
+
+def taken_value(slots: dict[str, Any], question: str, point: str | None, reply: str) -> str | None:
+    from bot.protocol import load_protocol
+
+    protocol = load_protocol()
+    if question == protocol.record.id:
+        if "Your decision reference is" in reply:
+            return "yes"
+        if "Which answer would you like to change?" in reply:
+            return "no"
+        return None
+    if point:
+        checklist = protocol.checklist_question
+        checks = slots.get(checklist.checks_slot) or {}
+        if point in checks:
+            value = checks[point]
+            return "yes" if value is True else str(value)
+        if slots.get(question) == "not_sure":
+            return "not_sure"
+        if "Before you share, the guidance says" in reply:
+            return "no"
+        return None
+    return slots.get(question)
+
+
+def classify(outcome: Outcome) -> str:
+    expect, taken, read_back = outcome.expect, outcome.taken, outcome.read_back
+    if taken is not None:
+        if taken == expect:
+            return "wrong" if outcome.hedge else "right"
+        negative = expect not in POSITIVE
+        if (negative and taken in POSITIVE) or (expect == "yes" and taken in {"no", "not_sure"}):
+            return "costly"
+        return "wrong"
+    if read_back is not None:
+        return "right" if outcome.hedge and read_back == expect else "read_back"
+    return "not_taken"
+
+
+def run_one(base: str, token: str, item: dict[str, Any]) -> Outcome:
+    outcome = Outcome(
+        item["question"],
+        item.get("point"),
+        item["text"],
+        str(item["expect"]),
+        bool(item.get("hedge")),
+    )
+    chat = Conversation(base, token)
+    chat.say(OPENING)
+    for press in route_to(outcome.question) + point_presses(outcome.point):
+        chat.say(press)
+    outcome.reply = chat.say(outcome.text)
+    slots = chat.slots()
+    outcome.taken = taken_value(slots, outcome.question, outcome.point, outcome.reply)
+    pending = slots.get("pending_answer") or {}
+    if outcome.taken is None and pending.get("answer"):
+        outcome.read_back = str(pending["answer"])
+    outcome.category = classify(outcome)
+    if outcome.category == "not_taken":
+        again = chat.say(outcome.text)
+        outcome.loop = again.strip() == outcome.reply.strip()
+    return outcome
+
+
+def evaluate(base: str, token: str, items: Sequence[dict[str, Any]], workers: int = 4) -> Report:
+    report = Report()
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        report.outcomes = list(pool.map(lambda item: run_one(base, token, item), items))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def markdown(report: Report) -> str:
+    lines = [
+        "| question | answers | right first time | read back | not taken | wrong | costly "
+        "| loops |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+
+    def row(name: str, counts: collections.Counter) -> str:
+        n = sum(counts[c] for c in CATEGORIES)
+        right = counts["right"]
+        return (
+            f"| {name} | {n} | {right} ({right / n:.0%}) | {counts['read_back']} | "
+            f"{counts['not_taken']} | {counts['wrong']} | {counts['costly']} | {counts['loops']} |"
+        )
+
+    for name, counts in report.by_question().items():
+        lines.append(row(f"`{name}`", counts))
+    lines.append(row("**all**", report.totals()))
+    misses = [o for o in report.outcomes if o.category != "right"]
+    if misses:
+        lines += ["", "Not right first time:", ""]
+        for o in misses:
+            where = o.question + (f".{o.point}" if o.point else "")
+            got = o.taken or (f"read back as {o.read_back}" if o.read_back else "nothing")
+            lines.append(f"- {o.category}: `{where}` {o.text!r} — expected {o.expect}, got {got}")
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", help="a running Rasa server (default: start throw-away ones)")
+    parser.add_argument("--token", default="", help="its HTTP API token (for the tracker)")
+    parser.add_argument("--heldout", type=Path, default=HELDOUT)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N answers")
+    parser.add_argument("--max-costly", type=int, default=None)
+    parser.add_argument("--max-wrong", type=int, default=None)
+    parser.add_argument("--max-loops", type=int, default=None)
+    parser.add_argument("--min-right", type=float, default=None, help="share right first time")
+    return parser.parse_args(argv)
+
+
+def _bench() -> Any:
+    spec = importlib.util.spec_from_file_location("infoshare_bench", PROJECT / "scripts/bench.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    items = yaml.safe_load(args.heldout.read_text(encoding="utf-8"))["answers"]
+    if args.limit:
+        items = items[: args.limit]
+    if args.base:
+        report = evaluate(args.base, args.token, items, args.workers)
+    else:
+        with tempfile.TemporaryDirectory(prefix="infoshare-reading-") as tmp:
+            servers, token = _bench().throwaway_servers(Path(tmp), 5405, 5455)
+            servers.start(token)
+            try:
+                servers.wait_ready(timeout=300)
+                report = evaluate(servers.url, token, items, args.workers)
+            finally:
+                servers.stop()
+    text = markdown(report)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.md").write_text(text, encoding="utf-8")
+    (args.out / "summary.json").write_text(
+        json.dumps(
+            {
+                "seconds": round(report.seconds, 1),
+                "totals": dict(report.totals()),
+                "by_question": {k: dict(v) for k, v in report.by_question().items()},
+                "outcomes": [asdict(o) for o in report.outcomes],
+            },
+            indent=2,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    print(text)
+    totals = report.totals()
+    n = sum(totals[c] for c in CATEGORIES)
+    print(f"{n} answers in {report.seconds:.0f} s; right first time {totals['right'] / n:.1%}")
+    failures = []
+    for name, limit in (
+        ("costly", args.max_costly),
+        ("wrong", args.max_wrong),
+        ("loops", args.max_loops),
+    ):
+        if limit is not None and totals[name] > limit:
+            failures.append(f"{totals[name]} {name} (at most {limit})")
+    if args.min_right is not None and totals["right"] / n < args.min_right:
+        failures.append(
+            f"right first time {totals['right'] / n:.1%} (at least {args.min_right:.0%})"
+        )
+    if failures:
+        print("FAILED: " + "; ".join(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
