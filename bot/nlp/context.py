@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
 
 FRAMES_FILE = PATTERNS_DIR / "frames.yml"
-MAX_SPAN_WORDS = 12
+MAX_SPAN_WORDS = 20
 
 # Words that introduce the recipient: "tell the police", "with the school nurse", "to housing".
 _RECIPIENT_CUES = frozenset(
@@ -101,10 +101,15 @@ def _sentences(text: str) -> list[str]:
 
 
 def frame_spans(text: str) -> tuple[str | None, str | None, str | None]:
-    """(information, recipient, frame name) from the way sharing is said, or Nones."""
+    """(information, recipient, frame name) from the way sharing is said, or Nones.
+
+    The first frame that finds both wins; otherwise what the first frames found of each is
+    put together ("refer the family to the food bank and include their benefits in the
+    referral": the referral's recipient, the inclusion's information).
+    """
     frames = _frames()
-    sentences = _sentences(text)
-    for sentence in reversed(sentences):
+    partial: dict[str, str | None] = {"information": None, "recipient": None, "frame": None}
+    for sentence in reversed(_sentences(text)):
         for name, pattern in frames.frames:
             match = pattern.search(sentence)
             if not match:
@@ -112,9 +117,15 @@ def frame_spans(text: str) -> tuple[str | None, str | None, str | None]:
             groups = match.groupdict()
             information = _tidy(groups.get("information"))
             recipient = _tidy(groups.get("recipient"), recipient=True)
-            if information or recipient:
-                return information, recipient, name
-    return None, None, None
+            if information and recipient:
+                # A frame earlier in the list already said what is shared: it is the better
+                # reading ("… and include X in the referral" over "refer the family to …").
+                return partial["information"] or information, recipient, name
+            if information and not partial["information"]:
+                partial.update(information=information, frame=partial["frame"] or name)
+            if recipient and not partial["recipient"]:
+                partial.update(recipient=recipient, frame=partial["frame"] or name)
+    return partial["information"], partial["recipient"], partial["frame"]
 
 
 # --- the entity ruler (fallback) ----------------------------------------------------------------
@@ -166,21 +177,34 @@ def _pick(doc: Doc, candidates: list[Span], preferred: list[Span]) -> str | None
     return _describe(_coordinated(doc, pool[0], candidates)) if pool else None
 
 
+_SPEAKER = re.compile(
+    r"\b(?:i'?m|i am|im|as|i work(?: as| in| for| with)?|we'?re|we are|from)\s+(?:a|an|the|in)?\s*$",
+    re.I,
+)
+
+
+def _speakers_role(doc: Doc, entity: Span) -> bool:
+    """ "I'm a health visitor", "district nurse here", "I work in adult social care": who is
+    speaking, not whom to tell."""
+    before = doc[max(0, entity.start - 4) : entity.start].text
+    after = doc[entity.end : entity.end + 1].text.lower()
+    return bool(_SPEAKER.search(before)) or after == "here"
+
+
 def entity_spans(text: str) -> tuple[str | None, str | None]:
-    """(information, recipient) from the entity ruler's lists."""
+    """(information, recipient) from the entity ruler's lists: a recipient only where a word of
+    sharing points to it ("tell …", "to …", "with …"), never the speaker's own role."""
     from bot.nlp.pipeline import get_nlp
 
     doc = get_nlp()(text)
-    information = [entity for entity in doc.ents if entity.label_ == "information"]
+    information = [e for e in doc.ents if e.label_ == "information" and not _speakers_role(doc, e)]
     recipients = [
-        entity
-        for entity in doc.ents
-        if entity.label_ == "recipient" and not _is_possessor(doc, entity)
+        e
+        for e in doc.ents
+        if e.label_ == "recipient" and not _is_possessor(doc, e) and not _speakers_role(doc, e)
     ]
-    return (
-        _pick(doc, information, []),
-        _pick(doc, recipients, [e for e in recipients if _after_cue(doc, e)]),
-    )
+    cued = [e for e in recipients if _after_cue(doc, e)]
+    return _pick(doc, information, []), _pick(doc, cued, cued)
 
 
 def extract_context(text: str) -> Context:
@@ -188,7 +212,14 @@ def extract_context(text: str) -> Context:
     if not text or not text.strip():
         return Context()
     found = find_purpose(text)
-    clause = text[: found[2]] if found else text
+    clause = text
+    if found:
+        # Take the purpose out, marker and all; what comes after it stays ("In order to get her
+        # rehoused, can I share the MARAC outcome with housing?").
+        start, purpose, marker = found
+        end = text.find(purpose, start)
+        end = end + len(purpose) if end >= 0 else len(text)
+        clause = text[:marker] + " " + text[end:].lstrip(" ,;:-–—")
     information, recipient, _ = frame_spans(clause)
     if not information or not recipient:
         entity_information, entity_recipient = entity_spans(clause)
