@@ -178,7 +178,8 @@ def _pick(doc: Doc, candidates: list[Span], preferred: list[Span]) -> str | None
 
 
 _SPEAKER = re.compile(
-    r"\b(?:i'?m|i am|im|as|i work(?: as| in| for| with)?|we'?re|we are|from)\s+(?:a|an|the|in)?\s*$",
+    r"\b(?:i'?m|i am|im|as|i work(?: as| in| for| with)?|we'?re|we are|from)"
+    r"\s+(?:a|an|the|in)?\s*$",
     re.I,
 )
 
