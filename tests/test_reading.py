@@ -79,6 +79,18 @@ def reading(slot: str, text: str, checks: dict | None = None, **heard):
         ("public_interest", "Definitely, the risk to the baby outweighs her wishes", "yes"),
         ("record", "yes please save it", "yes"),
         ("record", "no I want to change something", "no"),
+        ("record", "hang on, Q3 is wrong", "no"),
+        # the answer word does not negate what follows it
+        ("consent", "no I havent spoken to her about it", "not_asked"),
+        ("consent_unsafe", "yes it would put the kids at risk", "yes"),
+        # apostrophes left out, misspelt first words, emoji as pauses
+        ("consent", "we dont have it, she wont agree", "no"),
+        ("purpose", "definately, they need it for the review", "yes"),
+        ("purpose", "absolutley 👍", "yes"),
+        ("purpose", "yes 😟 they need it today", "yes"),
+        # doubt said later in the message
+        ("confidential", "some from school, some from mum, not sure tbh", "not_sure"),
+        ("identifiable", "only about someone who died in 2019", "no"),
     ],
 )
 def test_answers_with_reasons_are_taken_first_time(slot: str, text: str, value: str) -> None:

@@ -52,6 +52,7 @@ DEFAULT_MODEL_THRESHOLD = 0.5
 FAQ_THRESHOLD = 0.5
 FAQ_WITH_ANSWER = 0.7  # an FAQ asked alongside an answer: the response selector's confidence
 NOTE_MIN_WORDS = 2
+NEGATION_WINDOW = 4  # words before a phrase that can negate it
 
 
 class Result(str, Enum):
@@ -250,7 +251,34 @@ def normalise(text: str | None) -> str:
     value = value.lower().translate(str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"}))
     value = value.translate(str.maketrans({"“": '"', "”": '"'}))
     value = re.sub(r"\s+,", ",", " ".join(value.split())).strip(" ,")
+    value = _CONTRACTIONS.sub(lambda m: _CONTRACTED[m.group(0)], value)
     return _correct_first_word(value)
+
+
+# Contractions typed without their apostrophe ("havent", "dont"): put back so the words match.
+_CONTRACTED = {
+    word: word[:-1] + "'" + word[-1]
+    for word in """havent hasnt hadnt didnt dont doesnt isnt wasnt werent arent wont cant couldnt
+    wouldnt shouldnt mustnt neednt""".split()
+}
+_CONTRACTED.update(
+    {
+        "im": "i'm",
+        "ive": "i've",
+        "youre": "you're",
+        "theyre": "they're",
+        "thats": "that's",
+        "theres": "there's",
+        "shes": "she's",
+        "whats": "what's",
+        "itll": "it'll",
+        "theyll": "they'll",
+        "shell": "she'll",
+        "ill": "i'll",
+    }
+)
+_CONTRACTED["ill"] = "ill"  # "ill" is a word too: only "i'll" when typed so
+_CONTRACTIONS = re.compile(r"\b(" + "|".join(sorted(_CONTRACTED, key=len, reverse=True)) + r")\b")
 
 
 def _correct_first_word(text: str) -> str:
@@ -359,15 +387,17 @@ def _head(text: str, start: int, asked: Asked) -> _Match | None:
     return _Match(value, start, end, hedged, head=True)
 
 
-def _negated(text: str, start: int) -> bool:
-    """A negation in the clause just before ``start`` ("hasn't agreed", "not safe to ask")."""
-    before = text[max(0, start - 40) : start]
+def _negated(text: str, start: int, floor: int = 0) -> bool:
+    """A negation in the clause just before ``start`` ("hasn't agreed", "not safe to ask",
+    "doesn't come close to outweighing"); the answer word itself ("no, it would put …", from
+    ``floor``) is not one."""
+    before = text[max(floor, start - 50) : start]
     clause = _lexicon().separators.split(before)[-1] if before else ""
-    words = clause.split()[-3:]
+    words = clause.split()[-NEGATION_WINDOW:]
     return bool(_NEGATION.search(" ".join(words)))
 
 
-def _phrases(text: str, asked: Asked) -> list[_Match]:
+def _phrases(text: str, asked: Asked, floor: int = 0) -> list[_Match]:
     found = []
     for value, patterns in asked.phrases.items():
         allowed = _allowed(value, asked)
@@ -375,7 +405,7 @@ def _phrases(text: str, asked: Asked) -> list[_Match]:
             continue
         for match in _compiled(tuple(patterns)).finditer(text):
             starts_negative = bool(_NEGATION.match(match.group(0)))
-            if not starts_negative and _negated(text, match.start()):
+            if not starts_negative and _negated(text, match.start(), floor):
                 continue
             found.append(_Match(allowed, match.start(), match.end(), False, head=False))
     return sorted(found, key=lambda m: (m.start, -m.end))
@@ -443,6 +473,14 @@ def _read_words(text: str, asked: Asked) -> _Words:
         evidence = Evidence.HEDGE if head.hedged else Evidence.WORDS
         return _Words(head.value, evidence, head.end, head.start)
     phrases = _phrases(text, asked)
+    if head is not None and not any(p.start < head.end for p in phrases):
+        # The answer word is not part of a phrase: it negates none ("no, it would put …").
+        phrases = _phrases(text, asked, head.end)
+    doubt = _doubt_later(text, head.end if head is not None else start)
+    if doubt is not None and not (head and head.value == doubt.value):
+        # "she didn't say either way so I genuinely don't know": doubt stated anywhere wins;
+        # with another answer word at the start it is read back.
+        return _Words(doubt.value, Evidence.CONFLICT if head else Evidence.WORDS, 0)
     if head is not None:
         # A phrase that overlaps the head word is the more specific reading ("it isn't safe").
         overlapping = [p for p in phrases if p.start < head.end]
@@ -473,6 +511,21 @@ def _read_words(text: str, asked: Asked) -> _Words:
     first = phrases[0]
     hedged = any(_hedged(text, p) for p in phrases)
     return _Words(first.value, Evidence.HEDGE if hedged else Evidence.WORDS, 0)
+
+
+_DOUBT_LATER = re.compile(
+    r"\b(?:not (?:really |totally |entirely |100% )?sure|unsure|no idea|(?:i )?(?:genuinely |really |honestly )?"
+    r"(?:don'?t|do not) know|dunno|not certain|can'?t say|hard to say|need to check|"
+    r"(?:i'?d|i would|i will|i'?ll) (?:need|have) to (?:check|ask|find out))\b"
+)
+
+
+def _doubt_later(text: str, start: int) -> _Match | None:
+    """A plain statement of doubt after the start of the message ("…, not sure tbh")."""
+    for match in _DOUBT_LATER.finditer(text, start):
+        if match.start() > 0 and not _negated(text, match.start(), start):
+            return _Match(Answer.NOT_SURE.value, match.start(), match.end(), False, head=False)
+    return None
 
 
 def _last_clause(text: str, asked: Asked) -> _Match | None:
