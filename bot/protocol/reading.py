@@ -515,7 +515,8 @@ def _read_words(text: str, asked: Asked) -> _Words:
 
 _DOUBT_LATER = re.compile(
     r"\b(?:not (?:really |totally |entirely |100% )?sure|unsure|no idea|"
-    r"(?:i )?(?:genuinely |really |honestly )?(?:don'?t|do not) know|dunno|not certain|can'?t say|hard to say|need to check|"
+    r"(?:i )?(?:genuinely |really |honestly )?(?:don'?t|do not) know|dunno|not certain|"
+    r"can'?t say|hard to say|need to check|"
     r"(?:i'?d|i would|i will|i'?ll) (?:need|have) to (?:check|ask|find out))\b"
 )
 
