@@ -91,6 +91,11 @@ def reading(slot: str, text: str, checks: dict | None = None, **heard):
         # doubt said later in the message
         ("confidential", "some from school, some from mum, not sure tbh", "not_sure"),
         ("identifiable", "only about someone who died in 2019", "no"),
+        ("identifiable", "yes, even without her name they'd know who it is", "yes"),
+        ("identifiable", "I'd need to look at the letter first", "not_sure"),
+        ("purpose", "we need to make a safeguarding referral today", "yes"),
+        ("consent_unsafe", "asking her would be fine, she's very engaged", "no"),
+        ("public_interest", "no, it's a low level concern", "no"),
     ],
 )
 def test_answers_with_reasons_are_taken_first_time(slot: str, text: str, value: str) -> None:

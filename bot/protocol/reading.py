@@ -438,10 +438,14 @@ def _contradicts(text: str, match: _Match, asked: Asked) -> bool:
     for term in asked.terms:
         for found in re.finditer(rf"\b{re.escape(term)}", rest):
             before = rest[max(0, found.start() - 25) : found.start()].split()[-3:]
-            if _NEGATION.search(" ".join(before)):
+            if _DENIES.search(" ".join(before)):
                 return True
     return False
 
+
+# Words that deny a question's own term right before it ("not confidential", "isn't identifiable",
+# "no purpose"); "without the name" does not.
+_DENIES = re.compile(r"\b(not|no)\b|n't\b")
 
 _COMPATIBLE = {
     # a choice given with a yes/no word: "no, it isn't safe to tell her", "yes, she knows"
@@ -499,6 +503,10 @@ def _read_words(text: str, asked: Asked) -> _Words:
             (value,) = compatible
             return _Words(value, Evidence.HEDGE if hedged else Evidence.WORDS, head.end)
         if values - {head.value}:
+            if head.value in values:
+                # The answer word and one of the phrases agree ("no, our secure email is down, so
+                # normal email"): the other phrase is read in passing, not as the answer.
+                return _Words(head.value, Evidence.HEDGE if hedged else Evidence.WORDS, head.end)
             last = phrases[-1]
             return _Words(last.value, Evidence.CONFLICT, head.end)
         if _contradicts(text, head, asked):
@@ -524,7 +532,7 @@ _DOUBT_LATER = re.compile(
 def _doubt_later(text: str, start: int) -> _Match | None:
     """A plain statement of doubt after the start of the message ("…, not sure tbh")."""
     for match in _DOUBT_LATER.finditer(text, start):
-        if match.start() > 0 and not _negated(text, match.start(), start):
+        if not _negated(text, match.start(), start):
             return _Match(Answer.NOT_SURE.value, match.start(), match.end(), False, head=False)
     return None
 
