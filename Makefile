@@ -113,6 +113,7 @@ test-nlu: train
 
 # Reading practitioners' own words, on the held-out sets in tests/reading/ (never trained on):
 # what, with whom and why in openings; answers typed at each question, through the real servers.
+# Each set was written by someone who had not seen the reader or the extractor (README: figures).
 test-reading: train migrate
 	$(PY) scripts/openings_eval.py
 	$(PY) scripts/reading_eval.py --max-costly 0 --max-wrong 0 --max-loops 0 --min-right 0.95

@@ -42,7 +42,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
-HELDOUT = PROJECT / "tests" / "reading" / "heldout_answers.yml"
+HELDOUT = sorted((PROJECT / "tests" / "reading").glob("heldout_answers*.yml"))
 RESULTS = PROJECT / "results" / "reading"
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 REASONS = "Recording the reasons for this test conversation."
@@ -53,6 +53,7 @@ POSITIVE = {"yes", "already_aware"}
 
 @dataclass
 class Outcome:
+    set: str
     question: str
     point: str | None
     text: str
@@ -76,6 +77,13 @@ class Report:
             key = outcome.question + (f".{outcome.point}" if outcome.point else "")
             table.setdefault(key, collections.Counter())[outcome.category] += 1
             table[key]["loops"] += outcome.loop
+        return table
+
+    def by_set(self) -> dict[str, collections.Counter]:
+        table: dict[str, collections.Counter] = {}
+        for outcome in self.outcomes:
+            table.setdefault(outcome.set, collections.Counter())[outcome.category] += 1
+            table[outcome.set]["loops"] += outcome.loop
         return table
 
     def totals(self) -> collections.Counter:
@@ -182,6 +190,7 @@ def classify(outcome: Outcome) -> str:
 
 def run_one(base: str, token: str, item: dict[str, Any]) -> Outcome:
     outcome = Outcome(
+        item.get("set", ""),
         item["question"],
         item.get("point"),
         item["text"],
@@ -232,13 +241,25 @@ def markdown(report: Report) -> str:
     for name, counts in report.by_question().items():
         lines.append(row(f"`{name}`", counts))
     lines.append(row("**all**", report.totals()))
+    sets = report.by_set()
+    if len(sets) > 1:
+        lines += [
+            "",
+            "| held-out set | answers | right first time | read back | not taken "
+            "| wrong | costly | loops |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name, counts in sets.items():
+            lines.append(row(f"`{name}`", counts))
     misses = [o for o in report.outcomes if o.category != "right"]
     if misses:
         lines += ["", "Not right first time:", ""]
         for o in misses:
             where = o.question + (f".{o.point}" if o.point else "")
             got = o.taken or (f"read back as {o.read_back}" if o.read_back else "nothing")
-            lines.append(f"- {o.category}: `{where}` {o.text!r} — expected {o.expect}, got {got}")
+            lines.append(
+                f"- {o.category}: `{where}` {o.text!r} — expected {o.expect}, got {got} ({o.set})"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -246,7 +267,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", help="a running Rasa server (default: start throw-away ones)")
     parser.add_argument("--token", default="", help="its HTTP API token (for the tracker)")
-    parser.add_argument("--heldout", type=Path, default=HELDOUT)
+    parser.add_argument(
+        "--heldout",
+        type=Path,
+        action="append",
+        help="a held-out set (repeat for several; default: every heldout_answers*.yml)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--limit", type=int, default=0, help="only the first N answers")
@@ -268,7 +294,10 @@ def _bench() -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    items = yaml.safe_load(args.heldout.read_text(encoding="utf-8"))["answers"]
+    items = []
+    for path in args.heldout or HELDOUT:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]:
+            items.append({**item, "set": path.stem})
     if args.limit:
         items = items[: args.limit]
     if args.base:
@@ -291,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "seconds": round(report.seconds, 1),
                 "totals": dict(report.totals()),
                 "by_question": {k: dict(v) for k, v in report.by_question().items()},
+                "by_set": {k: dict(v) for k, v in report.by_set().items()},
                 "outcomes": [asdict(o) for o in report.outcomes],
             },
             indent=2,
