@@ -446,6 +446,7 @@ def _contradicts(text: str, match: _Match, asked: Asked) -> bool:
 # Words that deny a question's own term right before it ("not confidential", "isn't identifiable",
 # "no purpose"); "without the name" does not.
 _DENIES = re.compile(r"\b(not|no)\b|n't\b")
+_DENIES_INSIDE = re.compile(r"n't\b|\bnot\b|\bnever\b|\bcannot\b")
 
 _COMPATIBLE = {
     # a choice given with a yes/no word: "no, it isn't safe to tell her", "yes, she knows"
@@ -477,8 +478,13 @@ def _read_words(text: str, asked: Asked) -> _Words:
         evidence = Evidence.HEDGE if head.hedged else Evidence.WORDS
         return _Words(head.value, evidence, head.end, head.start)
     phrases = _phrases(text, asked)
-    if head is not None and not any(p.start < head.end for p in phrases):
-        # The answer word is not part of a phrase: it negates none ("no, it would put …").
+    if (
+        head is not None
+        and not any(p.start < head.end for p in phrases)
+        and not _DENIES_INSIDE.search(text[head.start : head.end])
+    ):
+        # A bare answer word negates no phrase after it ("no, it would put …"); "it doesn't"
+        # does ("it doesn't outweigh her right to privacy").
         phrases = _phrases(text, asked, head.end)
     doubt = _doubt_later(text, head.end if head is not None else start)
     if doubt is not None and not (head and head.value == doubt.value):
@@ -523,7 +529,7 @@ def _read_words(text: str, asked: Asked) -> _Words:
 
 _DOUBT_LATER = re.compile(
     r"\b(?:not (?:really |totally |entirely |100% )?sure|unsure|no idea|"
-    r"(?:i )?(?:genuinely |really |honestly )?(?:don'?t|do not) know|dunno|not certain|"
+    r"(?:i )?(?:genuinely |really |honestly )?(?:don'?t|do not) know(?! what)|dunno|not certain|"
     r"can'?t say|hard to say|need to check|"
     r"(?:i'?d|i would|i will|i'?ll) (?:need|have) to (?:check|ask|find out))\b"
 )
