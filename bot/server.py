@@ -21,7 +21,6 @@ from bot.records.db import SQLITE_FILENAME, safe_url
 from bot.records.links import MIN_SECRET_LENGTH, PUBLIC_URL_ENV, SECRET_ENV
 
 PROJECT = settings.PROJECT
-BIN = Path(sys.executable).parent
 
 
 def var_dir() -> Path:
@@ -126,7 +125,9 @@ class Servers:
         self._spawn(
             "rasa",
             [
-                str(BIN / "rasa"),
+                sys.executable,
+                "-m",
+                "bot.rasa_runner",
                 "run",
                 "--model",
                 str(model),
