@@ -1,0 +1,115 @@
+"""The cached SQL tracker store (bot/trackers.py) against Rasa's own, on a real database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.trackers import CachedSQLTrackerStore
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+slots:
+  colour:
+    type: text
+    mappings: [{type: custom}]
+"""
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'trackers.db'}"
+        return
+    from bot.records.testing import postgres_unavailable_reason, temporary_postgres_database
+
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with temporary_postgres_database("infoshare_trackers") as database:
+        yield database
+
+
+def _store(url: str, cls: type = CachedSQLTrackerStore) -> SQLTrackerStore:
+    return cls(domain=DOMAIN, host=url)
+
+
+def _turn(tracker: DialogueStateTracker, text: str) -> None:
+    tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0}))
+    tracker.update(SlotSet("colour", text))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+async def test_a_saved_tracker_is_read_back_from_memory_and_equals_rasas_read(url: str) -> None:
+    store = _store(url)
+    tracker = DialogueStateTracker("alice", DOMAIN.slots)
+    _turn(tracker, "red")
+    await store.save(tracker)
+    again = await store.retrieve("alice")
+    assert again is tracker and store.hits == 1
+    rasas = await _store(url, SQLTrackerStore).retrieve("alice")
+    assert [e.as_dict() for e in rasas.events] == [e.as_dict() for e in again.events]
+    _turn(again, "blue")
+    await store.save(again)
+    rasas = await _store(url, SQLTrackerStore).retrieve("alice")
+    assert len(rasas.events) == len(again.events) == 6
+    assert rasas.get_slot("colour") == "blue"
+
+
+async def test_what_another_server_wrote_is_read_from_the_database(url: str) -> None:
+    ours, theirs = _store(url), _store(url)
+    tracker = DialogueStateTracker("bob", DOMAIN.slots)
+    _turn(tracker, "red")
+    await ours.save(tracker)
+    other = await theirs.retrieve("bob")
+    _turn(other, "green")
+    await theirs.save(other)
+    mine = await ours.retrieve("bob")
+    assert mine is not tracker and mine.get_slot("colour") == "green" and ours.misses == 1
+    assert len(mine.events) == 6
+
+
+async def test_a_tracker_changed_but_not_saved_is_read_again(url: str) -> None:
+    store = _store(url)
+    tracker = DialogueStateTracker("carol", DOMAIN.slots)
+    _turn(tracker, "red")
+    await store.save(tracker)
+    _turn(tracker, "lost")  # e.g. the action server failed before the save
+    again = await store.retrieve("carol")
+    assert again is not tracker and again.get_slot("colour") == "red"
+
+
+async def test_a_new_session_is_read_like_rasa_reads_it(url: str) -> None:
+    store = _store(url)
+    tracker = DialogueStateTracker("dan", DOMAIN.slots)
+    tracker.update(SessionStarted())
+    _turn(tracker, "red")
+    await store.save(tracker)
+    tracker.update(SessionStarted())
+    _turn(tracker, "blue")
+    await store.save(tracker)
+    again = await store.retrieve("dan")
+    rasas = await _store(url, SQLTrackerStore).retrieve("dan")
+    assert [e.as_dict() for e in again.events] == [e.as_dict() for e in rasas.events]
+
+
+async def test_the_cache_is_bounded(url: str) -> None:
+    store = CachedSQLTrackerStore(domain=DOMAIN, host=url, cache_size=2)
+    for name in ("a", "b", "c"):
+        tracker = DialogueStateTracker(name, DOMAIN.slots)
+        _turn(tracker, name)
+        await store.save(tracker)
+    assert list(store._cache) == ["b", "c"]
+    assert (await store.retrieve("a")).get_slot("colour") == "a" and store.misses == 1
+
+
+async def test_an_unknown_conversation_is_none(url: str) -> None:
+    assert await _store(url).retrieve("nobody") is None
