@@ -208,6 +208,23 @@ class ValidateSlotMappings(ValidationAction):
     def name(self) -> str:
         return "action_validate_slot_mappings"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Everything this action does, without the domain (Rasa sends it none: selective
+        domain in endpoints.yml): the two checks, then the entity-filled slots it cleans."""
+        updates: dict[str, Any] = {}
+        updates.update(await self.extract_safeguarding_concern(dispatcher, tracker, domain))
+        updates.update(await self.extract_asks_to_share(dispatcher, tracker, domain))
+        candidates = tracker.slots_to_validate()
+        for slot, check in (
+            ("question", self.validate_question),
+            ("inform_choice", self.validate_inform_choice),
+        ):
+            if slot in candidates:
+                updates.update(check(candidates[slot], dispatcher, tracker, domain))
+        return [SlotSet(name, value) for name, value in updates.items()]
+
     async def extract_safeguarding_concern(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

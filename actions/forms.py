@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -53,6 +53,11 @@ class ValidateInformationSharingForm(FormValidationAction):
             updates = result
         slots.update(updates)
         following = next((s for s in required_slots(slots) if slots.get(s) is None), None)
+        pending = Pending.from_slot(slots.get(PENDING))
+        if following and not (pending and pending.key.split(".")[0] == following):
+            # The form has no ask actions: its validation asks the next question itself, in the
+            # same call (a read-back waiting for its answer is the question for now).
+            utter(dispatcher, say.ask(following, slots))
         return [*(SlotSet(k, v) for k, v in updates.items()), SlotSet(REQUESTED_SLOT, following)]
 
 
@@ -180,28 +185,4 @@ class _Step:
         }
 
 
-class AskQuestion(Action):
-    """``action_ask_<slot>``: the engine's question for a slot, with its buttons."""
-
-    slot = ""
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        pending = Pending.from_slot(tracker.get_slot(PENDING))
-        if pending and pending.key.split(".")[0] == self.slot:
-            return []  # the read-back message is the question for now
-        utter(dispatcher, say.ask(self.slot, check_slots(tracker)))
-        return []
-
-
-def _ask_action(slot: str) -> type[AskQuestion]:
-    return type(f"AskQuestion_{slot}", (AskQuestion,), {"slot": slot})
-
-
-ASK_ACTIONS = [_ask_action(slot.name) for slot in load_protocol().form_slots()]
-
-__all__ = ["ASK_ACTIONS", "AskQuestion", "ValidateInformationSharingForm", "Unusable"]
+__all__ = ["ValidateInformationSharingForm"]

@@ -19,7 +19,7 @@ from actions.check import (
     ActionNotUnderstood,
     ValidateSlotMappings,
 )
-from actions.forms import ASK_ACTIONS, ValidateInformationSharingForm
+from actions.forms import ValidateInformationSharingForm
 from bot.records import RecordRepository, default_repository, make_engine, upgrade
 
 FORM = "information_sharing_form"
@@ -127,7 +127,7 @@ async def test_a_typed_answer_is_taken_and_the_next_question_requested():
     )
     assert slots["purpose"] == "yes"
     assert slots["requested_slot"] == "identifiable"
-    assert said == []
+    assert len(said) == 1 and said[0].startswith("Question 2: Does the information enable")
 
 
 async def test_an_answer_with_a_reason_keeps_the_reason_redacted():
@@ -147,7 +147,8 @@ async def test_an_answer_with_a_reason_keeps_the_reason_redacted():
             "faq": {"response": {"intent_response_key": "faq/competent_adult", "confidence": 0.9}}
         },
     )
-    assert slots["public_interest"] == "no" and said == []  # an answer, not the FAQ
+    assert slots["public_interest"] == "no"  # an answer, not the FAQ: then question 7's step
+    assert len(said) == 1 and "Decision: Do not share the information" in said[0]
     assert slots["answer_notes"] == {
         "public_interest": "she's an adult with capacity, ring her on [PHONE]"
     }
@@ -225,15 +226,17 @@ async def test_a_question_is_answered_then_the_same_one_again_gets_help():
         text="what counts as consent?", intent="faq", confidence=0.9, response_selector=selector
     )
     slots, said = await validate(CONTEXT, requested="purpose", **ask)
-    assert said == ["utter_faq/what_is_consent"] and slots["requested_slot"] == "purpose"
+    assert said[0] == "utter_faq/what_is_consent" and slots["requested_slot"] == "purpose"
+    assert said[1].startswith("Question 1:")  # the question again
     slots, said = await validate({**CONTEXT, **slots}, requested="purpose", **ask)
     assert said[0].startswith("I still couldn't use that as an answer to question 1")
 
 
 async def test_an_unusable_message_twice_gets_help_with_buttons():
-    slots, said = await validate(CONTEXT, text="purple", requested="consent")
-    assert said == ["Sorry, I didn't catch that."]
-    dispatcher_slots = {**CONTEXT, **slots}
+    base = {**CONTEXT, "purpose": "yes", "identifiable": "yes", "confidential": "yes"}
+    slots, said = await validate(base, text="purple", requested="consent")
+    assert said[0] == "Sorry, I didn't catch that." and said[1].startswith("Question 4:")
+    dispatcher_slots = {**base, **slots}
     slots, said = await validate(dispatcher_slots, text="purple", requested="consent")
     assert "not asked for consent yet" in said[0] and "whom to ask for advice" in said[0]
 
@@ -278,25 +281,44 @@ async def test_question_six_checklist_item_by_item():
     assert slots["requested_slot"] == "reasons"
 
 
-async def test_ask_actions_show_the_question_with_buttons():
-    by_slot = {cls.slot: cls() for cls in ASK_ACTIONS}
+async def test_the_validation_asks_the_next_question_with_its_buttons():
+    """No ask actions: the form's validation asks the next question in the same call."""
+    base = {**CONTEXT, "purpose": "yes", "identifiable": "yes"}
+    t = tracker(slots=base, text="yes", requested="confidential")
+    t.events[:] = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "yes", "input_channel": "rest"},
+        {"event": "action", "name": FORM},
+    ]
     dispatcher = CollectingDispatcher()
-    await by_slot["consent"].run(dispatcher, tracker(slots=CONTEXT), domain())
-    message = dispatcher.messages[0]
+    await ValidateInformationSharingForm().run(dispatcher, t, domain())
+    (message,) = dispatcher.messages
     assert message["text"].startswith("Question 4: Do you have consent to share?")
     assert [b["title"] for b in message["buttons"]] == ["Yes", "No", "Not asked yet", "Not sure"]
-    assert set(by_slot) >= {"purpose", "appropriate", "reasons", "record", "information"}
+
+
+async def test_the_form_starting_asks_its_first_missing_question():
+    t = tracker(slots={"information": "x"}, requested=None)
+    t.events[:] = [{"event": "action", "name": "action_begin_check"}]
+    dispatcher = CollectingDispatcher()
+    events = await ValidateInformationSharingForm().run(dispatcher, t, domain())
+    assert events == [SlotSet("requested_slot", "recipient")]
+    assert texts(dispatcher) == ["Who would you share it with (a person, team or agency)?"]
 
 
 async def test_the_summary_is_sent_with_its_card_as_data():
-    by_slot = {cls.slot: cls() for cls in ASK_ACTIONS}
-    dispatcher = CollectingDispatcher()
+    from bot.protocol.messages import ask
+
     slots = {**CONTEXT, **SHARE_ANSWERS, "reasons": "x", "answer_notes": {"purpose": "to help"}}
-    await by_slot["record"].run(dispatcher, tracker(slots=slots), domain())
-    (message,) = dispatcher.messages
-    assert message["card"]["title"] == "Summary of your check"
-    assert ["Your reason", "to help"] in message["card"]["facts"]
-    assert "Your reason: to help" in message["text"]
+    reply = ask("record", slots)
+    assert reply.card and reply.card.title == "Summary of your check"
+    assert ("Your reason", "to help") in reply.card.facts
+    assert "Your reason: to help" in reply.text
+    dispatcher = CollectingDispatcher()
+    from actions.common import utter
+
+    utter(dispatcher, reply)
+    assert dispatcher.messages[0]["card"]["facts"][0] == ["What", CONTEXT["information"]]
 
 
 async def test_begin_check_takes_what_the_opening_message_says():

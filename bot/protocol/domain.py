@@ -3,7 +3,8 @@
 ``python -m bot.protocol.domain`` (``make domain``) writes
 
 - ``domain/form.yml``: a slot per step of the form (its type and values from the question's kind
-  and answers), the form and its slots in order, and an ``action_ask_<slot>`` per slot;
+  and answers), and the form with its slots in order (no ask actions: the form's validation
+  asks the next question itself, in the same call to the action server);
 - ``domain/faq.yml``: the ``utter_faq/<key>`` responses the FAQ response selector is trained on,
   from ``bot/protocol/faq.yml``.
 
@@ -62,7 +63,6 @@ def form_domain(protocol: Protocol | None = None) -> dict[str, Any]:
         "version": "3.1",
         "slots": slots,
         "forms": {FORM: {"required_slots": names}},
-        "actions": [f"action_ask_{name}" for name in names],
     }
 
 
