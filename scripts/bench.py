@@ -68,11 +68,21 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("The GP needs this to support her care", "Shall I save"),
     ("yes", "Your decision reference is"),
 )
+#: The baseline: the bot ``rasa init`` makes (it ships with Rasa: no download), with no custom
+#: actions and Rasa's in-memory tracker store, spoken to with as many messages per conversation.
+BASELINE_MESSAGES = (
+    "hello", "I am sad", "yes", "hi there", "I'm great", "no", "hey", "not good", "no",
+    "are you a bot?", "good morning", "very sad", "yes", "perfect", "goodbye", "thanks",
+)  # fmt: skip
+BASELINE_SCRIPT: tuple[tuple[str, str], ...] = tuple(
+    (message, "") for message in (BASELINE_MESSAGES * 2)[: len(SCRIPT)]
+)
+BASELINE_DIR = PROJECT / "models" / "baseline-rasa-init"
 REQUEST_TIMEOUT = 60.0
 MAX_PROBLEMS_KEPT = 20
 
 
-# --- statistics -------------------------------------------------------------------------------
+# --- statistics ----------------------------------------------------------------------------------
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -104,7 +114,7 @@ def throughput(messages: int, seconds: float) -> float:
     return messages / seconds if seconds > 0 else 0.0
 
 
-# --- memory -----------------------------------------------------------------------------------
+# --- memory --------------------------------------------------------------------------------------
 
 
 def parse_vmrss_kib(status: str) -> int:
@@ -199,7 +209,7 @@ class RssSampler:
         return peaks
 
 
-# --- load -------------------------------------------------------------------------------------
+# --- load ----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -240,12 +250,19 @@ def reply_text(body: Any) -> str:
     return "\n".join(str(m.get("text") or "") for m in body if isinstance(m, dict)).strip()
 
 
-async def converse(session: Any, url: str, sender: str, case: CaseResult, deadline: float) -> int:
-    """Play :data:`SCRIPT` as ``sender``; returns the number of messages answered."""
+async def converse(
+    session: Any,
+    url: str,
+    sender: str,
+    case: CaseResult,
+    deadline: float,
+    script: Sequence[tuple[str, str]] = SCRIPT,
+) -> int:
+    """Play ``script`` as ``sender``; returns the number of messages answered."""
     import aiohttp
 
     answered = 0
-    for message, expected in SCRIPT:
+    for message, expected in script:
         if time.monotonic() > deadline:
             case.errors += 1
             case.problem(f"{sender}: time limit reached before {message!r}")
@@ -274,7 +291,13 @@ async def converse(session: Any, url: str, sender: str, case: CaseResult, deadli
 
 
 async def run_case(
-    url: str, name: str, conversations: int, concurrency: int, prefix: str, deadline: float
+    url: str,
+    name: str,
+    conversations: int,
+    concurrency: int,
+    prefix: str,
+    deadline: float,
+    script: Sequence[tuple[str, str]] = SCRIPT,
 ) -> CaseResult:
     """``conversations`` conversations in rounds of ``concurrency`` at a time."""
     import aiohttp
@@ -290,13 +313,13 @@ async def run_case(
             ]
             started = time.perf_counter()
             answered = await asyncio.gather(
-                *(converse(session, url, s, case, deadline) for s in senders)
+                *(converse(session, url, s, case, deadline, script) for s in senders)
             )
             case.rates.append(throughput(sum(answered), time.perf_counter() - started))
     return case
 
 
-# --- machine, training, servers ---------------------------------------------------------------
+# --- machine, training, servers ------------------------------------------------------------------
 
 
 def machine_info() -> dict[str, Any]:
@@ -370,7 +393,7 @@ def log_problems(log_dir: Path) -> list[str]:
     return lines
 
 
-# --- report -----------------------------------------------------------------------------------
+# --- report --------------------------------------------------------------------------------------
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:
@@ -426,7 +449,7 @@ def markdown(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# --- main -------------------------------------------------------------------------------------
+# --- main ----------------------------------------------------------------------------------------
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -456,6 +479,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="first time `make train` (the no-change case when nothing changed)",
     )
     parser.add_argument("--train-runs", type=int, default=3)
+    parser.add_argument(
+        "--no-baseline",
+        dest="baseline",
+        action="store_false",
+        help="skip the baseline (Rasa's `rasa init` bot, measured in the same run)",
+    )
+    parser.add_argument("--baseline-port", type=int, default=5505)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample both servers with py-spy while they answer; results/profile/",
+    )
     parser.add_argument("--startup-timeout", type=float, default=600.0)
     parser.add_argument(
         "--max-seconds",
@@ -472,6 +507,163 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+# --- the baseline: Rasa's own minimal bot --------------------------------------------------------
+
+
+def baseline_project() -> Path:
+    """The project ``rasa init --no-prompt`` makes and trains, once (kept in models/)."""
+    if any(BASELINE_DIR.glob("models/*.tar.gz")):
+        return BASELINE_DIR
+    building = BASELINE_DIR.with_name(BASELINE_DIR.name + ".building")
+    subprocess.run(["rm", "-rf", str(building)], check=True)
+    building.mkdir(parents=True)  # rasa init wants the directory to exist
+    print("Making the baseline bot with `rasa init --no-prompt` (once)…", flush=True)
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "rasa"),
+            "init",
+            "--no-prompt",
+            "--init-dir",
+            str(building),
+        ],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    building.rename(BASELINE_DIR)
+    return BASELINE_DIR
+
+
+class BaselineServer:
+    """``rasa run`` on the baseline bot, on 127.0.0.1 (in-memory tracker, no action server)."""
+
+    def __init__(self, project: Path, port: int, log: Path) -> None:
+        self.project, self.port, self.log = project, free_port(port), log
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        model = sorted((self.project / "models").glob("*.tar.gz"))[-1]
+        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "rasa"), "run", "--model", str(model),
+             "--interface", "127.0.0.1", "--port", str(self.port), "--enable-api"],
+            cwd=self.project, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def wait_ready(self, timeout: float) -> float:
+        import urllib.request
+
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"the baseline server exited ({self.process.returncode})")
+            try:
+                with urllib.request.urlopen(f"{self.url}/status", timeout=2) as response:  # noqa: S310
+                    if json.load(response).get("model_file"):
+                        return time.monotonic() - started
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.5)
+        raise TimeoutError("the baseline server did not load its model in time")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def measure(
+    url: str,
+    args: argparse.Namespace,
+    script: Sequence[tuple[str, str]],
+    prefix: str,
+    after_warmup: Callable[[], None] | None = None,
+) -> tuple[CaseResult, dict[str, CaseResult]]:
+    """The warm-up, then the single-user and the concurrent cases."""
+    webhook = f"{url}/webhooks/rest/webhook"
+    deadline = time.monotonic() + args.max_seconds
+    warm = asyncio.run(run_case(webhook, "warmup", 1, 1, prefix, deadline, script))
+    if after_warmup:
+        after_warmup()
+    cases = {}
+    for name, count, width in (
+        ("single", args.conversations, 1),
+        ("concurrent", args.rounds * args.concurrency, args.concurrency),
+    ):
+        print(f"{name}: {count} conversations, {width} at a time…", flush=True)
+        cases[name] = asyncio.run(run_case(webhook, name, count, width, prefix, deadline, script))
+    return warm, cases
+
+
+# --- profiling -----------------------------------------------------------------------------------
+
+
+class Profiler:
+    """py-spy sampling the servers while they answer (``--profile``): raw stacks per process,
+    and the functions where the time goes, for README's "where the time goes"."""
+
+    def __init__(self, pids: Mapping[str, int], out: Path, rate: int = 200) -> None:
+        self.pids, self.out, self.rate = dict(pids), out, rate
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        spy = str(Path(sys.executable).parent / "py-spy")
+        for name, pid in self.pids.items():
+            self.processes[name] = subprocess.Popen(
+                [spy, "record", "--pid", str(pid), "--subprocesses", "--rate", str(self.rate),
+                 "--format", "raw", "--output", str(self.out / f"{name}.txt"), "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+
+    def stop(self) -> dict[str, list[tuple[str, float, float]]]:
+        for process in self.processes.values():
+            process.send_signal(signal.SIGINT)
+        for process in self.processes.values():
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        return {name: top_functions(self.out / f"{name}.txt") for name in self.processes}
+
+
+def top_functions(raw: Path, limit: int = 25) -> list[tuple[str, float, float]]:
+    """(function, % of samples with it on the stack, % with it on top) from py-spy's raw output:
+    lines of ``frame;frame;… count``."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in (_read(raw) or "").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [frame.split(" (")[0].strip() for frame in stack.split(";") if frame]
+        frames = [f for f in frames if not f.startswith("process ") and not f.startswith("thread ")]
+        if not frames:
+            continue
+        total += count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    if not total:
+        return []
+    ranked = sorted(inclusive, key=lambda f: inclusive[f], reverse=True)
+    wanted = [
+        f for f in ranked if not f.startswith(("_run_once", "run_forever", "run_until_complete"))
+    ]
+    return [(f, 100 * inclusive[f] / total, 100 * own.get(f, 0) / total) for f in wanted[:limit]]
 
 
 def throwaway_servers(
@@ -502,39 +694,109 @@ def throwaway_servers(
     return servers, token
 
 
+def run_baseline(args: argparse.Namespace, prefix: str) -> dict[str, Any]:
+    """The same measures on Rasa's own minimal bot, in the same run."""
+    project = baseline_project()
+    with tempfile.TemporaryDirectory(prefix="infoshare-bench-baseline-") as tmp:
+        server = BaselineServer(project, args.baseline_port, Path(tmp) / "baseline.log")
+        server.start()
+        try:
+            print(f"Baseline (rasa init) on port {server.port}…", flush=True)
+            startup = server.wait_ready(args.startup_timeout)
+            warm, cases = measure(server.url, args, BASELINE_SCRIPT, prefix)
+        finally:
+            server.stop()
+    return {
+        "startup_s": startup,
+        "warmup": warm.as_dict(),
+        "cases": {name: case.as_dict() for name, case in cases.items()},
+        "errors": sum(c.errors for c in [warm, *cases.values()]),
+    }
+
+
+def ratios(results: Mapping[str, Any]) -> dict[str, float | None]:
+    """This assistant's figures over the baseline's (latency: lower is better; rate: higher)."""
+    ours, base = results["cases"], results["baseline"]["cases"]
+
+    def over(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    found = {}
+    for case in ("single", "concurrent"):
+        for p in ("p50", "p95"):
+            found[f"{case}_{p}"] = over(ours[case]["latency_ms"][p], base[case]["latency_ms"][p])
+        found[f"{case}_rate"] = over(
+            ours[case]["messages_per_second"], base[case]["messages_per_second"]
+        )
+    return found
+
+
+GOALS = {"single_p95": ("≤", 1.5), "concurrent_rate": ("≥", 0.8)}
+
+
+def comparison(results: Mapping[str, Any]) -> str:
+    base, ours, ratio = results["baseline"]["cases"], results["cases"], results["ratios"]
+    rows = []
+    for case, label in (("single", "one conversation at a time"), ("concurrent", "")):
+        width = ours[case]["concurrency"]
+        label = label or f"{width} conversations at once"
+        for p in ("p50", "p95"):
+            rows.append(
+                (f"{label}, latency {p} (ms)", _fmt(base[case]["latency_ms"][p]),
+                 _fmt(ours[case]["latency_ms"][p]), f"{case}_{p}")
+            )  # fmt: skip
+        rows.append(
+            (f"{label}, messages / s", _fmt(base[case]["messages_per_second"], 1),
+             _fmt(ours[case]["messages_per_second"], 1), f"{case}_rate")
+        )  # fmt: skip
+    lines = [
+        "| measure | `rasa init` bot | this assistant | ratio | goal |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for label, b, o, key in rows:
+        goal = GOALS.get(key)
+        value = ratio.get(key)
+        met = ""
+        if goal and value is not None:
+            ok = value <= goal[1] if goal[0] == "≤" else value >= goal[1]
+            met = f"{goal[0]} {goal[1]}× {'met' if ok else 'NOT met'}"
+        lines.append(f"| {label} | {b} | {o} | {_fmt(value, 2)}× | {met} |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     results: dict[str, Any] = {"machine": machine_info(), "script_messages": len(SCRIPT)}
     if args.train:
         results["train_s"] = time_make_train(args.train_runs)
+    prefix = f"bench-{secrets.token_hex(4)}"
+    if args.baseline:
+        results["baseline"] = run_baseline(args, prefix)
+    profile: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="infoshare-bench-") as tmp:
         servers, token = throwaway_servers(Path(tmp), args.rasa_port, args.actions_port, args.model)
         rasa_port, actions_port = servers.rasa_port, servers.actions_port
         sampler: RssSampler | None = None
+        profiler: Profiler | None = None
         try:
             servers.start(token)
-            sampler = RssSampler(
-                {
-                    "actions" if "bot.action_server" in p.args else "rasa": p.pid
-                    for p in servers.processes
-                }
-            )
+            pids = {
+                "actions" if "bot.action_server" in " ".join(p.args) else "rasa": p.pid
+                for p in servers.processes
+            }
+            sampler = RssSampler(pids)
             sampler.start()
             print(f"Starting the servers on ports {rasa_port} and {actions_port}…", flush=True)
             results["startup_s"] = servers.wait_ready(timeout=args.startup_timeout)
             print(f"Ready in {results['startup_s']:.1f} s; warming up…", flush=True)
-            webhook = f"{servers.url}/webhooks/rest/webhook"
-            prefix = f"bench-{secrets.token_hex(4)}"
-            deadline = time.monotonic() + args.max_seconds
-            warm = asyncio.run(run_case(webhook, "warmup", 1, 1, prefix, deadline))
-            cases = {}
-            for name, count, width in (
-                ("single", args.conversations, 1),
-                ("concurrent", args.rounds * args.concurrency, args.concurrency),
-            ):
-                print(f"{name}: {count} conversations, {width} at a time…", flush=True)
-                cases[name] = asyncio.run(run_case(webhook, name, count, width, prefix, deadline))
+            if args.profile:
+                profiler = Profiler(pids, args.json.parent / "profile")
+            warm, cases = measure(
+                servers.url, args, SCRIPT, prefix, profiler.start if profiler else None
+            )
+            if profiler:
+                profile = profiler.stop()
         except (RuntimeError, TimeoutError) as error:
             print(f"error: {error}", file=sys.stderr)
             for log in sorted((Path(tmp) / "logs").glob("*.log")):
@@ -549,9 +811,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["cases"] = {name: case.as_dict() for name, case in cases.items()}
         results["warmup"] = warm.as_dict()
         results["server_log_problems"] = log_problems(Path(tmp) / "logs")[:MAX_PROBLEMS_KEPT]
+    if args.baseline:
+        results["ratios"] = ratios(results)
+    if profile:
+        results["profile"] = profile
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print("\n" + markdown(results) + "\n")
+    if args.baseline:
+        print(comparison(results) + "\n")
+    for name, rows in profile.items():
+        print(f"Profile of the {name} server (py-spy, % of samples: on the stack / on top):")
+        for function, inclusive, own in rows:
+            print(f"  {inclusive:5.1f} % {own:5.1f} %  {function}")
     print(f"Written to {args.json}")
     failures = [warm, *cases.values()]
     for case in failures:
@@ -559,7 +831,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"problem ({case.name}): {problem}", file=sys.stderr)
     for line in results["server_log_problems"]:
         print(f"server log: {line}", file=sys.stderr)
-    return 1 if any(c.errors or c.off_script for c in failures) else 0
+    baseline_errors = results.get("baseline", {}).get("errors", 0)
+    return 1 if baseline_errors or any(c.errors or c.off_script for c in failures) else 0
 
 
 if __name__ == "__main__":
