@@ -34,10 +34,7 @@ from bot.nlp.redaction import NAME, PLACEHOLDERS, redact  # noqa: E402
 
 PLACEHOLDER_PATTERN = "|".join(re.escape(p) for p in PLACEHOLDERS)
 
-SETS = (
-    PROJECT / "tests" / "redaction" / "names_dev.yml",
-    PROJECT / "tests" / "redaction" / "names_heldout.yml",
-)
+SETS = tuple(sorted((PROJECT / "tests" / "redaction").glob("names_*.yml")))
 
 
 @dataclass

@@ -36,6 +36,7 @@ What it finds is measured on two held-out sets of UK-style sentences (``tests/re
 from __future__ import annotations
 
 import argparse
+import bisect
 import gzip
 import json
 import re
@@ -197,7 +198,7 @@ class _Rules:
     determiners: frozenset[str]  # "the Kendal office": not a person (unless "the X family")
     groups: frozenset[str]  # "the Okonkwo family": a person's name after all
     motion: frozenset[str]  # "moved to Reading": a place
-    organisations: tuple[re.Pattern[str], ...]  # "Marks and Spencer", "McDonald's"
+    organisations: re.Pattern[str]  # "Marks and Spencer", "McDonald's"
     relatives: frozenset[str]  # "mason's mum": a name before "'s" and one of these
 
 
@@ -226,9 +227,11 @@ def _rules() -> _Rules:
         groups=words("groups"),
         motion=words("motion"),
         relatives=frozenset(key(str(w)) for w in redaction["relatives"]),
-        organisations=tuple(
-            re.compile(rf"(?<!\w){re.escape(str(o))}(?!\w)", re.IGNORECASE)
-            for o in data["organisations"]
+        organisations=re.compile(
+            r"(?<!\w)(?:"
+            + "|".join(re.escape(str(o)) for o in sorted(data["organisations"], key=len)[::-1])
+            + r")(?!\w)",
+            re.IGNORECASE,
         ),
     )
 
@@ -241,15 +244,14 @@ _SENTENCE_END = set('.!?\n:;"“”(')
 _CONTRACTION = re.compile(r"['’](?:ve|m|ll|d|re|t)$|n['’]t$", re.IGNORECASE)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     text: str
     start: int
     end: int  # without a possessive 's
-    sentence_start: bool
-    gap_before: str  # the characters between the previous token and this one
     possessive: bool  # "Sharma's": the 's is not part of the name, and ends a run
-    index: int = 0
+    index: int
+    after_previous: int  # where the previous token (or placeholder) ends
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -263,12 +265,7 @@ def _tokens(text: str) -> list[_Token]:
         possessive = len(word) > 2 and word[-2] in "'’" and word[-1] in "sS"
         if possessive:
             word, end = word[:-2], end - 2
-        gap = text[previous_end:start]
-        k = start - 1
-        while k >= 0 and text[k] in " \t\r":
-            k -= 1
-        sentence_start = k < 0 or text[k] in _SENTENCE_END
-        tokens.append(_Token(word, start, end, sentence_start, gap, possessive, len(tokens)))
+        tokens.append(_Token(word, start, end, possessive, len(tokens), previous_end))
         previous_end = match.end()
     return tokens
 
@@ -332,13 +329,23 @@ class _Reader:
 
     def _masked(self) -> set[int]:
         """Where organisations and places named after people are ("Marks and Spencer")."""
-        starts = set()
-        for pattern in self.rules.organisations:
-            for match in pattern.finditer(self.text):
-                starts.update(
-                    t.start for t in self.tokens if match.start() <= t.start < match.end()
-                )
+        starts: set[int] = set()
+        positions = [t.start for t in self.tokens]
+        for match in self.rules.organisations.finditer(self.text):
+            first = bisect.bisect_left(positions, match.start())
+            last = bisect.bisect_left(positions, match.end())
+            starts.update(positions[first:last])
         return starts
+
+    def gap_before(self, token: _Token) -> str:
+        """The characters between the previous token and this one."""
+        return self.text[token.after_previous : token.start]
+
+    def sentence_start(self, token: _Token) -> bool:
+        k = token.start - 1
+        while k >= 0 and self.text[k] in " \t\r":
+            k -= 1
+        return k < 0 or self.text[k] in _SENTENCE_END
 
     # what a word is
     def capitalised(self, token: _Token) -> bool:
@@ -394,16 +401,22 @@ class _Reader:
         elif not self.candidate(token):
             return False
         initial = len(previous.text) == 1 and previous.text.isupper()
-        return token.gap_before == " " or (initial and token.gap_before in (". ", "."))
+        gap = self.gap_before(token)
+        return gap == " " or (initial and gap in (". ", "."))
 
     def candidate(self, token: _Token) -> bool:
         word = token.text
-        if token.start in self.masked or _CONTRACTION.search(word):
-            return False
         if self.lower_text or self.upper_text:
             # "mason's mum": a first name that is also a word, before "'s" and a relative
             relative = token.possessive and self.word_after(token.index + 1) in self.rules.relatives
-            return self.strong(word) or (relative and self.first(word))
+            if not (self.strong(word) or (relative and self.first(word))):
+                return False
+        elif not word[0].isupper():
+            return False
+        if token.start in self.masked or _CONTRACTION.search(word):
+            return False
+        if self.lower_text or self.upper_text:
+            return True
         if _INITIAL.fullmatch(word) and self.text[token.end : token.end + 1] == ".":
             return True  # "A. Begum"
         return self.capitalised(token) and key(word) not in self.rules.not_names
@@ -458,7 +471,7 @@ class _Reader:
             if last.possessive and len(words) == 1 and after in rules.relatives:
                 return self.first(words[0])
             return strong and (pair or self.first(words[0]))
-        if self.tokens[i].sentence_start and len(words) == 1 and not strong:
+        if self.sentence_start(self.tokens[i]) and len(words) == 1 and not strong:
             # "Grace said", but not "Patience is running out"
             return listed or (
                 self.known(words[0]) and after in rules.person_after and after not in _WEAK_AFTER
@@ -493,7 +506,7 @@ class _Reader:
     def _joined(self, left: tuple[int, int], right: tuple[int, int]) -> bool:
         """Whether two runs are names in one list: "Tom, Ellie and Sam", "Holly & Jack"."""
         between = self.tokens[left[1] : right[0]]
-        gap = self.tokens[right[0]].gap_before.strip()
+        gap = self.gap_before(self.tokens[right[0]]).strip()
         if not between:
             return gap in {",", "&", "/", "+"}
         return len(between) == 1 and key(between[0].text) in self.rules.joiners and not gap
