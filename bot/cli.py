@@ -340,5 +340,153 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- helpdesk accounts and API tokens ----------------------------------------------------------
+
+
+def _accounts(args: argparse.Namespace) -> Any:
+    from bot.helpdesk.accounts import Accounts
+    from bot.records import ensure_migrated, make_engine
+
+    engine = make_engine(args.database_url)
+    ensure_migrated(engine)
+    return Accounts(engine)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From stdin when it is not a terminal (one line), else asked twice without echo."""
+    import getpass
+
+    if getattr(args, "password_stdin", False) or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise CliError("the two passwords differ")
+    return first
+
+
+@command("users", help="helpdesk accounts (advisers and leads)")
+def _users_command(parser: argparse.ArgumentParser) -> None:
+    from bot.helpdesk.models import USER_ROLES
+
+    db = database_options()
+    sub = parser.add_subparsers(dest="users_command", metavar="SUBCOMMAND", required=True)
+    add = sub.add_parser(
+        "add", parents=[db], help="add an account (the password from a prompt, or stdin)"
+    )
+    add.add_argument("name")
+    add.add_argument("--role", choices=USER_ROLES, required=True)
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.set_defaults(handler=_users_add)
+    listing = sub.add_parser("list", parents=[db], help="the accounts")
+    listing.set_defaults(handler=_users_list)
+    disable = sub.add_parser("disable", parents=[db], help="stop an account signing in")
+    disable.add_argument("name")
+    disable.set_defaults(handler=_users_disable)
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from bot.helpdesk.accounts import AccountError
+
+    accounts = _accounts(args)
+    try:
+        user = accounts.add_user(args.name, _read_password(args), args.role)
+    except AccountError as error:
+        raise CliError(str(error)) from None
+    print(f"Added {user.name} ({user.role}).")
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    rows = [
+        (
+            u.name,
+            u.role,
+            "disabled" if u.disabled else ("locked" if u.locked_until else "active"),
+            u.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+        for u in _accounts(args).users()
+    ]
+    if not rows:
+        print("No accounts yet: add one with `infoshare users add NAME --role adviser`.")
+        return 0
+    _print_table(("name", "role", "state", "created (UTC)"), rows)
+    return 0
+
+
+def _users_disable(args: argparse.Namespace) -> int:
+    from bot.helpdesk.accounts import AccountError
+
+    try:
+        user = _accounts(args).disable_user(args.name)
+    except AccountError as error:
+        raise CliError(str(error)) from None
+    print(f"Disabled {user.name}.")
+    return 0
+
+
+@command("tokens", help="API tokens for helpdesk tools")
+def _tokens_command(parser: argparse.ArgumentParser) -> None:
+    from bot.helpdesk.models import TOKEN_ROLES
+
+    db = database_options()
+    sub = parser.add_subparsers(dest="tokens_command", metavar="SUBCOMMAND", required=True)
+    create = sub.add_parser("create", parents=[db], help="make a token (printed once)")
+    create.add_argument("--role", choices=TOKEN_ROLES, required=True)
+    create.add_argument("--name", default="api", help="what the token is for (default: api)")
+    create.set_defaults(handler=_tokens_create)
+    listing = sub.add_parser("list", parents=[db], help="the tokens (never their secrets)")
+    listing.set_defaults(handler=_tokens_list)
+    revoke = sub.add_parser("revoke", parents=[db], help="end a token")
+    revoke.add_argument("id", type=_positive_int)
+    revoke.set_defaults(handler=_tokens_revoke)
+
+
+def _tokens_create(args: argparse.Namespace) -> int:
+    from bot.helpdesk.accounts import AccountError
+
+    try:
+        token, secret = _accounts(args).create_token(args.name, args.role)
+    except AccountError as error:
+        raise CliError(str(error)) from None
+    print(secret)
+    print(
+        f"Token {token.id} ({token.role}, {token.name}): keep it now, it is not shown again.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _tokens_list(args: argparse.Namespace) -> int:
+    rows = [
+        (
+            str(t.id),
+            t.name,
+            t.role,
+            t.prefix + "…",
+            t.created_at.strftime("%Y-%m-%d %H:%M"),
+            t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else "",
+        )
+        for t in _accounts(args).tokens()
+    ]
+    if not rows:
+        print("No tokens yet: make one with `infoshare tokens create --role reporting`.")
+        return 0
+    _print_table(("id", "name", "role", "starts", "created (UTC)", "revoked (UTC)"), rows)
+    return 0
+
+
+def _tokens_revoke(args: argparse.Namespace) -> int:
+    from bot.helpdesk.accounts import AccountError
+
+    try:
+        token = _accounts(args).revoke_token(args.id)
+    except AccountError as error:
+        raise CliError(str(error)) from None
+    print(f"Token {token.id} revoked.")
+    return 0
+
+
 if __name__ == "__main__":
     sys.exit(main())

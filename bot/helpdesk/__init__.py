@@ -1,0 +1,1 @@
+"""The helpdesk: advisers' accounts, API tokens and advice requests (issue "The helpdesk")."""

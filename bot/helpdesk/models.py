@@ -1,0 +1,73 @@
+"""The helpdesk's tables, on the decision records' metadata (one Alembic history).
+
+- ``helpdesk_users``: advisers and leads who sign in to the helpdesk page;
+- ``api_tokens``: bearer tokens for helpdesk tools, stored as SHA-256 hashes;
+- ``advice_requests``: a practitioner's "not sure", de-identified, with its answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, Column, Integer, String, Text, false
+
+from bot.records.models import Base, UTCDateTime
+
+USER_ROLES = ("adviser", "lead")
+TOKEN_ROLES = ("reporting", "adviser")
+STATUSES = ("open", "claimed", "answered", "closed")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class HelpdeskUser(Base):
+    __tablename__ = "helpdesk_users"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    name = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False)
+    disabled = Column(Boolean, nullable=False, default=False, server_default=false())
+    failed_sign_ins = Column(Integer, nullable=False, default=0, server_default="0")
+    locked_until = Column(UTCDateTime(), nullable=True)
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    name = Column(String(64), nullable=False)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    prefix = Column(String(16), nullable=False)
+    role = Column(String(16), nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+    revoked_at = Column(UTCDateTime(), nullable=True)
+    last_used_at = Column(UTCDateTime(), nullable=True)
+
+
+class AdviceRequestRow(Base):
+    __tablename__ = "advice_requests"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    # the seek_advice record's reference (ISD-000123): the request's reference too
+    reference = Column(String(32), nullable=False, unique=True)
+    status = Column(String(16), nullable=False, index=True, default="open")
+    urgent = Column(Boolean, nullable=False, default=False, server_default=false())
+    unsure_question = Column(String(64), nullable=True)
+    # the half-built decision, de-identified: what, with whom, why, answers so far, the
+    # practitioner's question (never the conversation id: that is below, for the answer's way back)
+    content = Column(JSON, nullable=False)
+    conversation_id = Column(String(255), nullable=False)
+    channel = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False, default=_now, index=True)
+    claimed_by = Column(String(64), nullable=True)
+    claimed_at = Column(UTCDateTime(), nullable=True)
+    answered_by = Column(String(64), nullable=True)
+    answered_at = Column(UTCDateTime(), nullable=True)
+    advice = Column(Text, nullable=True)
+    suggested_answer = Column(String(32), nullable=True)
+    citation = Column(String(64), nullable=True)
+    closed_at = Column(UTCDateTime(), nullable=True)

@@ -1,0 +1,266 @@
+"""Advice requests: a practitioner's "not sure", de-identified, queued for the helpdesk.
+
+:func:`request_content` builds what the adviser sees from the check's slots, through the protocol
+(the questions in the guidance's words) and redaction (every free text again, names included):
+what, with whom and why, the answers so far with the practitioner's reasons, the question where
+they were unsure, and their own question. Nothing else of the conversation goes in it.
+
+:class:`AdviceRequests` keeps them: a request's reference is its ``seek_advice`` record's; its
+status goes open → claimed → answered → closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.future import Engine
+from sqlalchemy.orm import Session
+
+from bot.helpdesk.models import STATUSES, AdviceRequestRow
+from bot.nlp.redaction import redact
+from bot.protocol import load_protocol, walk
+from bot.protocol import messages as say
+from bot.protocol.model import Protocol
+from bot.text import clean_free_text
+
+MAX_ADVICE_LENGTH = 4000
+MAX_CITATION_LENGTH = 64
+
+
+class RequestError(ValueError):
+    """A request that cannot be made or changed: the message says why."""
+
+
+class UnknownRequest(RequestError):
+    """No request has that reference."""
+
+
+class BadAnswer(RequestError):
+    """An answer that cannot be taken as given (empty advice, a suggested answer the question
+    does not have, a citation too long)."""
+
+
+@dataclass(frozen=True)
+class AdviceRequest:
+    reference: str
+    status: str
+    urgent: bool
+    unsure_question: str | None
+    content: dict[str, Any]
+    channel: str
+    created_at: datetime
+    claimed_by: str | None
+    claimed_at: datetime | None
+    answered_by: str | None
+    answered_at: datetime | None
+    advice: str | None
+    suggested_answer: str | None
+    citation: str | None
+    closed_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """What an adviser (page or API) may see: never the conversation id."""
+        data = {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__  # type: ignore[attr-defined]
+        }
+        for name, value in data.items():
+            if isinstance(value, datetime):
+                data[name] = value.isoformat()
+        return data
+
+
+def _clean(text: Any) -> str:
+    return redact(clean_free_text(str(text or "")).text)
+
+
+def request_content(
+    slots: Mapping[str, Any], question: str, protocol: Protocol | None = None
+) -> dict[str, Any]:
+    """The half-built decision, de-identified, as the adviser will see it."""
+    protocol = protocol or load_protocol()
+    result = walk(slots, protocol)
+    context = {c.id: _clean(slots.get(c.id)) or None for c in protocol.context}
+    answers = [
+        {"kind": fact.kind.value, "label": fact.label, "value": _clean(fact.value)}
+        for fact in say.facts(slots, protocol)
+        if fact.kind is not say.FactKind.CONTEXT
+    ]
+    unsure = result.advice_needed_at
+    unsure_info = None
+    if unsure:
+        q = protocol.owner(unsure) or protocol.question(unsure.split(".")[0])
+        unsure_info = {
+            "id": unsure,
+            "title": say.question_title(unsure, protocol),
+            "golden_rule": q.golden_rule,
+            "golden_rule_text": protocol.golden_rules[q.golden_rule],
+            "paragraphs": q.paragraphs,
+            "answers": [a.value for a in q.answers],
+        }
+    return {
+        "context": [
+            {"id": c.id, "label": c.label, "value": context[c.id]} for c in protocol.context
+        ],
+        "answers": answers,
+        "unsure": unsure_info,
+        "question": _clean(question) or None,
+    }
+
+
+def _request(row: AdviceRequestRow) -> AdviceRequest:
+    return AdviceRequest(
+        reference=row.reference,
+        status=row.status,
+        urgent=row.urgent,
+        unsure_question=row.unsure_question,
+        content=row.content,
+        channel=row.channel,
+        created_at=row.created_at,
+        claimed_by=row.claimed_by,
+        claimed_at=row.claimed_at,
+        answered_by=row.answered_by,
+        answered_at=row.answered_at,
+        advice=row.advice,
+        suggested_answer=row.suggested_answer,
+        citation=row.citation,
+        closed_at=row.closed_at,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class AdviceRequests:
+    """The advice requests in the records database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(
+        self,
+        reference: str,
+        slots: Mapping[str, Any],
+        question: str,
+        *,
+        conversation_id: str,
+        channel: str,
+    ) -> AdviceRequest:
+        content = request_content(slots, question)
+        row = AdviceRequestRow(
+            reference=reference,
+            status="open",
+            urgent=bool(slots.get("safeguarding_concern")),
+            unsure_question=(content["unsure"] or {}).get("id"),
+            content=content,
+            conversation_id=conversation_id,
+            channel=channel,
+        )
+        try:
+            with Session(self.engine) as session, session.begin():
+                session.add(row)
+                session.flush()
+                return _request(row)
+        except IntegrityError:
+            raise RequestError(f"there is already a request {reference}") from None
+
+    def list(self, status: str | None = None, limit: int = 100) -> list[AdviceRequest]:
+        """Requests with ``status`` (default: open and claimed), urgent first, then oldest."""
+        wanted = [status] if status else ["open", "claimed"]
+        if any(s not in STATUSES for s in wanted):
+            raise RequestError(f"a status is one of {', '.join(STATUSES)}")
+        query = (
+            select(AdviceRequestRow)
+            .where(AdviceRequestRow.status.in_(wanted))
+            .order_by(
+                case((AdviceRequestRow.urgent, 0), else_=1),
+                AdviceRequestRow.created_at,
+                AdviceRequestRow.id,
+            )
+            .limit(limit)
+        )
+        with Session(self.engine) as session:
+            return [_request(row) for row in session.scalars(query)]
+
+    def count(self, status: str) -> int:
+        with Session(self.engine) as session:
+            return session.scalar(select(func.count()).where(AdviceRequestRow.status == status))
+
+    def get(self, reference: str) -> AdviceRequest:
+        with Session(self.engine) as session:
+            return _request(self._row(session, reference))
+
+    def conversation_of(self, reference: str) -> tuple[str, str]:
+        """Where the answer goes back to: (conversation id, channel)."""
+        with Session(self.engine) as session:
+            row = self._row(session, reference)
+            return row.conversation_id, row.channel
+
+    def claim(self, reference: str, by: str) -> AdviceRequest:
+        with Session(self.engine) as session, session.begin():
+            row = self._row(session, reference, lock=True)
+            if row.status == "claimed" and row.claimed_by == by:
+                return _request(row)  # claiming twice changes nothing
+            if row.status != "open":
+                who = f" by {row.claimed_by}" if row.claimed_by else ""
+                raise RequestError(f"{reference} is {row.status}{who}, not open")
+            row.status, row.claimed_by, row.claimed_at = "claimed", by, _now()
+            session.flush()
+            return _request(row)
+
+    def answer(
+        self,
+        reference: str,
+        by: str,
+        advice: str,
+        suggested_answer: str | None = None,
+        citation: str | None = None,
+    ) -> AdviceRequest:
+        advice = clean_free_text(advice or "", limit=MAX_ADVICE_LENGTH).text.strip()
+        if not advice:
+            raise BadAnswer("advice: the advice is empty")
+        citation = (citation or "").strip() or None
+        if citation and len(citation) > MAX_CITATION_LENGTH:
+            raise BadAnswer(f"citation: at most {MAX_CITATION_LENGTH} characters")
+        with Session(self.engine) as session, session.begin():
+            row = self._row(session, reference, lock=True)
+            if row.status not in ("open", "claimed"):
+                raise RequestError(f"{reference} is {row.status}: it cannot be answered again")
+            if row.status == "claimed" and row.claimed_by != by:
+                raise RequestError(f"{reference} is claimed by {row.claimed_by}")
+            allowed = (row.content.get("unsure") or {}).get("answers") or []
+            if suggested_answer is not None and suggested_answer not in allowed:
+                raise BadAnswer(
+                    f"suggested_answer: one of {', '.join(allowed) or 'none'} for this question"
+                )
+            now = _now()
+            if row.status == "open":
+                row.claimed_by, row.claimed_at = by, now
+            row.status, row.answered_by, row.answered_at = "answered", by, now
+            row.advice, row.suggested_answer, row.citation = advice, suggested_answer, citation
+            session.flush()
+            return _request(row)
+
+    def close(self, reference: str) -> AdviceRequest:
+        with Session(self.engine) as session, session.begin():
+            row = self._row(session, reference, lock=True)
+            if row.status != "closed":
+                row.status, row.closed_at = "closed", _now()
+            session.flush()
+            return _request(row)
+
+    @staticmethod
+    def _row(session: Session, reference: str, lock: bool = False) -> AdviceRequestRow:
+        query = select(AdviceRequestRow).where(AdviceRequestRow.reference == reference)
+        if lock:
+            query = query.with_for_update()
+        row = session.scalar(query)
+        if row is None:
+            raise UnknownRequest(f"there is no request {reference}")
+        return row

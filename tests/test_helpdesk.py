@@ -1,0 +1,312 @@
+"""The helpdesk's accounts, tokens and advice requests, on SQLite and PostgreSQL; its API
+through the real Rasa server; its CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.helpdesk.accounts import (
+    LOCK_MINUTES,
+    MAX_FAILED_SIGN_INS,
+    AccountError,
+    Accounts,
+    token_hash,
+)
+from bot.helpdesk.models import ApiToken, HelpdeskUser
+from bot.helpdesk.openapi import spec
+from bot.helpdesk.requests import (
+    AdviceRequests,
+    BadAnswer,
+    RequestError,
+    UnknownRequest,
+    request_content,
+)
+from bot.records import make_engine, upgrade
+
+PROJECT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+# A check that ended "not sure" at question 4 (consent), typed with names in it.
+UNSURE_AT_CONSENT = {
+    "information": "Jane Smith's health notes",
+    "recipient": "the school nurse",
+    "purpose_text": "so that she can support her",
+    "purpose": "yes",
+    "identifiable": "yes",
+    "confidential": "yes",
+    "consent": "not_sure",
+    "answer_notes": {"identifiable": "spoke to John Brown about Jane yesterday"},
+    "safeguarding_concern": False,
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'helpdesk.db'}"
+        upgrade(url)
+        yield make_engine(url)
+        return
+    from bot.records.testing import postgres_unavailable_reason, temporary_postgres_database
+
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with temporary_postgres_database("infoshare_helpdesk") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+def test_a_user_signs_in_with_their_password_only(engine) -> None:
+    accounts = Accounts(engine)
+    accounts.add_user("jo.adviser", PASSWORD, "adviser")
+    assert accounts.sign_in("jo.adviser", PASSWORD).role == "adviser"
+    assert accounts.sign_in("jo.adviser", PASSWORD + "!") is None
+    assert accounts.sign_in("nobody", PASSWORD) is None
+    with engine.connect() as connection:
+        stored = connection.execute(select(HelpdeskUser.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_bad_accounts_are_refused_with_a_reason(engine) -> None:
+    accounts = Accounts(engine)
+    accounts.add_user("lead1", PASSWORD, "lead")
+    for name, password, role, reason in (
+        ("lead1", PASSWORD, "lead", "already"),
+        ("x", "short", "adviser", "12 characters"),
+        ("<script>", PASSWORD, "adviser", "a name is"),
+        ("sam", PASSWORD, "admin", "role"),
+    ):
+        with pytest.raises(AccountError, match=reason):
+            accounts.add_user(name, password, role)
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(engine) -> None:
+    accounts = Accounts(engine)
+    accounts.add_user("jo", PASSWORD, "adviser")
+    now = datetime.now(timezone.utc)
+    for _ in range(MAX_FAILED_SIGN_INS):
+        assert accounts.sign_in("jo", "wrong password!!", now=now) is None
+    assert accounts.sign_in("jo", PASSWORD, now=now) is None  # locked: even the right one
+    later = now + timedelta(minutes=LOCK_MINUTES, seconds=1)
+    assert accounts.sign_in("jo", PASSWORD, now=later) is not None
+
+
+def test_a_disabled_account_cannot_sign_in(engine) -> None:
+    accounts = Accounts(engine)
+    accounts.add_user("jo", PASSWORD, "adviser")
+    accounts.disable_user("jo")
+    assert accounts.sign_in("jo", PASSWORD) is None
+    assert [u.disabled for u in accounts.users()] == [True]
+
+
+def test_tokens_are_stored_hashed_and_can_be_revoked(engine) -> None:
+    accounts = Accounts(engine)
+    token, secret = accounts.create_token("crm", "reporting")
+    assert accounts.authenticate_token(secret).role == "reporting"
+    with engine.connect() as connection:
+        hashes = connection.execute(select(ApiToken.token_hash)).scalars().all()
+    assert hashes == [token_hash(secret)] and secret not in hashes
+    assert accounts.authenticate_token(secret + "x") is None
+    assert accounts.authenticate_token("") is None
+    accounts.revoke_token(token.id)
+    assert accounts.authenticate_token(secret) is None
+    assert accounts.tokens()[0].last_used_at is not None
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+def test_the_request_is_the_half_built_decision_without_names() -> None:
+    content = request_content(UNSURE_AT_CONSENT, "Does Jane Smith need to agree first?")
+    flat = json.dumps(content)
+    for name in ("Jane", "Smith", "John", "Brown"):
+        assert name not in flat
+    assert content["context"][0]["value"] == "[NAME]'s health notes"
+    assert content["unsure"]["id"] == "consent"
+    assert content["unsure"]["title"].startswith("Q4")
+    assert content["unsure"]["answers"] == ["yes", "no", "not_asked", "not_sure"]
+    assert content["question"] == "Does [NAME] need to agree first?"
+    assert any("[NAME]" in a["value"] for a in content["answers"] if a["kind"] == "detail")
+
+
+def test_the_queue_is_urgent_first_then_oldest(engine) -> None:
+    requests = AdviceRequests(engine)
+    requests.create("ISD-000001", UNSURE_AT_CONSENT, "", conversation_id="a", channel="rest")
+    requests.create(
+        "ISD-000002",
+        {**UNSURE_AT_CONSENT, "safeguarding_concern": True},
+        "",
+        conversation_id="b",
+        channel="socketio",
+    )
+    requests.create("ISD-000003", UNSURE_AT_CONSENT, "", conversation_id="c", channel="rest")
+    assert [r.reference for r in requests.list()] == ["ISD-000002", "ISD-000001", "ISD-000003"]
+    assert requests.conversation_of("ISD-000002") == ("b", "socketio")
+    assert "conversation_id" not in requests.get("ISD-000002").as_dict()
+    with pytest.raises(RequestError, match="already"):
+        requests.create("ISD-000001", UNSURE_AT_CONSENT, "", conversation_id="a", channel="rest")
+
+
+def test_claim_answer_close(engine) -> None:
+    requests = AdviceRequests(engine)
+    requests.create("ISD-000007", UNSURE_AT_CONSENT, "q", conversation_id="a", channel="rest")
+    assert requests.claim("ISD-000007", "jo").status == "claimed"
+    assert requests.claim("ISD-000007", "jo").claimed_by == "jo"  # twice: no change
+    with pytest.raises(RequestError, match="claimed by jo"):
+        requests.answer("ISD-000007", "sam", "Seek consent first.")
+    with pytest.raises(BadAnswer, match="suggested_answer"):
+        requests.answer("ISD-000007", "jo", "Seek consent first.", suggested_answer="maybe")
+    with pytest.raises(BadAnswer, match="advice"):
+        requests.answer("ISD-000007", "jo", "   ")
+    answered = requests.answer("ISD-000007", "jo", "Seek consent first.", "no", "paragraph 4")
+    assert (answered.status, answered.suggested_answer, answered.citation) == (
+        "answered",
+        "no",
+        "paragraph 4",
+    )
+    with pytest.raises(RequestError, match="cannot be answered again"):
+        requests.answer("ISD-000007", "jo", "Again")
+    assert requests.list() == [] and [r.reference for r in requests.list("answered")] == [
+        "ISD-000007"
+    ]
+    assert requests.close("ISD-000007").status == "closed"
+    with pytest.raises(UnknownRequest):
+        requests.get("ISD-999999")
+
+
+def test_the_helpdesk_tables_come_from_the_migration(engine) -> None:
+    with engine.connect() as connection:
+        for table in ("helpdesk_users", "api_tokens", "advice_requests"):
+            connection.execute(text(f"SELECT count(*) FROM {table}"))
+
+
+# --- the CLI -----------------------------------------------------------------------------------
+
+
+def _cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args, "--database-url", url],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        timeout=120,
+    )
+
+
+def test_users_and_tokens_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    added = _cli(url, "users", "add", "jo.adviser", "--role", "adviser", stdin=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    again = _cli(url, "users", "add", "jo.adviser", "--role", "adviser", stdin=PASSWORD + "\n")
+    assert again.returncode == 1 and "already a user" in again.stderr
+    short = _cli(url, "users", "add", "sam", "--role", "lead", stdin="short\n")
+    assert short.returncode == 1 and "12 characters" in short.stderr
+    assert "jo.adviser" in _cli(url, "users", "list").stdout
+    assert _cli(url, "users", "disable", "jo.adviser").returncode == 0
+    assert "disabled" in _cli(url, "users", "list").stdout
+    created = _cli(url, "tokens", "create", "--role", "reporting", "--name", "crm")
+    secret = created.stdout.strip()
+    assert secret.startswith("isk_") and "not shown again" in created.stderr
+    listed = _cli(url, "tokens", "list").stdout
+    assert "crm" in listed and secret not in listed
+    assert _cli(url, "tokens", "revoke", "1").returncode == 0
+    assert Accounts(make_engine(url)).authenticate_token(secret) is None
+    missing = _cli(url, "tokens", "revoke", "9")
+    assert missing.returncode == 1 and "no token 9" in missing.stderr
+
+
+# --- the API, through the real Rasa server -----------------------------------------------------
+
+
+def _call(base: str, method: str, path: str, token: str | None = None, body=None):
+    data = (
+        None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    )
+    request = urllib.request.Request(f"{base}/api{path}", data=data, method=method)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.mark.e2e
+def test_the_advice_api(chat) -> None:
+    engine = make_engine(chat.database_url)
+    accounts, requests = Accounts(engine), AdviceRequests(engine)
+    _, reporting = accounts.create_token("reports", "reporting")
+    adviser_token, adviser = accounts.create_token("crm", "adviser")
+    requests.create("ISD-900001", UNSURE_AT_CONSENT, "Can I?", conversation_id="x", channel="rest")
+    base = chat.base
+
+    assert _call(base, "GET", "/advice")[0] == 401
+    assert _call(base, "GET", "/advice", token="isk_not-a-token")[0] == 401
+    status, listed = _call(base, "GET", "/advice", token=reporting)
+    assert status == 200 and "ISD-900001" in [r["reference"] for r in listed["requests"]]
+    assert "conversation_id" not in listed["requests"][0]
+    assert "Jane" not in json.dumps(listed)
+    assert _call(base, "GET", "/advice?status=lost", token=reporting)[0] == 422
+    assert _call(base, "GET", "/advice/ISD-000000", token=reporting)[0] == 404
+    assert _call(base, "GET", "/advice/ISD-900001", token=reporting)[1]["status"] == "open"
+
+    assert _call(base, "POST", "/advice/ISD-900001/claim", token=reporting)[0] == 403
+    answer = {"advice": "Seek consent first.", "suggested_answer": "no", "citation": "4"}
+    assert _call(base, "POST", "/advice/ISD-900001/answer", reporting, answer)[0] == 403
+    assert _call(base, "POST", "/advice/ISD-000000/claim", token=adviser)[0] == 404
+    status, claimed = _call(base, "POST", "/advice/ISD-900001/claim", token=adviser)
+    assert status == 200 and claimed["claimed_by"] == "token:crm"
+
+    for bad in (
+        b"not json",
+        b"[1]",
+        {"advice": ""},
+        {"advice": 3},
+        {"advice": "x", "y": 1},
+        {"advice": "x", "suggested_answer": "maybe"},
+    ):
+        status, error = _call(base, "POST", "/advice/ISD-900001/answer", adviser, bad)
+        assert status == 422 and error["error"], bad
+    status, answered = _call(base, "POST", "/advice/ISD-900001/answer", adviser, answer)
+    assert status == 200 and answered["status"] == "answered"
+    assert _call(base, "POST", "/advice/ISD-900001/answer", adviser, answer)[0] == 409
+    assert _call(base, "GET", "/advice/<script>", token=reporting)[0] == 404
+
+    accounts.revoke_token(adviser_token.id)
+    assert _call(base, "POST", "/advice/ISD-900001/claim", token=adviser)[0] == 401
+    engine.dispose()
+
+
+@pytest.mark.e2e
+def test_the_openapi_document_describes_every_route(chat) -> None:
+    status, served = _call(chat.base, "GET", "/openapi.json")
+    assert status == 200 and served == spec()
+    assert served["openapi"].startswith("3.")
+    assert set(served["paths"]) == {
+        "/openapi.json",
+        "/advice",
+        "/advice/{reference}",
+        "/advice/{reference}/claim",
+        "/advice/{reference}/answer",
+    }
