@@ -31,6 +31,8 @@ CORS_ORIGINS = "INFOSHARE_CORS_ORIGINS"
 CONTACTS_FILE = "INFOSHARE_CONTACTS_FILE"
 LOCAL_NOTES_FILE = "INFOSHARE_LOCAL_NOTES_FILE"
 MODEL_THRESHOLD = "INFOSHARE_MODEL_THRESHOLD"
+SMTP_URL = "INFOSHARE_SMTP_URL"
+HELPDESK_FILE = "INFOSHARE_HELPDESK_FILE"
 ACTION_ENDPOINT_URL = "ACTION_ENDPOINT_URL"
 ACTIONS_PORT = "ACTIONS_PORT"
 MICROSOFT_APP_ID = "MICROSOFT_APP_ID"
@@ -66,6 +68,12 @@ SETTINGS: tuple[Setting, ...] = (
         LOCAL_NOTES_FILE,
         "the organisation's local notes on the FAQ answers; default config/local_notes.yml",
     ),
+    Setting(
+        SMTP_URL,
+        "the helpdesk's e-mail: smtp://[user:password@]host[:port] (STARTTLS with "
+        "?starttls=1) or smtps://…; notifications are off without it",
+    ),
+    Setting(HELPDESK_FILE, "who is told of new advice requests; default config/helpdesk.yml"),
     Setting(
         MODEL_THRESHOLD,
         "intent confidence under which the model's guess of an answer is "

@@ -310,3 +310,89 @@ def test_the_openapi_document_describes_every_route(chat) -> None:
         "/advice/{reference}/claim",
         "/advice/{reference}/answer",
     }
+
+
+# --- e-mail to the helpdesk --------------------------------------------------------------------
+
+
+@pytest.fixture()
+def smtp_server() -> Iterator[tuple[str, list]]:
+    """A real SMTP server on the loopback (aiosmtpd), collecting what it receives."""
+    from aiosmtpd.controller import Controller
+
+    received: list = []
+
+    class Collect:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            received.append(envelope)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:  # a free port (aiosmtpd checks the one it is given)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", received
+    finally:
+        controller.stop()
+
+
+def test_a_new_request_emails_the_helpdesk_without_the_case(
+    engine, smtp_server, tmp_path, monkeypatch
+) -> None:
+    from bot import settings
+    from bot.helpdesk import notify
+
+    url, received = smtp_server
+    recipients = tmp_path / "helpdesk.yml"
+    recipients.write_text('notify:\n  from: "bot@example.org"\n  to: [desk@example.org]\n')
+    monkeypatch.setenv(settings.SMTP_URL, url)
+    monkeypatch.setenv(settings.HELPDESK_FILE, str(recipients))
+    monkeypatch.setenv(settings.PUBLIC_URL, "https://infoshare.example.org")
+    assert "desk@example.org" in notify.status()
+    AdviceRequests(engine).create(
+        "ISD-000042",
+        {**UNSURE_AT_CONSENT, "safeguarding_concern": True},
+        "Is Jane Smith safe?",
+        conversation_id="z",
+        channel="rest",
+    )
+    assert len(received) == 1
+    envelope = received[0]
+    assert envelope.rcpt_tos == ["desk@example.org"] and envelope.mail_from == "bot@example.org"
+    import email
+    from email import policy
+
+    parsed = email.message_from_bytes(envelope.content, policy=policy.default)
+    mail = parsed["Subject"] + "\n" + parsed.get_content()
+    assert "URGENT" in mail and "ISD-000042" in mail and "Q4" in mail
+    assert "https://infoshare.example.org/helpdesk/requests/ISD-000042" in mail
+    for word in ("Jane", "Smith", "health notes", "school nurse"):
+        assert word not in mail
+
+
+def test_without_smtp_notifications_are_off_and_say_so(engine, monkeypatch) -> None:
+    from bot import settings
+    from bot.helpdesk import notify
+
+    monkeypatch.delenv(settings.SMTP_URL, raising=False)
+    assert notify.config() is None and "off" in notify.status()
+    assert notify.send("ISD-1", False, None) is False
+    AdviceRequests(engine).create(
+        "ISD-000043", UNSURE_AT_CONSENT, "", conversation_id="z", channel="rest"
+    )
+
+
+def test_an_unreachable_smtp_server_loses_no_request(engine, tmp_path, monkeypatch) -> None:
+    from bot import settings
+
+    recipients = tmp_path / "helpdesk.yml"
+    recipients.write_text("notify:\n  to: [desk@example.org]\n")
+    monkeypatch.setenv(settings.SMTP_URL, "smtp://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv(settings.HELPDESK_FILE, str(recipients))
+    requests = AdviceRequests(engine)
+    requests.create("ISD-000044", UNSURE_AT_CONSENT, "", conversation_id="z", channel="rest")
+    assert requests.get("ISD-000044").status == "open"

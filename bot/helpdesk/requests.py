@@ -11,6 +11,7 @@ status goes open → claimed → answered → closed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,6 +28,8 @@ from bot.protocol import load_protocol, walk
 from bot.protocol import messages as say
 from bot.protocol.model import Protocol
 from bot.text import clean_free_text
+
+logger = logging.getLogger(__name__)
 
 MAX_ADVICE_LENGTH = 4000
 MAX_CITATION_LENGTH = 64
@@ -166,9 +169,25 @@ class AdviceRequests:
             with Session(self.engine) as session, session.begin():
                 session.add(row)
                 session.flush()
-                return _request(row)
+                created = _request(row)
         except IntegrityError:
             raise RequestError(f"there is already a request {reference}") from None
+        self._notify(created)
+        return created
+
+    @staticmethod
+    def _notify(created: AdviceRequest) -> None:
+        """E-mail the helpdesk (when configured); a failure is logged, the request kept."""
+        from bot.helpdesk import notify
+
+        try:
+            notify.send(
+                created.reference,
+                created.urgent,
+                (created.content.get("unsure") or {}).get("title"),
+            )
+        except notify.NotifyError:
+            logger.exception("notifying the helpdesk failed")
 
     def list(self, status: str | None = None, limit: int = 100) -> list[AdviceRequest]:
         """Requests with ``status`` (default: open and claimed), urgent first, then oldest."""

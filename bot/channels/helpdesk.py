@@ -1,0 +1,441 @@
+"""The helpdesk page, served by the Rasa server at ``/helpdesk/`` (README: "The helpdesk").
+
+Advisers and leads (``infoshare users add NAME --role adviser|lead``) sign in, see the queue of
+advice requests (urgent first, then oldest), open one — the half-built decision in the
+guidance's words, the question the practitioner was unsure at highlighted with its golden rule
+and what the guidance says — claim it and answer it.
+
+Security:
+
+- the session is a cookie signed with ``INFOSHARE_SECRET_KEY`` (``itsdangerous``), HttpOnly,
+  SameSite=Strict, path ``/helpdesk``, Secure when the page is served over https, for 8 hours;
+  signing out clears it;
+- every form carries a CSRF token (the session's; before signing in, a signed cookie's) checked
+  on every POST, and a POST from another origin is refused;
+- sign-in refuses every failure with the same words; repeated failures lock the account
+  (:mod:`bot.helpdesk.accounts`);
+- every value shown is HTML-escaped; the pages load nothing from elsewhere (CSP ``default-src
+  'self'``) and may not be framed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlparse
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.records import links
+
+logger = logging.getLogger(__name__)
+
+SESSION_COOKIE = "infoshare_helpdesk"
+PRE_COOKIE = "infoshare_helpdesk_pre"
+SESSION_SECONDS = 8 * 3600
+PATH = "/helpdesk"
+POLICY = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    # "same-origin", not "no-referrer": with no referrer, browsers send "Origin: null" on form
+    # posts, and the origin check below could not tell the page's own forms from a foreign one.
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": POLICY,
+}
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;color:#111}
+header{display:flex;justify-content:space-between;align-items:center;border-bottom:2px solid #333}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #999;padding:.4rem;
+text-align:left;vertical-align:top}.urgent{font-weight:bold}.urgent::before{content:"URGENT · "}
+.unsure{border:3px solid #000;padding:.5rem;background:#ffe}label{display:block;margin-top:.6rem}
+textarea{width:100%;min-height:8rem}.error{border-left:4px solid #b00;padding:.4rem}
+button,input,select,textarea{font:inherit}a{color:#00c}
+"""
+
+
+def e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+@lru_cache(maxsize=1)
+def _stores() -> tuple[Any, Any]:
+    from bot.helpdesk.accounts import Accounts
+    from bot.helpdesk.requests import AdviceRequests
+    from bot.records import make_engine
+
+    engine = make_engine()
+    return Accounts(engine), AdviceRequests(engine)
+
+
+async def _run(function: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer | None:
+    secret = links.secret_key()
+    return URLSafeTimedSerializer(secret, salt=salt) if secret else None
+
+
+def _page(title: str, body: str, user: dict | None = None, status: int = 200) -> HTTPResponse:
+    signed_in = ""
+    if user:
+        signed_in = (
+            f'<form method="post" action="{PATH}/sign-out">'
+            f'<input type="hidden" name="csrf" value="{e(user["csrf"])}">'
+            f"Signed in as {e(user['name'])} ({e(user['role'])}) "
+            '<button type="submit">Sign out</button></form>'
+        )
+    document = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{e(title)} — Can I share? helpdesk</title><style>{STYLE}</style></head><body>"
+        f'<header><p><a href="{PATH}/">Can I share? — helpdesk</a></p>{signed_in}</header>'
+        f"<main><h1>{e(title)}</h1>{body}</main></body></html>"
+    )
+    return response.html(document, status=status, headers=HEADERS)
+
+
+def _secure(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return request.scheme == "https" or forwarded == "https"
+
+
+def _set_cookie(reply: HTTPResponse, request: Request, name: str, value: str, age: int) -> None:
+    reply.cookies[name] = value
+    cookie = reply.cookies[name]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = PATH
+    cookie["max-age"] = age
+    if _secure(request):
+        cookie["secure"] = True
+
+
+def _session(request: Request) -> dict | None:
+    serializer = _serializer("session")
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not serializer or not raw:
+        return None
+    try:
+        data = serializer.loads(raw, max_age=SESSION_SECONDS)
+    except BadSignature:
+        return None
+    return data if isinstance(data, dict) and {"name", "role", "csrf"} <= set(data) else None
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlparse(origin).netloc == request.host
+
+
+def _csrf_ok(request: Request, expected: str | None) -> bool:
+    given = (request.form or {}).get("csrf", "") if request.form else ""
+    return bool(expected) and bool(given) and hmac.compare_digest(str(given), str(expected))
+
+
+def _form(request: Request, name: str, limit: int = 4000) -> str:
+    value = request.form.get(name, "") if request.form else ""
+    return str(value)[:limit]
+
+
+def _refused(user: dict | None = None) -> HTTPResponse:
+    body = (
+        '<p class="error">This form has expired or did not come from this page. '
+        "Go back, reload and try again.</p>"
+    )
+    return _page("Refused", body, user, status=403)
+
+
+class HelpdeskPage(InputChannel):
+    """The helpdesk page at ``/helpdesk`` (no messages go through it)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "helpdesk"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls()
+
+    def url_prefix(self) -> str:
+        return PATH
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        from bot.helpdesk import notify
+
+        notify.log_status_once()  # e-mail on or off, said at start-up
+        page = Blueprint("infoshare_helpdesk_page", __name__)
+
+        def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Any]:
+            async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+                if not links.secret_key():
+                    return _page(
+                        "Helpdesk off",
+                        f"<p>The helpdesk needs {e(links.SECRET_ENV)} (16 characters or more).</p>",
+                        status=503,
+                    )
+                user = _session(request)
+                if user is None:
+                    return response.redirect(f"{PATH}/sign-in", headers=HEADERS)
+                if request.method == "POST" and not (
+                    _same_origin(request) and _csrf_ok(request, user["csrf"])
+                ):
+                    return _refused(user)
+                try:
+                    return await handler(request, user, *args, **kwargs)
+                except Exception:  # noqa: BLE001 - say so, log why
+                    logger.exception("the helpdesk page failed")
+                    return _page(
+                        "Something went wrong",
+                        "<p>The helpdesk cannot reach the records database just now. Nothing was"
+                        " changed; try again shortly.</p>",
+                        user,
+                        status=503,
+                    )
+
+            checked.__name__ = handler.__name__
+            return checked
+
+        @page.route("/", methods=["GET"], strict_slashes=False)
+        @signed_in
+        async def queue(request: Request, user: dict) -> HTTPResponse:
+            _, requests = _stores()
+            status = request.args.get("status") or None
+            from bot.helpdesk.models import STATUSES
+
+            if status not in (None, *STATUSES):
+                status = None
+            found = await _run(requests.list, status)
+            rows = "".join(
+                f'<tr><td class="{"urgent" if r.urgent else ""}">'
+                f'<a href="{PATH}/requests/{e(r.reference)}">{e(r.reference)}</a></td>'
+                f"<td>{e((r.content.get('unsure') or {}).get('title'))}</td>"
+                f"<td>{e(r.status)}{' by ' + e(r.claimed_by) if r.claimed_by else ''}</td>"
+                f"<td>{e(r.created_at.strftime('%Y-%m-%d %H:%M'))} UTC</td></tr>"
+                for r in found
+            )
+            filters = " · ".join(f'<a href="{PATH}/?status={s}">{s}</a>' for s in STATUSES)
+            table = (
+                "<table><thead><tr><th>Reference</th><th>Not sure at</th><th>Status</th>"
+                f"<th>Asked</th></tr></thead><tbody>{rows}</tbody></table>"
+                if rows
+                else "<p>No requests here.</p>"
+            )
+            heading = f"Requests: {status}" if status else "Open requests"
+            return _page(heading, f"<p>Show: {filters}</p>{table}", user)
+
+        @page.route("/sign-in", methods=["GET"])
+        async def sign_in_form(request: Request) -> HTTPResponse:
+            return _sign_in_page(request)
+
+        @page.route("/sign-in", methods=["POST"])
+        async def sign_in(request: Request) -> HTTPResponse:
+            serializer = _serializer("pre")
+            expected = None
+            if serializer and request.cookies.get(PRE_COOKIE):
+                try:
+                    expected = serializer.loads(request.cookies[PRE_COOKIE], max_age=3600)
+                except BadSignature:
+                    expected = None
+            if not (_same_origin(request) and _csrf_ok(request, expected)):
+                return _refused()
+            accounts, _ = _stores()
+            user = await _run(
+                accounts.sign_in, _form(request, "name", 64), _form(request, "password", 1024)
+            )
+            if user is None:
+                return _sign_in_page(
+                    request,
+                    "That name and password did not work, or the account is locked or disabled.",
+                    status=401,
+                )
+            session = {"name": user.name, "role": user.role, "csrf": secrets.token_urlsafe(24)}
+            reply = response.redirect(f"{PATH}/", headers=HEADERS)
+            _set_cookie(
+                reply,
+                request,
+                SESSION_COOKIE,
+                _serializer("session").dumps(session),
+                SESSION_SECONDS,
+            )
+            _set_cookie(reply, request, PRE_COOKIE, "", 0)
+            return reply
+
+        @page.route("/sign-out", methods=["POST"])
+        @signed_in
+        async def sign_out(request: Request, user: dict) -> HTTPResponse:
+            reply = response.redirect(f"{PATH}/sign-in", headers=HEADERS)
+            _set_cookie(reply, request, SESSION_COOKIE, "", 0)
+            return reply
+
+        @page.route("/requests/<reference:str>", methods=["GET"])
+        @signed_in
+        async def request_page(request: Request, user: dict, reference: str) -> HTTPResponse:
+            from bot.helpdesk.requests import UnknownRequest
+
+            _, requests = _stores()
+            try:
+                found = await _run(requests.get, reference[:32])
+            except UnknownRequest:
+                return _page("Not found", "<p>There is no such request.</p>", user, status=404)
+            return _page(f"Request {found.reference}", _request_body(found, user), user)
+
+        @page.route("/requests/<reference:str>/claim", methods=["POST"])
+        @signed_in
+        async def claim(request: Request, user: dict, reference: str) -> HTTPResponse:
+            return await _change(request, user, reference, "claim")
+
+        @page.route("/requests/<reference:str>/answer", methods=["POST"])
+        @signed_in
+        async def answer(request: Request, user: dict, reference: str) -> HTTPResponse:
+            return await _change(request, user, reference, "answer")
+
+        return page
+
+
+def _sign_in_page(request: Request, error: str = "", status: int = 200) -> HTTPResponse:
+    serializer = _serializer("pre")
+    if serializer is None:
+        return _page(
+            "Helpdesk off",
+            f"<p>The helpdesk needs {e(links.SECRET_ENV)} (16 characters or more).</p>",
+            status=503,
+        )
+    token = secrets.token_urlsafe(24)
+    body = (
+        (f'<p class="error" role="alert">{e(error)}</p>' if error else "")
+        + f'<form method="post" action="{PATH}/sign-in">'
+        f'<input type="hidden" name="csrf" value="{e(token)}">'
+        '<label for="name">Name</label>'
+        '<input id="name" name="name" autocomplete="username" required>'
+        '<label for="password">Password</label><input id="password" name="password" '
+        'type="password" autocomplete="current-password" required>'
+        '<p><button type="submit">Sign in</button></p></form>'
+    )
+    reply = _page("Sign in", body, status=status)
+    _set_cookie(reply, request, PRE_COOKIE, serializer.dumps(token), 3600)
+    return reply
+
+
+def _request_body(found: Any, user: dict, error: str = "") -> str:
+    from bot.protocol import load_protocol
+
+    protocol = load_protocol()
+    content = found.content
+    parts = []
+    if error:
+        parts.append(f'<p class="error" role="alert">{e(error)}</p>')
+    parts.append(
+        f"<p>Status: <strong>{e(found.status)}</strong>"
+        + (f" by {e(found.claimed_by)}" if found.claimed_by else "")
+        + (
+            " · <strong>URGENT: safeguarding signs in the conversation</strong>"
+            if found.urgent
+            else ""
+        )
+        + f" · asked {e(found.created_at.strftime('%Y-%m-%d %H:%M'))} UTC"
+        + f" · via {e(found.channel)}</p>"
+    )
+    context = "".join(
+        f"<dt>{e(c['label'])}</dt><dd>{e(c['value'] or '—')}</dd>"
+        for c in content.get("context", [])
+    )
+    parts.append(f"<h2>The case</h2><dl>{context}</dl>")
+    answers = "".join(
+        f"<li>{e(a['label'])}: <strong>{e(a['value'])}</strong></li>"
+        if a["kind"] == "answer"
+        else f"<li>{e(a['label'])}: {e(a['value'])}</li>"
+        for a in content.get("answers", [])
+    )
+    parts.append(f"<h2>Answers so far</h2><ul>{answers or '<li>None yet</li>'}</ul>")
+    unsure = content.get("unsure")
+    if unsure:
+        question = protocol.owner(unsure["id"]) or protocol.question(unsure["id"].split(".")[0])
+        considerations = "".join(
+            f"<li>{e(g.text)}</li>"
+            for g in question.prompts + question.more + question.considerations
+        )
+        parts.append(
+            '<section class="unsure"><h2>Not sure at</h2>'
+            f"<p><strong>{e(unsure['title'])}</strong></p>"
+            f"<p>Golden Rule {e(unsure['golden_rule'])}: {e(unsure['golden_rule_text'])}</p>"
+            f"<p>Guidance paragraphs {e(unsure['paragraphs'])}</p>"
+            + (f"<p>What the guidance says:</p><ul>{considerations}</ul>" if considerations else "")
+            + "</section>"
+        )
+    parts.append(f"<h2>Their question</h2><p>{e(content.get('question') or '(none given)')}</p>")
+    csrf = f'<input type="hidden" name="csrf" value="{e(user["csrf"])}">'
+    action = f"{PATH}/requests/{e(found.reference)}"
+    if found.status == "open":
+        parts.append(
+            f'<form method="post" action="{action}/claim">{csrf}'
+            '<button type="submit">Claim this request</button></form>'
+        )
+    if found.status in ("open", "claimed") and found.claimed_by in (None, user["name"]):
+        options = "".join(
+            f'<option value="{e(a)}">{e(a.replace("_", " "))}</option>'
+            for a in (unsure or {}).get("answers", [])
+        )
+        parts.append(
+            f'<h2>Answer</h2><form method="post" action="{action}/answer">{csrf}'
+            '<label for="advice">Your advice</label><textarea id="advice" name="advice" required>'
+            "</textarea>"
+            '<label for="suggested">The answer you suggest for the question they were unsure at'
+            '</label><select id="suggested" name="suggested_answer">'
+            '<option value="">(none)</option>'
+            f"{options}</select>"
+            '<label for="citation">The guidance paragraph(s) it rests on (optional)</label>'
+            '<input id="citation" name="citation" maxlength="64">'
+            '<p><button type="submit">Send the answer</button></p></form>'
+        )
+    if found.advice:
+        parts.append(
+            f"<h2>Answered by {e(found.answered_by)}</h2><p>{e(found.advice)}</p>"
+            f"<p>Suggested answer: {e(found.suggested_answer or '—')} · "
+            f"paragraphs: {e(found.citation or '—')}</p>"
+        )
+    return "".join(parts)
+
+
+async def _change(request: Request, user: dict, reference: str, what: str) -> HTTPResponse:
+    from bot.helpdesk.requests import RequestError, UnknownRequest
+
+    _, requests = _stores()
+    by = user["name"]
+    try:
+        if what == "claim":
+            await _run(requests.claim, reference[:32], by)
+        else:
+            await _run(
+                requests.answer,
+                reference[:32],
+                by,
+                _form(request, "advice"),
+                _form(request, "suggested_answer", 32) or None,
+                _form(request, "citation", 64) or None,
+            )
+    except UnknownRequest:
+        return _page("Not found", "<p>There is no such request.</p>", user, status=404)
+    except RequestError as error:
+        found = await _run(requests.get, reference[:32])
+        return _page(
+            f"Request {found.reference}", _request_body(found, user, str(error)), user, status=409
+        )
+    return response.redirect(f"{PATH}/requests/{reference[:32]}", headers=HEADERS)
