@@ -63,6 +63,7 @@ def new_check(text: str) -> tuple[dict[str, Any], list[str]]:
     values["check_id"] = uuid.uuid4().hex
     values["check_started_at"] = datetime.now(timezone.utc).isoformat()
     values["safeguarding_concern"] = bool(opening and nlp.safeguarding_signs(opening))
+    values["helpdesk_offered"] = False
     noted = [values[c.id] for c in load_protocol().context[:2] if values.get(c.id)]
     return values, noted
 
@@ -185,6 +186,12 @@ class ActionFinishCheck(Action):
             utter(dispatcher, say.saved_seek_advice(record.reference))
             if link:
                 utter(dispatcher, say.summary_link(record.reference, link))
+            # the half-built decision can go to the helpdesk (actions/helpdesk.py)
+            utter(dispatcher, say.helpdesk_offer())
+            return [
+                SlotSet("record_reference", record.reference),
+                SlotSet("helpdesk_offered", True),
+            ]
         else:
             reply = say.saved(record.reference, result.outcome)
             if link and reply.card:

@@ -396,3 +396,73 @@ def test_an_unreachable_smtp_server_loses_no_request(engine, tmp_path, monkeypat
     requests = AdviceRequests(engine)
     requests.create("ISD-000044", UNSURE_AT_CONSENT, "", conversation_id="z", channel="rest")
     assert requests.get("ISD-000044").status == "open"
+
+
+# --- asking the helpdesk from the chat ---------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_a_practitioner_asks_the_helpdesk_sees_the_request_changes_it_and_sends_it(chat) -> None:
+    import uuid
+
+    sender = f"helpdesk-{uuid.uuid4().hex[:8]}"
+    assert "Question 1" in chat.text(
+        sender,
+        "Can I tell the school nurse about Jane Smith's asthma so she can help in an emergency?",
+    )
+    reply = chat.say(sender, "not sure")
+    text = "\n".join(m.get("text") or "" for m in reply)
+    assert "I have saved this as ISD-" in text and "send this to the helpdesk" in text
+    buttons = [b["title"] for m in reply for b in m.get("buttons") or []]
+    assert buttons[-2:] == ["Ask the helpdesk", "No thanks"]
+    (record,) = chat.record_for(sender)
+    assert "What would you like to ask the adviser?" in chat.text(sender, "/affirm")
+    preview = chat.text(sender, "Does Jane Smith's mum need to agree first? Ring 07700 900123")
+    assert "This is what the adviser will see" in preview
+    assert "Jane" not in preview and "Smith" not in preview and "07700" not in preview
+    assert "[NAME]" in preview and "[PHONE]" in preview and "Not sure at: Q1" in preview
+    assert "What would you like to ask" in chat.text(sender, "change my question")
+    assert "Your question: Is there a protocol for this?" in chat.text(
+        sender, "Is there a protocol for this?"
+    )
+    sent = chat.text(sender, "send it")
+    assert f"Sent to the helpdesk as {record['reference']}" in sent
+
+    engine = make_engine(chat.database_url)
+    requests = AdviceRequests(engine)
+    request = requests.get(record["reference"])
+    assert request.status == "open" and request.channel == "rest"
+    assert request.content["question"] == "Is there a protocol for this?"
+    assert "Jane" not in json.dumps(request.content)
+    assert requests.conversation_of(record["reference"]) == (sender, "rest")
+    # the record is as it was: one seek_advice record
+    assert [r["outcome"] for r in chat.record_for(sender)] == ["seek_advice"]
+    engine.dispose()
+
+
+@pytest.mark.e2e
+def test_no_thanks_or_dont_send_sends_nothing(chat) -> None:
+    import uuid
+
+    engine = make_engine(chat.database_url)
+    requests = AdviceRequests(engine)
+    first = f"helpdesk-{uuid.uuid4().hex[:8]}"
+    chat.text(first, "Can I tell the GP about her mental health because I am worried about her?")
+    chat.text(first, "not sure")
+    assert "Nothing has been sent" in chat.text(first, "/deny")
+    (record,) = chat.record_for(first)
+    with pytest.raises(UnknownRequest):
+        requests.get(record["reference"])
+
+    second = f"helpdesk-{uuid.uuid4().hex[:8]}"
+    chat.text(second, "Can I tell the GP about her mental health because I am worried about her?")
+    chat.text(second, "not sure")
+    chat.text(second, "yes please")
+    assert "Shall I send it?" in chat.text(second, "no question")
+    assert "Nothing has been sent" in chat.text(second, "don't send")
+    (record,) = chat.record_for(second)
+    with pytest.raises(UnknownRequest):
+        requests.get(record["reference"])
+    # and the conversation goes on: a new check starts
+    assert "What information" in chat.text(second, "start again")
+    engine.dispose()

@@ -251,7 +251,8 @@ class _Token:
     end: int  # without a possessive 's
     possessive: bool  # "Sharma's": the 's is not part of the name, and ends a run
     index: int
-    after_previous: int  # where the previous token (or placeholder) ends
+    after_previous: int  # where the previous token ends
+    placeholder: bool = False  # [NAME], [PHONE]…: a word for the words around it, never a name
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -260,8 +261,9 @@ def _tokens(text: str) -> list[_Token]:
     for match in _WORD.finditer(text):
         word, start, end = match.group(0), match.start(), match.end()
         if start > 0 and text[start - 1] == "[":
+            tokens.append(_Token(word, start, end, False, len(tokens), previous_end, True))
             previous_end = end
-            continue  # a placeholder such as [NAME]
+            continue
         possessive = len(word) > 2 and word[-2] in "'’" and word[-1] in "sS"
         if possessive:
             word, end = word[:-2], end - 2
@@ -405,6 +407,8 @@ class _Reader:
         return gap == " " or (initial and gap in (". ", "."))
 
     def candidate(self, token: _Token) -> bool:
+        if token.placeholder:
+            return False
         word = token.text
         if self.lower_text or self.upper_text:
             # "mason's mum": a first name that is also a word, before "'s" and a relative

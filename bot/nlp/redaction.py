@@ -243,9 +243,6 @@ def _replace_name(prefix: str, sequence: str, not_names: frozenset[str]) -> str:
 
 def _redact_names(text: str) -> str:
     rules = _name_rules()
-    from bot.nlp.names import replace_names  # (here: `python -m bot.nlp.names` builds it)
-
-    text = replace_names(text, NAME)  # name lists and context (bot/nlp/names.py)
 
     def titled(match: re.Match[str]) -> str:
         return _replace_name(match.group("title"), match.group("name"), rules.not_names)
@@ -278,18 +275,29 @@ _PASSES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
 )
 
 
-def _redact_once(text: str) -> str:
+def _redact_numbers(text: str) -> str:
     for pattern, replacement in _PASSES:
         text = pattern.sub(replacement, text)
-    return _redact_names(text)
+    return text
+
+
+def _redact_once(text: str) -> str:
+    return _redact_names(_redact_numbers(text))
 
 
 def redact(text: str) -> str:
     """``text`` with NHS and NI numbers, phone numbers, e-mail addresses, postcodes, dates
-    and detectable names replaced by ``[NHS_NUMBER]``, ``[NI_NUMBER]``, ``[PHONE]``,
-    ``[EMAIL]``, ``[POSTCODE]``, ``[DATE_OF_BIRTH]`` and ``[NAME]``."""
+    and people's names replaced by ``[NHS_NUMBER]``, ``[NI_NUMBER]``, ``[PHONE]``,
+    ``[EMAIL]``, ``[POSTCODE]``, ``[DATE_OF_BIRTH]`` and ``[NAME]``.
+
+    The numbers first, then the name lists (:mod:`bot.nlp.names`) once, then the patterns
+    (numbers, titles, cues) until nothing changes. The name lists only add ``[NAME]``
+    placeholders, which nothing matches again, so they need not run twice (they cost the most)."""
     if not text:
         return text
+    from bot.nlp.names import replace_names  # (here: `python -m bot.nlp.names` builds it)
+
+    text = replace_names(_redact_numbers(text), NAME)
     for _ in range(_MAX_PASSES):
         redacted = _redact_once(text)
         if redacted == text:

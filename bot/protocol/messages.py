@@ -583,3 +583,71 @@ def free_text_notes(redacted: bool, truncated: bool, limit: int) -> list[Reply]:
     if truncated:
         notes.append(Reply(f"That was long, so I have kept the first {limit:,} characters."))
     return notes
+
+
+# --- asking the helpdesk (after "not sure") -------------------------------------------------------
+
+HELPDESK_SEND = "/affirm"
+HELPDESK_CHANGE = "/change_answer"
+HELPDESK_DONT = "/deny"
+
+
+def helpdesk_offer() -> Reply:
+    return Reply(
+        "I can send this to the helpdesk for you: an adviser sees your answers so far and your "
+        "question — with names and numbers taken out — and not who you are talking about. You "
+        "will see the request exactly as they will before it goes.",
+        [_button("Ask the helpdesk", "/affirm"), _button("No thanks", "/deny")],
+    )
+
+
+def helpdesk_ask_question() -> Reply:
+    return Reply(
+        "What would you like to ask the adviser? Type it in a sentence or two (there is no need "
+        "for names: I take them out). If you have no question beyond your answers, say "
+        '"no question".'
+    )
+
+
+def helpdesk_preview(content: Mapping[str, Any]) -> Reply:
+    """The request exactly as the adviser will see it, with send / change / don't send."""
+    lines = ["This is what the adviser will see:"]
+    for item in content.get("context", []):
+        if item.get("value"):
+            lines.append(f"{item['label']}: {item['value']}")
+    for item in content.get("answers", []):
+        lines.append(f"{item['label']}: {item['value']}")
+    unsure = content.get("unsure")
+    if unsure:
+        lines.append(f"Not sure at: {unsure['title']}")
+    lines.append(f"Your question: {content.get('question') or '(none)'}")
+    lines.append("Shall I send it?")
+    return Reply(
+        "\n".join(lines),
+        [
+            _button("Send it", HELPDESK_SEND),
+            _button("Change my question", HELPDESK_CHANGE),
+            _button("Don't send", HELPDESK_DONT),
+        ],
+    )
+
+
+def helpdesk_sent(reference: str, urgent: bool) -> Reply:
+    text = (
+        f"Sent to the helpdesk as {reference}"
+        + (", marked urgent" if urgent else "")
+        + ". An adviser will answer it; keep the reference. If anyone may be at risk of harm, "
+        "do not wait: follow your safeguarding procedures now."
+    )
+    return Reply(text)
+
+
+def helpdesk_not_sent() -> Reply:
+    return Reply('Nothing has been sent to the helpdesk. Say "start again" to check another case.')
+
+
+def helpdesk_failed() -> Reply:
+    return Reply(
+        "Sorry — I could not send the request just now. Your record is saved; please contact "
+        "the helpdesk using the contacts above."
+    )

@@ -1,0 +1,153 @@
+"""Asking the helpdesk after "not sure": the request built, shown, changed, sent (thin adapters
+over :mod:`bot.helpdesk.requests` and the messages in :mod:`bot.protocol.messages`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import check_slots, latest_intent, latest_text, logger, utter
+from bot.protocol import messages as say
+from bot.text import clean_free_text
+
+FORM = "helpdesk_form"
+OFFERED = "helpdesk_offered"
+QUESTION = "helpdesk_question"
+SEND = "helpdesk_send"
+NO_QUESTION = "-"  # the practitioner has no question beyond their answers
+
+_NONE = re.compile(r"^\s*(no|none|nothing|no question|nope|n/a|na|skip)\b[\s.!]*$", re.I)
+_SEND = re.compile(r"^\s*(send( it)?|yes|yeah|yep|ok(ay)?|go ahead|please do|sure)\b", re.I)
+_CHANGE = re.compile(r"\b(change|edit|rewrite|reword|different question)\b", re.I)
+_DONT = re.compile(r"^\s*(don'?t|do not|no|cancel|stop|never ?mind)\b", re.I)
+
+
+def _engine() -> Any:
+    from bot.records import make_engine
+
+    return make_engine()
+
+
+def request_content(tracker: Tracker, question: str | None) -> dict[str, Any]:
+    from bot.helpdesk.requests import request_content as build
+
+    return build(check_slots(tracker), "" if question in (None, NO_QUESTION) else question)
+
+
+class ActionHelpdeskStart(Action):
+    """The practitioner said yes to the offer: ask for their question, and start the form."""
+
+    def name(self) -> str:
+        return "action_helpdesk_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        utter(dispatcher, say.helpdesk_ask_question())
+        return [SlotSet(OFFERED, False), FollowupAction(FORM)]
+
+
+class ActionHelpdeskDeclined(Action):
+    def name(self) -> str:
+        return "action_helpdesk_declined"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        utter(dispatcher, say.helpdesk_not_sent())
+        return [SlotSet(OFFERED, False)]
+
+
+class ValidateHelpdeskForm(FormValidationAction):
+    """Reads the question and the send / change / don't-send choice, and asks what comes next
+    itself (the form has no ask actions)."""
+
+    def name(self) -> str:
+        return "validate_helpdesk_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        slots = {QUESTION: tracker.get_slot(QUESTION), SEND: tracker.get_slot(SEND)}
+        for event in events:
+            if event.get("event") == "slot" and event.get("name") in slots:
+                slots[event["name"]] = event.get("value")
+        if slots[QUESTION] is None:
+            if tracker.get_slot("requested_slot") == SEND:  # "change my question"
+                utter(dispatcher, say.helpdesk_ask_question())
+            elif tracker.get_slot("requested_slot") == QUESTION:
+                utter(dispatcher, say.helpdesk_ask_question())
+        elif slots[SEND] is None:
+            utter(dispatcher, say.helpdesk_preview(request_content(tracker, slots[QUESTION])))
+        return events
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        return [QUESTION, SEND]
+
+    def validate_helpdesk_question(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != QUESTION:
+            return {}  # not asked yet (the form starting): nothing to read
+        text = clean_free_text(str(value or "")).text.strip()
+        if not text or text.startswith("/"):
+            return {QUESTION: NO_QUESTION if _NONE.match(text or "") else None}
+        if _NONE.match(text):
+            return {QUESTION: NO_QUESTION}
+        return {QUESTION: text}
+
+    def validate_helpdesk_send(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != SEND:
+            return {}  # not asked yet: nothing to read
+        text = latest_text(tracker).strip()
+        intent, _ = latest_intent(tracker)
+        if text == say.HELPDESK_CHANGE or _CHANGE.search(text):
+            return {QUESTION: None, SEND: None}
+        if text == say.HELPDESK_SEND or (_SEND.match(text) and not _DONT.match(text)):
+            return {SEND: "send"}
+        if text == say.HELPDESK_DONT or _DONT.match(text) or intent == "deny":
+            return {SEND: "cancel"}
+        if intent == "affirm":
+            return {SEND: "send"}
+        return {SEND: None}  # asked again, with the buttons
+
+
+class ActionSendHelpdeskRequest(Action):
+    def name(self) -> str:
+        return "action_send_helpdesk_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        from bot.helpdesk.requests import AdviceRequests
+
+        reset = [SlotSet(QUESTION, None), SlotSet(SEND, None), SlotSet(OFFERED, False)]
+        reference = tracker.get_slot("record_reference")
+        if tracker.get_slot(SEND) != "send" or not reference:
+            utter(dispatcher, say.helpdesk_not_sent())
+            return reset
+        question = tracker.get_slot(QUESTION)
+        try:
+            created = AdviceRequests(_engine()).create(
+                reference,
+                check_slots(tracker),
+                "" if question in (None, NO_QUESTION) else question,
+                conversation_id=tracker.sender_id,
+                channel=tracker.get_latest_input_channel() or "unknown",
+            )
+        except Exception:  # noqa: BLE001 - the practitioner must hear it did not go
+            logger.exception("sending the advice request %s failed", reference)
+            utter(dispatcher, say.helpdesk_failed())
+            return reset
+        utter(dispatcher, say.helpdesk_sent(created.reference, created.urgent))
+        return reset
