@@ -207,6 +207,7 @@ class ActionFinishCheck(Action):
 class ValidateSlotMappings(ValidationAction):
     """Runs after every user message, before the dialogue decides what to do.
 
+    Says the helpdesk's answers to this conversation's requests when they have come.
     Flags signs that someone may be at risk of harm (the alert is said once per check; the flag
     goes on the record and the check carries on), and notes whether a message outside a check
     asks whether something can be shared (``asks_to_share``: the rules then start a check).
@@ -220,7 +221,10 @@ class ValidateSlotMappings(ValidationAction):
     ) -> list[EventType]:
         """Everything this action does, without the domain (Rasa sends it none: selective
         domain in endpoints.yml): the two checks, then the entity-filled slots it cleans."""
+        from actions.helpdesk import deliver_answers
+
         updates: dict[str, Any] = {}
+        updates.update(deliver_answers(dispatcher, tracker))  # the helpdesk's answers, if any
         updates.update(await self.extract_safeguarding_concern(dispatcher, tracker, domain))
         updates.update(await self.extract_asks_to_share(dispatcher, tracker, domain))
         candidates = tracker.slots_to_validate()

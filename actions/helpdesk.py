@@ -19,6 +19,7 @@ FORM = "helpdesk_form"
 OFFERED = "helpdesk_offered"
 QUESTION = "helpdesk_question"
 SEND = "helpdesk_send"
+WAITING = "helpdesk_waiting"
 NO_QUESTION = "-"  # the practitioner has no question beyond their answers
 
 _NONE = re.compile(r"^\s*(no|none|nothing|no question|nope|n/a|na|skip)\b[\s.!]*$", re.I)
@@ -150,4 +151,41 @@ class ActionSendHelpdeskRequest(Action):
             utter(dispatcher, say.helpdesk_failed())
             return reset
         utter(dispatcher, say.helpdesk_sent(created.reference, created.urgent))
-        return reset
+        waiting = [r for r in tracker.get_slot(WAITING) or [] if r != created.reference]
+        return [*reset, SlotSet(WAITING, [*waiting, created.reference])]
+
+
+def deliver_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    """Say the helpdesk's answers to this conversation's requests (at any message, on any
+    channel); the slot update that forgets the delivered ones, or nothing."""
+    from bot.helpdesk.requests import AdviceRequests, UnknownRequest
+
+    waiting = [r for r in tracker.get_slot(WAITING) or [] if isinstance(r, str)]
+    if not waiting:
+        return {}
+    requests = AdviceRequests(_engine())
+    left = []
+    for reference in waiting:
+        try:
+            found = requests.get(reference)
+        except UnknownRequest:
+            continue
+        except Exception:  # noqa: BLE001 - the database is down: look again next time
+            logger.exception("looking for the helpdesk's answer to %s failed", reference)
+            left.append(reference)
+            continue
+        if found.status in ("answered", "closed") and found.advice:
+            unsure = found.content.get("unsure") or {}
+            utter(
+                dispatcher,
+                say.helpdesk_answer(
+                    found.reference,
+                    found.advice,
+                    found.suggested_answer,
+                    unsure.get("title"),
+                    found.citation,
+                ),
+            )
+        else:
+            left.append(reference)
+    return {} if left == waiting else {WAITING: left or None}

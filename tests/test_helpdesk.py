@@ -437,6 +437,17 @@ def test_a_practitioner_asks_the_helpdesk_sees_the_request_changes_it_and_sends_
     assert requests.conversation_of(record["reference"]) == (sender, "rest")
     # the record is as it was: one seek_advice record
     assert [r["outcome"] for r in chat.record_for(sender)] == ["seek_advice"]
+
+    # not answered yet: nothing said; answered: said at the next message, once
+    assert "The helpdesk has answered" not in chat.text(sender, "hello")
+    requests.answer(
+        record["reference"], "jo", "Yes: talk to the designated lead first.", "yes", "3.3 - 3.9"
+    )
+    reply = chat.text(sender, "thanks")
+    assert f"The helpdesk has answered your request {record['reference']}" in reply
+    assert "talk to the designated lead first" in reply
+    assert 'They suggest answering "Yes" to Q1' in reply and "3.3 - 3.9" in reply
+    assert "The helpdesk has answered" not in chat.text(sender, "thanks again")
     engine.dispose()
 
 

@@ -651,3 +651,23 @@ def helpdesk_failed() -> Reply:
         "Sorry — I could not send the request just now. Your record is saved; please contact "
         "the helpdesk using the contacts above."
     )
+
+
+def helpdesk_answer(
+    reference: str,
+    advice: str,
+    suggested_answer: str | None,
+    unsure_title: str | None,
+    citation: str | None,
+) -> Reply:
+    """The adviser's answer, at the practitioner's next message."""
+    lines = [f"The helpdesk has answered your request {reference}:", advice]
+    if suggested_answer and unsure_title:
+        word = ANSWER_WORDS.get(suggested_answer, suggested_answer)
+        lines.append(f'They suggest answering "{word}" to {unsure_title}.')
+    if citation:
+        lines.append(f"The guidance they rely on: paragraph(s) {citation}.")
+    lines.append(
+        'The decision stays yours: say "start again" to run the check again with this advice.'
+    )
+    return Reply("\n".join(lines))
