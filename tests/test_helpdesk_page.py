@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
-import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
+from test_helpdesk import PASSWORD, UNSURE_AT_CONSENT
+from test_webchat import browser  # noqa: F401 - the same Chromium fixture
 
 from bot.helpdesk.accounts import MAX_FAILED_SIGN_INS, Accounts
 from bot.helpdesk.models import AdviceRequestRow
@@ -24,19 +24,7 @@ from bot.records import make_engine
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
-PASSWORD = "correct horse battery staple"
-UNSURE = {
-    "information": "Jane Smith's health notes",
-    "recipient": "the school nurse",
-    "purpose_text": "so that she can support her",
-    "purpose": "yes",
-    "identifiable": "yes",
-    "confidential": "yes",
-    "consent": "not_sure",
-}
+UNSURE = UNSURE_AT_CONSENT
 
 
 def _reference() -> str:
@@ -53,21 +41,10 @@ def desk(chat) -> Iterator[tuple[Accounts, AdviceRequests, str]]:
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
 def test_an_adviser_signs_in_claims_and_answers_the_urgent_request_first(
-    chat, desk, browser
+    chat,
+    desk,
+    browser,  # noqa: F811 - the fixture imported above
 ) -> None:
     accounts, requests, name = desk
     for row in requests.list():  # earlier tests' requests out of the way
