@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import check_slots, latest_intent, latest_text, logger, utter
+from bot.helpdesk import stores
 from bot.protocol import messages as say
 from bot.text import clean_free_text
 
@@ -26,12 +27,6 @@ _NONE = re.compile(r"^\s*(no|none|nothing|no question|nope|n/a|na|skip)\b[\s.!]*
 _SEND = re.compile(r"^\s*(send( it)?|yes|yeah|yep|ok(ay)?|go ahead|please do|sure)\b", re.I)
 _CHANGE = re.compile(r"\b(change|edit|rewrite|reword|different question)\b", re.I)
 _DONT = re.compile(r"^\s*(don'?t|do not|no|cancel|stop|never ?mind)\b", re.I)
-
-
-def _engine() -> Any:
-    from bot.records import make_engine
-
-    return make_engine()
 
 
 def request_content(tracker: Tracker, question: str | None) -> dict[str, Any]:
@@ -80,9 +75,8 @@ class ValidateHelpdeskForm(FormValidationAction):
             if event.get("event") == "slot" and event.get("name") in slots:
                 slots[event["name"]] = event.get("value")
         if slots[QUESTION] is None:
-            if tracker.get_slot("requested_slot") == SEND:  # "change my question"
-                utter(dispatcher, say.helpdesk_ask_question())
-            elif tracker.get_slot("requested_slot") == QUESTION:
+            # not read yet, or "change my question" (not when the form is only starting)
+            if tracker.get_slot("requested_slot") in (QUESTION, SEND):
                 utter(dispatcher, say.helpdesk_ask_question())
         elif slots[SEND] is None:
             utter(dispatcher, say.helpdesk_preview(request_content(tracker, slots[QUESTION])))
@@ -130,8 +124,6 @@ class ActionSendHelpdeskRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        from bot.helpdesk.requests import AdviceRequests
-
         reset = [SlotSet(QUESTION, None), SlotSet(SEND, None), SlotSet(OFFERED, False)]
         reference = tracker.get_slot("record_reference")
         if tracker.get_slot(SEND) != "send" or not reference:
@@ -139,7 +131,7 @@ class ActionSendHelpdeskRequest(Action):
             return reset
         question = tracker.get_slot(QUESTION)
         try:
-            created = AdviceRequests(_engine()).create(
+            created = stores()[1].create(
                 reference,
                 check_slots(tracker),
                 "" if question in (None, NO_QUESTION) else question,
@@ -158,12 +150,12 @@ class ActionSendHelpdeskRequest(Action):
 def deliver_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
     """Say the helpdesk's answers to this conversation's requests (at any message, on any
     channel); the slot update that forgets the delivered ones, or nothing."""
-    from bot.helpdesk.requests import AdviceRequests, UnknownRequest
+    from bot.helpdesk.requests import UnknownRequest
 
     waiting = [r for r in tracker.get_slot(WAITING) or [] if isinstance(r, str)]
     if not waiting:
         return {}
-    requests = AdviceRequests(_engine())
+    requests = stores()[1]
     left = []
     for reference in waiting:
         try:

@@ -22,13 +22,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.helpdesk import stores
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +48,6 @@ def _error(status: int, message: str) -> HTTPResponse:
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="infoshare"'
     return response.json({"error": message}, status=status, headers=headers)
-
-
-@lru_cache(maxsize=1)
-def _stores() -> tuple[Any, Any]:
-    from bot.helpdesk.accounts import Accounts
-    from bot.helpdesk.requests import AdviceRequests
-    from bot.records import make_engine
-
-    engine = make_engine()
-    return Accounts(engine), AdviceRequests(engine)
 
 
 def _bearer(request: Request) -> str:
@@ -93,7 +84,7 @@ class HelpdeskApi(InputChannel):
                 async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
                     from bot.helpdesk.requests import BadAnswer, RequestError, UnknownRequest
 
-                    accounts, _ = _stores()
+                    accounts, _ = stores()
                     try:
                         token = await _run(accounts.authenticate_token, _bearer(request))
                     except Exception:  # noqa: BLE001 - the database is down: say so, log why
@@ -133,7 +124,7 @@ class HelpdeskApi(InputChannel):
             status = request.args.get("status") or None
             if status is not None and status not in STATUSES:
                 raise ApiError(422, f"status is one of {', '.join(STATUSES)}")
-            _, requests = _stores()
+            _, requests = stores()
             found = await _run(requests.list, status)
             return response.json(
                 {"requests": [r.as_dict() for r in found], "count": len(found)}, headers=HEADERS
@@ -142,14 +133,14 @@ class HelpdeskApi(InputChannel):
         @api.route("/advice/<reference:str>", methods=["GET"])
         @guarded()
         async def advice_one(request: Request, token: Any, reference: str) -> HTTPResponse:
-            _, requests = _stores()
+            _, requests = stores()
             found = await _run(requests.get, reference[:32])
             return response.json(found.as_dict(), headers=HEADERS)
 
         @api.route("/advice/<reference:str>/claim", methods=["POST"])
         @guarded("adviser")
         async def advice_claim(request: Request, token: Any, reference: str) -> HTTPResponse:
-            _, requests = _stores()
+            _, requests = stores()
             claimed = await _run(requests.claim, reference[:32], f"token:{token.name}")
             return response.json(claimed.as_dict(), headers=HEADERS)
 
@@ -168,7 +159,7 @@ class HelpdeskApi(InputChannel):
             extra = set(body) - {"advice", "suggested_answer", "citation"}
             if extra:
                 raise ApiError(422, f"unknown field(s): {', '.join(sorted(extra))}")
-            _, requests = _stores()
+            _, requests = stores()
             answered = await _run(
                 requests.answer, reference[:32], f"token:{token.name}", advice, suggested, citation
             )

@@ -26,7 +26,6 @@ import html
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -36,6 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.helpdesk import stores
 from bot.records import links
 
 logger = logging.getLogger(__name__)
@@ -70,16 +70,6 @@ button,input,select,textarea{font:inherit}a{color:#00c}
 
 def e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
-
-
-@lru_cache(maxsize=1)
-def _stores() -> tuple[Any, Any]:
-    from bot.helpdesk.accounts import Accounts
-    from bot.helpdesk.requests import AdviceRequests
-    from bot.records import make_engine
-
-    engine = make_engine()
-    return Accounts(engine), AdviceRequests(engine)
 
 
 async def _run(function: Callable[..., Any], *args: Any) -> Any:
@@ -216,7 +206,7 @@ class HelpdeskPage(InputChannel):
         @page.route("/", methods=["GET"], strict_slashes=False)
         @signed_in
         async def queue(request: Request, user: dict) -> HTTPResponse:
-            _, requests = _stores()
+            _, requests = stores()
             status = request.args.get("status") or None
             from bot.helpdesk.models import STATUSES
 
@@ -256,7 +246,7 @@ class HelpdeskPage(InputChannel):
                     expected = None
             if not (_same_origin(request) and _csrf_ok(request, expected)):
                 return _refused()
-            accounts, _ = _stores()
+            accounts, _ = stores()
             user = await _run(
                 accounts.sign_in, _form(request, "name", 64), _form(request, "password", 1024)
             )
@@ -290,7 +280,7 @@ class HelpdeskPage(InputChannel):
         async def request_page(request: Request, user: dict, reference: str) -> HTTPResponse:
             from bot.helpdesk.requests import UnknownRequest
 
-            _, requests = _stores()
+            _, requests = stores()
             try:
                 found = await _run(requests.get, reference[:32])
             except UnknownRequest:
@@ -417,7 +407,7 @@ def _request_body(found: Any, user: dict, error: str = "") -> str:
 async def _change(request: Request, user: dict, reference: str, what: str) -> HTTPResponse:
     from bot.helpdesk.requests import RequestError, UnknownRequest
 
-    _, requests = _stores()
+    _, requests = stores()
     by = user["name"]
     try:
         if what == "claim":

@@ -1,1 +1,17 @@
 """The helpdesk: advisers' accounts, API tokens and advice requests (issue "The helpdesk")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+
+@lru_cache(maxsize=1)
+def stores() -> tuple[Any, Any]:
+    """The process's accounts and advice requests, on the records' own engine (one pool)."""
+    from bot.helpdesk.accounts import Accounts
+    from bot.helpdesk.requests import AdviceRequests
+    from bot.records import default_repository
+
+    engine = default_repository().engine
+    return Accounts(engine), AdviceRequests(engine)

@@ -318,7 +318,6 @@ def _word(word: str) -> _Word:
 class _Reader:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lex = lexicon()
         self.rules = _rules()
         self.lower_text = not any(c.isupper() for c in text)
         letters = [c for c in text if c.isalpha()]
