@@ -297,8 +297,9 @@ def redact(text: str) -> str:
         return text
     from bot.nlp.names import replace_names  # (here: `python -m bot.nlp.names` builds it)
 
-    text = replace_names(_redact_numbers(text), NAME)
-    for _ in range(_MAX_PASSES):
+    # one first pass (numbers, name lists, titles and cues), then the patterns to a fixed point
+    text = _redact_names(replace_names(_redact_numbers(text), NAME))
+    for _ in range(_MAX_PASSES - 1):
         redacted = _redact_once(text)
         if redacted == text:
             break
