@@ -273,7 +273,7 @@ def _records_show(args: argparse.Namespace) -> int:
 
 def _print_record(data: dict[str, Any], out: TextIO) -> None:
     """A record for a person to read: every declared field (bot/records/fields.py), by section."""
-    from bot.records.fields import FIELDS, FieldKind, Section
+    from bot.records.fields import ADVICE_PARTS, FIELDS, FieldKind, Section
 
     def line(label: str, value: Any) -> None:
         text = "-" if value in (None, "", [], {}) else str(value)
@@ -292,6 +292,11 @@ def _print_record(data: dict[str, Any], out: TextIO) -> None:
                 line(field.label, " → ".join(value or []))
             elif field.kind is FieldKind.RULES:
                 line(field.label, ", ".join(str(rule) for rule in value or []))
+            elif field.kind is FieldKind.ADVICE:
+                out.write(f"{field.label}:\n" if value else f"{field.label + ':':<25} -\n")
+                for part, label in ADVICE_PARTS if value else ():
+                    shown = str(value.get(part) or "-").replace("\n", "\n" + " " * 26)
+                    out.write(f"  {label:<23} {shown}\n")
             elif field.kind in (FieldKind.ANSWERS, FieldKind.CHECKS, FieldKind.NOTES):
                 out.write(f"{field.label}:\n" if value else f"{field.label + ':':<25} -\n")
                 for name, item in (value or {}).items():

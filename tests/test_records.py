@@ -67,8 +67,8 @@ DESIGN_TYPES: dict[str, tuple[type, ...]] = {
     "reasons": (str, type(None)),
     "golden_rules": (list,),
 }
-# The later fields DESIGN.md lists ("extend, never rename"): check_id and the notes.
-EXPORT_KEYS = set(DESIGN_TYPES) | {"check_id", "notes"}
+# The later fields DESIGN.md lists ("extend, never rename"): check_id, notes, continues, advice.
+EXPORT_KEYS = set(DESIGN_TYPES) | {"check_id", "notes", "continues", "advice"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 
 HOSTILE_TEXTS = [
@@ -651,6 +651,8 @@ def test_json_export_matches_the_design_contract(repository: RecordRepository) -
         "reasons": "Telling the parent would put the child at risk. Phone [PHONE].",
         "golden_rules": [1, 2, 3, 4, 5, 6, 7],
         "notes": None,
+        "continues": None,
+        "advice": None,
     }
     assert "👍" in to_json(repository.list())  # UTF-8, not \\u escapes
     assert json.loads(to_json([])) == []

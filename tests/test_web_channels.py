@@ -7,7 +7,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.channels.socketio import allowed_origin, hard_breaks, join_room, session_id_from
+from bot.channels.socketio import (
+    allowed_origin,
+    hard_breaks,
+    join_room,
+    keep_brackets,
+    session_id_from,
+)
 from bot.records import links
 from bot.records.printable import render_record
 from bot.records.repository import DecisionRecord
@@ -24,6 +30,18 @@ from bot.records.repository import DecisionRecord
 )
 def test_lone_newlines_become_markdown_hard_breaks(text, shown):
     assert hard_breaks(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("What: [NAME]'s notes, ring [PHONE]", "What: \\[NAME\\]'s notes, ring \\[PHONE\\]"),
+        ("[ISD-000001 summary](https://x/y?key=1)", "[ISD-000001 summary](https://x/y?key=1)"),
+        ("no brackets", "no brackets"),
+    ],
+)
+def test_placeholders_keep_their_brackets_and_links_stay_links(text, shown):
+    assert keep_brackets(text) == shown
 
 
 @pytest.mark.parametrize(
@@ -133,6 +151,8 @@ def _record(**changes) -> DecisionRecord:
         reasons="<script>alert(1)</script> [PERSON] needs support",
         golden_rules=[1, 2],
         notes={"consent": "she said <no> to sharing", "appropriate.inform_person": "not safe"},
+        continues=None,
+        advice=None,
     )
     values.update(changes)
     return DecisionRecord(**values)

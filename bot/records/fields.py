@@ -25,6 +25,7 @@ class FieldKind(str, Enum):
     KEY = "key"  # one question id (or null)
     FLAG = "flag"  # true / false
     RULES = "rules"  # golden rule numbers
+    ADVICE = "advice"  # the helpdesk's advice a continued check was given (or null)
 
 
 class Section(str, Enum):
@@ -79,6 +80,20 @@ FIELDS: tuple[RecordField, ...] = (
     RecordField("reasons", "Reasons", FieldKind.TEXT, Section.REASONS),
     RecordField("golden_rules", "Golden rules", FieldKind.RULES, Section.REASONS),
     RecordField("notes", "Reasons with answers", FieldKind.NOTES, Section.QUESTIONS),
+    # A check continued after the helpdesk's advice: the seek_advice record it continues, and the
+    # advice (adviser, advice, suggested answer, citation, asked at, answered at).
+    RecordField("continues", "Continues", FieldKind.IDENTIFIER, Section.DECISION, 32, index=True),
+    RecordField("advice", "Helpdesk advice", FieldKind.ADVICE, Section.REASONS),
+)
+
+# The parts of the ``advice`` field, in the order they are shown, with their labels.
+ADVICE_PARTS: tuple[tuple[str, str], ...] = (
+    ("adviser", "Adviser"),
+    ("advice", "Advice"),
+    ("suggested_answer", "Suggested answer"),
+    ("citation", "Guidance paragraphs"),
+    ("asked_at", "Asked"),
+    ("answered_at", "Answered"),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)

@@ -16,7 +16,7 @@ from bot.protocol import load_protocol
 from bot.protocol.engine import checklist, step_key
 from bot.protocol.messages import ANSWER_WORDS, RECORD_ELSEWHERE, question_title
 from bot.protocol.model import Outcome, Protocol
-from bot.records.fields import FIELDS, FieldKind, RecordField, Section
+from bot.records.fields import ADVICE_PARTS, FIELDS, FieldKind, RecordField, Section
 
 CHANNEL_NAMES = {
     "socketio": "Web chat",
@@ -82,6 +82,22 @@ def _checks(record: Any, protocol: Protocol) -> list[str]:
     return rows
 
 
+def _advice(record: Any, protocol: Protocol) -> list[str]:
+    """The helpdesk's advice a continued check was given, under its own heading."""
+    advice = record.advice
+    if not advice:
+        return []
+    rows = [f"<tr><th colspan=2 scope=rowgroup>{escape('Helpdesk advice')}</th></tr>"]
+    for part, label in ADVICE_PARTS:
+        value = advice.get(part)
+        if part == "suggested_answer" and value:
+            value = ANSWER_WORDS.get(value, value)
+        elif part.endswith("_at") and value:
+            value = _when(datetime.fromisoformat(value))
+        rows.append(_row(label, value))
+    return rows
+
+
 def _value(field: RecordField, record: Any, protocol: Protocol) -> str | None:
     value = getattr(record, field.name)
     if field.kind is FieldKind.WHEN:
@@ -114,6 +130,8 @@ def _section(section: Section, record: Any, protocol: Protocol) -> str:
                 title = f"{field.label} — question {question_number(protocol)}"
                 rows.append(f"<tr><th colspan=2 scope=rowgroup>{escape(title)}</th></tr>")
                 rows += checks
+        elif field.kind is FieldKind.ADVICE:
+            rows += _advice(record, protocol)
         elif field.kind in (FieldKind.KEYS, FieldKind.NOTES, FieldKind.RULES):
             continue  # shown with the answers, or as the list of rules below
         elif field.kind is FieldKind.TEXT and any(
@@ -121,8 +139,10 @@ def _section(section: Section, record: Any, protocol: Protocol) -> str:
             for q in protocol.questions.values()
         ):
             continue  # shown under its question
-        elif field.kind is FieldKind.KEY and not getattr(record, field.name):
-            continue
+        elif field.kind in (FieldKind.KEY, FieldKind.IDENTIFIER) and not getattr(
+            record, field.name
+        ):
+            continue  # an optional id left empty (no advice needed, not a continued check)
         else:
             rows.append(_row(field.label, _value(field, record, protocol)))
     return f"<h2>{escape(section.value)}</h2><table>" + "".join(rows) + "</table>"

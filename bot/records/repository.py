@@ -54,6 +54,7 @@ _TYPES = {
     FieldKind.KEY: "str | None",
     FieldKind.FLAG: "bool",
     FieldKind.RULES: "list[int]",
+    FieldKind.ADVICE: "dict[str, Any] | None",
 }
 _DRAFT_DEFAULTS: dict[str, Any] = {"protocol": DEFAULT_PROTOCOL}
 
@@ -260,7 +261,21 @@ def _stored(f: RecordField, value: Any) -> Any:
         notes = {_key(k): clean_text(v) for k, v in _mapping(value, f.name).items()}
         notes = {k: v for k, v in notes.items() if v}
         return notes or None
+    if kind is FieldKind.ADVICE:
+        if value is None:
+            return None
+        advice = {_key(k): _advice_value(v) for k, v in _mapping(value, f.name).items()}
+        return advice or None
     return value  # OUTCOME and WHEN are set by the caller of this function
+
+
+def _advice_value(value: Any) -> Any:
+    """The helpdesk's advice on a record: text (the advice itself may be long), times as ISO."""
+    if isinstance(value, datetime):
+        return _iso(value)
+    if value is None or isinstance(value, bool):
+        return value
+    return clean_text(value, MAX_TEXT_LENGTH * 2)
 
 
 def _plain(value: Any) -> Any:
