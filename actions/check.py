@@ -173,6 +173,7 @@ class ActionFinishCheck(Action):
                 slots,
                 conversation_id=tracker.sender_id,
                 channel=tracker.get_latest_input_channel() or "unknown",
+                advice=_advice_continued(slots.get("continues")),
             )
             record = record_repository().save(draft)
         except Exception:  # noqa: BLE001 - the practitioner must hear that saving failed
@@ -182,6 +183,7 @@ class ActionFinishCheck(Action):
                 return []
             return [SlotSet(protocol.record.id, None)]
         link = summary_url(record.reference, tracker.sender_id)
+        _close_continued(slots.get("continues"))
         if result.outcome is Outcome.SEEK_ADVICE:
             utter(dispatcher, say.saved_seek_advice(record.reference))
             if link:
@@ -202,6 +204,29 @@ class ActionFinishCheck(Action):
                 )
             utter(dispatcher, reply)
         return [SlotSet("record_reference", record.reference)]
+
+
+def _advice_continued(reference: str | None) -> dict[str, Any] | None:
+    """The helpdesk's advice for the record of a check continued after it (read when saving,
+    so the record carries the advice as answered)."""
+    if not reference:
+        return None
+    from bot.helpdesk import stores
+    from bot.helpdesk.requests import advice_of
+
+    return advice_of(stores()[1].get(reference))
+
+
+def _close_continued(reference: str | None) -> None:
+    """The practitioner finished the check the advice was for: the request is closed."""
+    if not reference:
+        return
+    from bot.helpdesk import stores
+
+    try:
+        stores()[1].close(reference)
+    except Exception:  # noqa: BLE001 - the record is saved; the request closes in time anyway
+        logger.exception("closing the advice request %s failed", reference)
 
 
 class ValidateSlotMappings(ValidationAction):

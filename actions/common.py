@@ -29,6 +29,7 @@ CHECK_SLOTS = (
     "check_started_at",
     "record_reference",
     "safeguarding_concern",
+    "continues",
     "question",
     "inform_choice",
 )

@@ -11,8 +11,17 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import check_slots, latest_intent, latest_text, logger, utter
+from actions.common import FORM as CHECK_FORM
+from actions.common import (
+    check_slots,
+    latest_intent,
+    latest_text,
+    logger,
+    record_repository,
+    utter,
+)
 from bot.helpdesk import stores
+from bot.helpdesk.continuing import continue_key, continue_link, key_matches, parse_continue
 from bot.protocol import messages as say
 from bot.text import clean_free_text
 
@@ -130,26 +139,43 @@ class ActionSendHelpdeskRequest(Action):
             utter(dispatcher, say.helpdesk_not_sent())
             return reset
         question = tracker.get_slot(QUESTION)
+        channel = tracker.get_latest_input_channel() or "unknown"
         try:
             created = stores()[1].create(
                 reference,
                 check_slots(tracker),
                 "" if question in (None, NO_QUESTION) else question,
                 conversation_id=tracker.sender_id,
-                channel=tracker.get_latest_input_channel() or "unknown",
+                channel=channel,
+                reply_to=reply_to(tracker, channel),
             )
         except Exception:  # noqa: BLE001 - the practitioner must hear it did not go
             logger.exception("sending the advice request %s failed", reference)
             utter(dispatcher, say.helpdesk_failed())
             return reset
-        utter(dispatcher, say.helpdesk_sent(created.reference, created.urgent))
+        key = continue_key(created.reference)
+        utter(
+            dispatcher,
+            say.helpdesk_sent(
+                created.reference, created.urgent, key, continue_link(created.reference, key)
+            ),
+        )
         waiting = [r for r in tracker.get_slot(WAITING) or [] if r != created.reference]
         return [*reset, SlotSet(WAITING, [*waiting, created.reference])]
 
 
+def reply_to(tracker: Tracker, channel: str) -> dict[str, Any] | None:
+    """Where a proactive answer can reach this conversation: for Teams, the conversation
+    reference the channel put in the message's metadata (bot/channels/botframework.py)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    reference = (metadata.get("botframework") or {}).get("reference")
+    return dict(reference) if channel == "botframework" and isinstance(reference, dict) else None
+
+
 def deliver_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
     """Say the helpdesk's answers to this conversation's requests (at any message, on any
-    channel); the slot update that forgets the delivered ones, or nothing."""
+    channel) unless they were pushed to the chat already; the slot update that forgets the
+    delivered ones, or nothing."""
     from bot.helpdesk.requests import UnknownRequest
 
     waiting = [r for r in tracker.get_slot(WAITING) or [] if isinstance(r, str)]
@@ -160,24 +186,82 @@ def deliver_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[
     for reference in waiting:
         try:
             found = requests.get(reference)
+            if found.advice and found.delivered_at is None:
+                if requests.mark_delivered(reference):
+                    utter(dispatcher, say.helpdesk_answer(found.as_advice()))
+            elif not found.advice:
+                left.append(reference)
         except UnknownRequest:
             continue
         except Exception:  # noqa: BLE001 - the database is down: look again next time
             logger.exception("looking for the helpdesk's answer to %s failed", reference)
             left.append(reference)
-            continue
-        if found.status in ("answered", "closed") and found.advice:
-            unsure = found.content.get("unsure") or {}
-            utter(
-                dispatcher,
-                say.helpdesk_answer(
-                    found.reference,
-                    found.advice,
-                    found.suggested_answer,
-                    unsure.get("title"),
-                    found.citation,
-                ),
-            )
-        else:
-            left.append(reference)
     return {} if left == waiting else {WAITING: left or None}
+
+
+class ActionContinueCheck(Action):
+    """ "continue ISD-000123 (key …)", or the answer's button: the earlier answers restored
+    and the check continued at the question where the practitioner was unsure, with the
+    helpdesk's advice shown. From another conversation only with the request's key; a wrong
+    key, no key and an unknown reference get the same refusal."""
+
+    def name(self) -> str:
+        return "action_continue_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        from actions.check import new_check
+        from bot.helpdesk.requests import UnknownRequest
+        from bot.records.draft import slots_from_record
+
+        # whatever happens, a check that was running goes on
+        resume = [FollowupAction(tracker.active_loop_name)] if tracker.active_loop_name else []
+        asked = parse_continue(latest_text(tracker))
+        requests = stores()[1]
+        try:
+            if asked.reference is None:
+                found = requests.latest_answered(tracker.sender_id)
+                if found is None:
+                    utter(dispatcher, say.continue_which())
+                    return resume
+            else:
+                found = requests.get(asked.reference)
+            conversation, _ = requests.conversation_of(found.reference)
+        except UnknownRequest:
+            utter(dispatcher, say.continue_refused())
+            return resume
+        except Exception:  # noqa: BLE001 - the database is down: nothing is lost
+            logger.exception("looking up %s to continue it failed", asked.reference)
+            utter(dispatcher, say.continue_failed())
+            return resume
+        if conversation != tracker.sender_id and not key_matches(asked.key, found.reference):
+            utter(dispatcher, say.continue_refused())
+            return resume
+        if not found.advice:
+            utter(dispatcher, say.continue_not_answered(found.reference))
+            return resume
+        try:
+            record = record_repository().get(found.reference)
+            restored = slots_from_record(record)
+        except Exception:  # noqa: BLE001 - the records cannot be read: nothing is lost
+            logger.exception("restoring %s to continue it failed", found.reference)
+            utter(dispatcher, say.continue_failed())
+            return resume
+        if found.delivered_at is None:
+            requests.mark_delivered(found.reference)
+        values, _ = new_check("")
+        values.update(restored)
+        values["continues"] = found.reference
+        values["safeguarding_concern"] = bool(
+            restored.get("safeguarding_concern") or tracker.get_slot("safeguarding_concern")
+        )
+        utter(dispatcher, say.continuing(found.as_advice()))
+        waiting = [r for r in tracker.get_slot(WAITING) or [] if r != found.reference]
+        return [
+            *(SlotSet(name, value) for name, value in values.items()),
+            SlotSet(WAITING, waiting or None),
+            SlotSet(OFFERED, False),
+            SlotSet("requested_slot", None),
+            FollowupAction(CHECK_FORM),
+        ]

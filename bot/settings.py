@@ -33,6 +33,7 @@ LOCAL_NOTES_FILE = "INFOSHARE_LOCAL_NOTES_FILE"
 MODEL_THRESHOLD = "INFOSHARE_MODEL_THRESHOLD"
 SMTP_URL = "INFOSHARE_SMTP_URL"
 HELPDESK_FILE = "INFOSHARE_HELPDESK_FILE"
+ADVICE_CLOSE_DAYS = "INFOSHARE_ADVICE_CLOSE_DAYS"
 ACTION_ENDPOINT_URL = "ACTION_ENDPOINT_URL"
 ACTIONS_PORT = "ACTIONS_PORT"
 MICROSOFT_APP_ID = "MICROSOFT_APP_ID"
@@ -74,6 +75,11 @@ SETTINGS: tuple[Setting, ...] = (
         "?starttls=1) or smtps://…; notifications are off without it",
     ),
     Setting(HELPDESK_FILE, "who is told of new advice requests; default config/helpdesk.yml"),
+    Setting(
+        ADVICE_CLOSE_DAYS,
+        "days after which an answered advice request the practitioner did not continue is "
+        "closed; default 14 (0: never)",
+    ),
     Setting(
         MODEL_THRESHOLD,
         "intent confidence under which the model's guess of an answer is "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -14,9 +15,18 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 TOKEN = "e2e-test-token"
+# The end-to-end servers listen on fixed ports (5105, 5155, 5199, 5305, 5355, 5405, 5455);
+# INFOSHARE_TEST_PORT_OFFSET moves them all, so that a second suite can run beside the first.
+PORT_OFFSET = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET", "0") or 0)
+
+
+def port(number: int) -> int:
+    return number + PORT_OFFSET
+
+
 # A stand-in intranet page on another origin embeds the web chat (tests/test_webchat.py): the
 # session's servers let it in, as `make run CORS=…` would.
-INTRANET_ORIGIN = "http://127.0.0.1:5199"
+INTRANET_ORIGIN = f"http://127.0.0.1:{port(5199)}"
 
 
 @pytest.fixture()
@@ -119,6 +129,6 @@ def chat(tmp_path_factory) -> Iterator[Chat]:
     """The action server and Rasa server, started for real on SQLite, for the whole session."""
     tmp = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp / 'infoshare.db'}"
-    servers = start_servers(url, 5105, 5155, tmp / "logs", cors=[INTRANET_ORIGIN])
+    servers = start_servers(url, port(5105), port(5155), tmp / "logs", cors=[INTRANET_ORIGIN])
     yield Chat(servers.url, url)
     servers.stop()

@@ -434,9 +434,13 @@ async def test_a_valid_token_delivers_the_message(teams: Teams) -> None:
     assert message.sender_id == USER["id"]
     assert message.input_channel == "botframework"
     assert isinstance(message.output_channel, BotFrameworkOutput)
-    assert message.metadata == {
-        "botframework": {"channel_id": "msteams", "conversation_type": "personal"}
-    }
+    metadata = message.metadata["botframework"]
+    assert (metadata["channel_id"], metadata["conversation_type"]) == ("msteams", "personal")
+    # where the helpdesk's answer can be sent later (a proactive message)
+    reference = metadata["reference"]
+    assert reference["serviceUrl"] == teams.fake.service_url
+    assert reference["conversation"]["id"] == teams.activity("x")["conversation"]["id"]
+    assert reference["user"]["id"] == USER["id"] and reference["bot"]["id"]
 
 
 def _forged(teams: Teams, case: str) -> tuple[str | None, dict]:

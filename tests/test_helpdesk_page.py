@@ -15,7 +15,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session
 from test_helpdesk import PASSWORD, UNSURE_AT_CONSENT
-from test_webchat import browser  # noqa: F401 - the same Chromium fixture
+from test_webchat import (
+    browser,  # noqa: F401 - the same Chromium fixture
+    click_button,
+    conversation,
+    session_id,
+    type_answer,
+    wait_for_text,
+)
 
 from bot.helpdesk.accounts import MAX_FAILED_SIGN_INS, Accounts
 from bot.helpdesk.models import AdviceRequestRow
@@ -97,6 +104,105 @@ def test_an_adviser_signs_in_claims_and_answers_the_urgent_request_first(
     assert page.url.endswith("/helpdesk/sign-in")
     assert seen_hosts == {urllib.parse.urlparse(chat.base).netloc}
     context.close()
+
+
+def test_the_advice_reaches_the_open_chat_and_the_practitioner_finishes_the_check(
+    chat,
+    desk,
+    browser,  # noqa: F811 - the fixture imported above
+) -> None:
+    """The whole hand-over in two browsers: a practitioner not sure at question 1 asks the
+    helpdesk from the chat page; an adviser signs in, finds the request first (urgent: the case
+    shows signs of harm), claims and answers it; the practitioner's page, left open, shows the
+    advice without a reload; they continue, answer, save; the record carries the advice."""
+    accounts, requests, name = desk
+    for row in requests.list():  # earlier tests' requests out of the way
+        requests.close(row.reference)
+    older = _reference()
+    requests.create(older, UNSURE, "Do they need to agree?", conversation_id="a", channel="rest")
+
+    practitioner = browser.new_context(viewport={"width": 400, "height": 800})
+    chat_page = practitioner.new_page()
+    errors: list[str] = []
+    chat_page.on("pageerror", lambda error: errors.append(str(error)))
+    chat_page.goto(f"{chat.base}/chat/")
+    wait_for_text(chat_page, "Hello.")
+    type_answer(
+        chat_page,
+        "Can I tell the school nurse that Jane Smith has bruises on her arms and says her dad "
+        "hits her?",
+    )
+    wait_for_text(chat_page, "Why do you want to share it")
+    type_answer(chat_page, "so that she can keep an eye on her")
+    wait_for_text(chat_page, "Question 1:")
+    click_button(chat_page, "Not sure")
+    wait_for_text(chat_page, "send this to the helpdesk")
+    click_button(chat_page, "Ask the helpdesk")
+    wait_for_text(chat_page, "What would you like to ask the adviser?")
+    type_answer(chat_page, "Jane Smith's dad is a teacher at her school: who do I tell?")
+    wait_for_text(chat_page, "This is what the adviser will see")
+    preview = conversation(chat_page)
+    assert "[NAME]" in preview.split("This is what the adviser will see")[-1]
+    click_button(chat_page, "Send it")
+    wait_for_text(chat_page, "Sent to the helpdesk as")
+    reference = re.search(
+        r"Sent to the helpdesk as (ISD-\d+), marked urgent", conversation(chat_page)
+    )
+    assert reference, conversation(chat_page)
+    reference = reference.group(1)
+    sender = session_id(chat_page)
+
+    adviser = browser.new_context()
+    desk_page = adviser.new_page()
+    desk_page.goto(f"{chat.base}/helpdesk/")
+    desk_page.get_by_label("Name").fill(name)
+    desk_page.get_by_label("Password").fill(PASSWORD)
+    desk_page.get_by_role("button", name="Sign in").click()
+    desk_page.wait_for_url(re.compile(r"/helpdesk/$"))
+    assert desk_page.locator("tbody a").all_inner_texts()[:2] == [reference, older]
+    desk_page.get_by_role("link", name=reference).click()
+    body = desk_page.locator("main").inner_text()
+    assert "URGENT" in body and "Jane" not in body and "Smith" not in body
+    desk_page.get_by_role("button", name="Claim this request").click()
+    desk_page.get_by_label("Your advice").fill(
+        "Follow your safeguarding procedures now and tell the designated safeguarding lead, "
+        "not the school nurse."
+    )
+    desk_page.get_by_label("The answer you suggest").select_option("no")
+    desk_page.get_by_label("The guidance paragraph").fill("3.3-3.9")
+    desk_page.get_by_role("button", name="Send the answer").click()
+    desk_page.wait_for_selector(f"text=Answered by {name}")
+
+    # the practitioner's page, never reloaded, shows the answer
+    wait_for_text(chat_page, f"The helpdesk has answered your request {reference}")
+    assert "tell the designated safeguarding lead" in conversation(chat_page)
+    assert requests.get(reference).delivered_at is not None
+    desk_page.reload()
+    assert "Shown to the practitioner" in desk_page.locator("main").inner_text()
+    click_button(chat_page, "Continue the check")
+    wait_for_text(chat_page, f"Continuing the check of {reference}")
+    wait_for_text(chat_page, "Question 1:", 2)
+    click_button(chat_page, "No")
+    wait_for_text(chat_page, "please give the reasons")
+    type_answer(chat_page, "The helpdesk advised telling the designated lead instead.")
+    wait_for_text(chat_page, "Shall I save")
+    click_button(chat_page, "Yes, save it")
+    wait_for_text(chat_page, "Your decision reference is")
+    finished = re.search(r"Your decision reference is (ISD-\d+)", conversation(chat_page)).group(1)
+
+    records = {r["reference"]: r for r in chat.record_for(sender)}
+    first, second = records[reference], records[finished]
+    assert (first["outcome"], second["outcome"]) == ("seek_advice", "do_not_share")
+    assert first["continues"] is None and first["advice"] is None  # left as it was
+    assert second["continues"] == reference and second["safeguarding_concern"] is True
+    assert second["advice"]["adviser"] == name
+    assert second["advice"]["suggested_answer"] == "no"
+    assert second["advice"]["citation"] == "3.3-3.9"
+    assert "designated safeguarding lead" in second["advice"]["advice"]
+    assert requests.get(reference).status == "closed"
+    assert errors == []
+    practitioner.close()
+    adviser.close()
 
 
 # --- over HTTP ---------------------------------------------------------------------------------

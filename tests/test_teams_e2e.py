@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, Chat
+from conftest import TOKEN, Chat, port
 from test_botframework import APP_ID, BOT, FakeMicrosoft, claims, signer
 
 pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parent.parent
-RASA_PORT, ACTIONS_PORT = 5405, 5455
+RASA_PORT, ACTIONS_PORT = port(5405), port(5455)
 CHANNEL_CLASS = "bot.channels.botframework.BotFrameworkInput"
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 HERO = "application/vnd.microsoft.card.hero"
@@ -335,3 +335,51 @@ def test_the_server_log_says_the_channel_is_on(deployment: Deployment) -> None:
     log = deployment.log.read_text(errors="replace")
     assert f"Microsoft Teams (Bot Framework) channel is on for app id {APP_ID}" in log
     assert "Traceback" not in log
+
+
+def test_the_helpdesks_answer_reaches_teams_unasked_and_the_check_continues(
+    deployment: Deployment,
+) -> None:
+    """Not sure at question 1, asked the helpdesk; the answer, given through the API, is posted
+    to the Teams conversation as a proactive message (no activity to reply to); its button
+    continues the check at question 1 and the record carries the advice."""
+    import re
+
+    from test_continuing import _api_token, _post
+
+    user = TeamsUser.new(deployment)
+    replies = user.click(user.send(OPENING), "Not sure")
+    assert "send this to the helpdesk" in text_of(replies)
+    replies = user.click(replies, "Ask the helpdesk")
+    replies = user.send("Is being worried about her a clear enough purpose?")
+    assert "This is what the adviser will see" in text_of(replies)
+    replies = user.click(replies, "Send it")
+    reference = re.search(r"Sent to the helpdesk as (ISD-\d+)", text_of(replies)).group(1)
+
+    conversation = user.conversation["id"]
+    before = len(deployment.fake.posted(conversation))
+    status, answered = _post(
+        deployment.base,
+        f"/api/advice/{reference}/answer",
+        _api_token(deployment.chat),
+        {"advice": "Worry alone is not a purpose: record what you saw.", "suggested_answer": "no"},
+    )
+    assert status == 200 and answered["delivered_at"]  # pushed at once
+    pushed = deployment.fake.posted(conversation)[before:]
+    assert len(pushed) == 1 and "replyToId" not in pushed[0]
+    assert pushed[0]["from"]["id"] == BOT["id"] and pushed[0]["recipient"]["id"] == user.user_id
+    assert f"The helpdesk has answered your request {reference}" in pushed[0]["text"]
+    assert "Worry alone is not a purpose" in pushed[0]["text"]
+
+    replies = user.click(pushed, "Continue the check")
+    assert f"Continuing the check of {reference}" in text_of(replies)
+    assert_suggested(replies, "Question 1:", ANSWERS)
+    assert "has answered" not in text_of(replies)  # not said again
+    replies = user.click(replies, "No")
+    replies = user.send("The helpdesk advised that worry alone is not a purpose.")
+    replies = user.click(replies, "Yes, save it")
+    records = {r["outcome"]: r for r in deployment.chat.record_for(user.sender_id)}
+    first, second = records["seek_advice"], records["do_not_share"]
+    assert second["continues"] == reference == first["reference"]
+    assert second["advice"]["suggested_answer"] == "no"
+    assert second["advice"]["advice"] == "Worry alone is not a purpose: record what you saw."

@@ -29,7 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.helpdesk import stores
+from bot.helpdesk import delivery, stores
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +163,8 @@ class HelpdeskApi(InputChannel):
             answered = await _run(
                 requests.answer, reference[:32], f"token:{token.name}", advice, suggested, citation
             )
+            if await delivery.push_answer(answered.reference):
+                answered = await _run(requests.get, answered.reference)
             return response.json(answered.as_dict(), headers=HEADERS)
 
         return api

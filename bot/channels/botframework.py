@@ -52,6 +52,7 @@ from sanic.response import HTTPResponse
 
 from bot import settings
 from bot.channels.teams_cards import card_activity
+from bot.helpdesk import delivery
 from bot.protocol.messages import Card, Reply
 
 logger = logging.getLogger(__name__)
@@ -439,6 +440,48 @@ def _card_buttons(activity: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+def conversation_reference(activity: Mapping[str, Any]) -> dict[str, Any]:
+    """What a proactive message to this conversation needs (Bot Framework's
+    ConversationReference): the service URL, the conversation, the bot and the user. Taken from
+    an authenticated activity only (the token's ``serviceurl`` matched the activity's)."""
+
+    def account(value: Any) -> dict[str, str]:
+        value = value if isinstance(value, Mapping) else {}
+        return {k: str(value[k])[:256] for k in ("id", "name") if value.get(k)}
+
+    conversation = activity.get("conversation") or {}
+    return {
+        "serviceUrl": str(activity.get("serviceUrl") or "")[:512],
+        "channelId": str(activity.get("channelId") or "")[:64],
+        "conversation": {
+            k: str(conversation[k])[:512]
+            for k in ("id", "conversationType", "tenantId")
+            if conversation.get(k)
+        },
+        "bot": account(activity.get("recipient")),
+        "user": account(activity.get("from")),
+    }
+
+
+async def send_proactive(
+    reference: Mapping[str, Any],
+    message: Mapping[str, Any],
+    tokens: ConnectorTokens,
+    titles: ButtonTitles,
+) -> None:
+    """Post ``message`` (text, buttons, card: as Rasa's output channels take it) to the
+    conversation of a stored reference, not as a reply to any activity."""
+    activity = {
+        "serviceUrl": reference["serviceUrl"],
+        "conversation": reference["conversation"],
+        "recipient": reference.get("bot") or {},
+        "from": reference.get("user") or {},
+    }
+    output = BotFrameworkOutput(activity, tokens, titles, reply=False)
+    user = str((reference.get("user") or {}).get("id") or "")
+    await output.send_response(user, dict(message))
+
+
 def conversation_key(conversation_id: str, user_id: str) -> str:
     return f"{conversation_id}|{user_id}"
 
@@ -629,8 +672,18 @@ class BotFrameworkInput(InputChannel):
                 "Microsoft Teams (Bot Framework) channel is on for app id %s",
                 self.settings.app_id,
             )
+            delivery.register(self.name(), self.push)
         else:
             logger.info(OFF_MESSAGE)
+
+    async def push(
+        self, conversation: str, reply_to: Mapping[str, Any] | None, message: dict[str, Any]
+    ) -> bool:
+        """The helpdesk's answer as a proactive message (bot/helpdesk/delivery.py)."""
+        if not reply_to or not reply_to.get("serviceUrl") or not reply_to.get("conversation"):
+            return False
+        await send_proactive(reply_to, message, self.tokens, self.button_titles)
+        return True
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("botframework_webhook", __name__)
@@ -725,6 +778,8 @@ class BotFrameworkInput(InputChannel):
                     "botframework": {
                         "channel_id": activity.get("channelId"),
                         "conversation_type": conversation.get("conversationType"),
+                        # where a proactive message (the helpdesk's answer) goes later
+                        "reference": conversation_reference(activity),
                     }
                 },
             )

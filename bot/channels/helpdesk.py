@@ -35,7 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.helpdesk import stores
+from bot.helpdesk import delivery, stores
 from bot.records import links
 
 logger = logging.getLogger(__name__)
@@ -401,6 +401,21 @@ def _request_body(found: Any, user: dict, error: str = "") -> str:
             f"<p>Suggested answer: {e(found.suggested_answer or '—')} · "
             f"paragraphs: {e(found.citation or '—')}</p>"
         )
+        parts.append(
+            "<p>"
+            + (
+                f"Shown to the practitioner {e(found.delivered_at.strftime('%Y-%m-%d %H:%M'))} UTC"
+                if found.delivered_at
+                else "Not seen by the practitioner yet: it is shown in their chat when they "
+                "next write or open it"
+            )
+            + (
+                f" · closed {e(found.closed_at.strftime('%Y-%m-%d %H:%M'))} UTC"
+                if found.closed_at
+                else ""
+            )
+            + "</p>"
+        )
     return "".join(parts)
 
 
@@ -428,4 +443,8 @@ async def _change(request: Request, user: dict, reference: str, what: str) -> HT
         return _page(
             f"Request {found.reference}", _request_body(found, user, str(error)), user, status=409
         )
+    if what == "answer":
+        # to the practitioner's open chat (web chat, Teams) at once; otherwise at their next
+        # message (bot/helpdesk/delivery.py)
+        await delivery.push_answer(reference[:32])
     return response.redirect(f"{PATH}/requests/{reference[:32]}", headers=HEADERS)

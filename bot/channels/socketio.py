@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot import settings
+from bot.helpdesk import delivery
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,28 @@ def hard_breaks(text: str) -> str:
     return re.sub(r"(?<!\n) *\n(?!\n)", "  \n", text)
 
 
+# "[NAME]" and the other placeholders of redacted text, not followed by "(url)": Markdown would
+# take them for link references and show "NAME".
+_PLACEHOLDER = re.compile(r"\[([^\[\]\n]*)\](?!\()")
+
+
+def keep_brackets(text: str) -> str:
+    """Square brackets shown as typed ("[NAME]"), except in Markdown links ("[text](url)")."""
+    return _PLACEHOLDER.sub(r"\\[\1\\]", text)
+
+
+def web_markdown(text: str) -> str:
+    """Our text as rasa-webchat's Markdown shows it as meant."""
+    return hard_breaks(keep_brackets(text))
+
+
 class SocketIOOutput(RasaSocketIOOutput):
-    """Rasa's socket.io output, with one line of text shown as one line."""
+    """Rasa's socket.io output, with one line of text shown as one line, and the placeholders
+    of redacted text ("[NAME]") shown with their brackets."""
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
         if isinstance(response, dict) and isinstance(response.get("text"), str):
-            response = {**response, "text": hard_breaks(response["text"])}
+            response = {**response, "text": web_markdown(response["text"])}
         await super()._send_message(socket_id, response)
 
 
@@ -95,6 +112,14 @@ def session_id_from(data: Any) -> str:
     if isinstance(requested, str) and _SESSION_ID.match(requested):
         return requested
     return uuid.uuid4().hex
+
+
+def connected(sio: AsyncServer, room: str, namespace: str | None) -> bool:
+    """Is a page connected to this conversation's room (on this server)?"""
+    try:
+        return any(True for _ in sio.manager.get_participants(namespace or "/", room))
+    except (KeyError, TypeError):  # no such room (python-socketio raises or yields nothing)
+        return False
 
 
 async def join_room(sio: AsyncServer, sid: str, room: str, namespace: str | None) -> None:
@@ -155,6 +180,18 @@ class SocketIOInput(RasaSocketIOInput):
                 await join_room(sio, sid, session_id, namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
             logger.debug("socket.io %s joined session %s", sid, session_id)
+            if self.session_persistence:
+                # a page reopened: the helpdesk's answers given while it was closed
+                await delivery.push_waiting(self.name(), session_id)
+
+        async def push(conversation: str, reply_to: Any, message: dict[str, Any]) -> bool:
+            """The helpdesk's answer, to the pages open on this conversation (if any)."""
+            if not self.session_persistence or not connected(sio, conversation, namespace):
+                return False
+            await SocketIOOutput(sio, self.bot_message_evt).send_response(conversation, message)
+            return True
+
+        delivery.register(self.name(), push)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any = None) -> None:

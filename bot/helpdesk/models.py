@@ -71,3 +71,8 @@ class AdviceRequestRow(Base):
     suggested_answer = Column(String(32), nullable=True)
     citation = Column(String(64), nullable=True)
     closed_at = Column(UTCDateTime(), nullable=True)
+    # where a proactive answer goes: a Teams conversation reference (service URL, conversation,
+    # bot, user), taken from the authenticated activity the request came with; null elsewhere
+    reply_to = Column(JSON(none_as_null=True), nullable=True)
+    # when the answer was shown to the practitioner (pushed to an open chat, or at a message)
+    delivered_at = Column(UTCDateTime(), nullable=True)

@@ -42,6 +42,7 @@ _REQUEST = {
         "suggested_answer": _TEXT,
         "citation": _TEXT,
         "closed_at": _WHEN,
+        "delivered_at": _WHEN,
     },
 }
 _ANSWER = {

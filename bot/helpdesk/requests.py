@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ADVICE_LENGTH = 4000
 MAX_CITATION_LENGTH = 64
+DEFAULT_CLOSE_DAYS = 14.0  # answered requests close after this (INFOSHARE_ADVICE_CLOSE_DAYS)
 
 
 class RequestError(ValueError):
@@ -65,6 +66,17 @@ class AdviceRequest:
     suggested_answer: str | None
     citation: str | None
     closed_at: datetime | None
+    delivered_at: datetime | None = None
+
+    def as_advice(self) -> say.Advice:
+        """The answer as the practitioner is told it (``advice`` must be set)."""
+        return say.Advice(
+            self.reference,
+            self.advice or "",
+            self.suggested_answer,
+            (self.content.get("unsure") or {}).get("title"),
+            self.citation,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """What an adviser (page or API) may see: never the conversation id."""
@@ -133,7 +145,21 @@ def _request(row: AdviceRequestRow) -> AdviceRequest:
         suggested_answer=row.suggested_answer,
         citation=row.citation,
         closed_at=row.closed_at,
+        delivered_at=row.delivered_at,
     )
+
+
+def advice_of(request: AdviceRequest) -> dict[str, Any]:
+    """The advice as a continued check's record carries it (``advice``, DESIGN.md)."""
+    return {
+        "reference": request.reference,
+        "adviser": request.answered_by,
+        "advice": request.advice,
+        "suggested_answer": request.suggested_answer,
+        "citation": request.citation,
+        "asked_at": request.created_at,
+        "answered_at": request.answered_at,
+    }
 
 
 def _now() -> datetime:
@@ -154,6 +180,7 @@ class AdviceRequests:
         *,
         conversation_id: str,
         channel: str,
+        reply_to: Mapping[str, Any] | None = None,
     ) -> AdviceRequest:
         content = request_content(slots, question)
         row = AdviceRequestRow(
@@ -164,6 +191,7 @@ class AdviceRequests:
             content=content,
             conversation_id=conversation_id,
             channel=channel,
+            reply_to=dict(reply_to) if reply_to else None,
         )
         try:
             with Session(self.engine) as session, session.begin():
@@ -191,6 +219,7 @@ class AdviceRequests:
 
     def list(self, status: str | None = None, limit: int = 100) -> list[AdviceRequest]:
         """Requests with ``status`` (default: open and claimed), urgent first, then oldest."""
+        self.close_stale()
         wanted = [status] if status else ["open", "claimed"]
         if any(s not in STATUSES for s in wanted):
             raise RequestError(f"a status is one of {', '.join(STATUSES)}")
@@ -212,6 +241,7 @@ class AdviceRequests:
             return session.scalar(select(func.count()).where(AdviceRequestRow.status == status))
 
     def get(self, reference: str) -> AdviceRequest:
+        self.close_stale()
         with Session(self.engine) as session:
             return _request(self._row(session, reference))
 
@@ -220,6 +250,75 @@ class AdviceRequests:
         with Session(self.engine) as session:
             row = self._row(session, reference)
             return row.conversation_id, row.channel
+
+    def reply_to(self, reference: str) -> dict[str, Any] | None:
+        """The channel's address for a proactive answer (a Teams conversation reference)."""
+        with Session(self.engine) as session:
+            return self._row(session, reference).reply_to
+
+    def undelivered(self, conversation_id: str) -> list[AdviceRequest]:
+        """This conversation's answered requests whose answer it has not been shown yet."""
+        query = (
+            select(AdviceRequestRow)
+            .where(
+                AdviceRequestRow.conversation_id == conversation_id,
+                AdviceRequestRow.status == "answered",
+                AdviceRequestRow.delivered_at.is_(None),
+            )
+            .order_by(AdviceRequestRow.answered_at, AdviceRequestRow.id)
+        )
+        with Session(self.engine) as session:
+            return [_request(row) for row in session.scalars(query)]
+
+    def latest_answered(self, conversation_id: str) -> AdviceRequest | None:
+        """The last request this conversation sent that has an answer (for "continue my
+        check" without a reference)."""
+        query = (
+            select(AdviceRequestRow)
+            .where(
+                AdviceRequestRow.conversation_id == conversation_id,
+                AdviceRequestRow.advice.is_not(None),
+            )
+            .order_by(AdviceRequestRow.answered_at.desc(), AdviceRequestRow.id.desc())
+            .limit(1)
+        )
+        with Session(self.engine) as session:
+            row = session.scalar(query)
+            return _request(row) if row is not None else None
+
+    def mark_delivered(self, reference: str) -> bool:
+        """Note that the answer was shown; False when it already had been (shown once only)."""
+        with Session(self.engine) as session, session.begin():
+            row = self._row(session, reference, lock=True)
+            if row.delivered_at is not None:
+                return False
+            row.delivered_at = _now()
+            return True
+
+    def unmark_delivered(self, reference: str) -> None:
+        """The push did not reach the chat after all: say it at the next message instead."""
+        with Session(self.engine) as session, session.begin():
+            self._row(session, reference, lock=True).delivered_at = None
+
+    def close_stale(self, now: datetime | None = None) -> int:
+        """Close answered requests older than ``INFOSHARE_ADVICE_CLOSE_DAYS`` (default 14):
+        the practitioner did not come back to finish the check. Returns how many were closed."""
+        from bot import settings
+
+        days = settings.number(settings.ADVICE_CLOSE_DAYS, DEFAULT_CLOSE_DAYS)
+        if days <= 0:
+            return 0
+        now = now or _now()
+        cutoff = now - timedelta(days=days)
+        with Session(self.engine) as session, session.begin():
+            rows = session.scalars(
+                select(AdviceRequestRow).where(
+                    AdviceRequestRow.status == "answered", AdviceRequestRow.answered_at < cutoff
+                )
+            ).all()
+            for row in rows:
+                row.status, row.closed_at = "closed", now
+            return len(rows)
 
     def claim(self, reference: str, by: str) -> AdviceRequest:
         with Session(self.engine) as session, session.begin():

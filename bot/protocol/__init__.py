@@ -12,6 +12,7 @@ from bot.protocol.engine import (
     record_path,
     required_slots,
     reset_from,
+    resume_at_advice,
     step_key,
     walk,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "record_path",
     "required_slots",
     "reset_from",
+    "resume_at_advice",
     "step_key",
     "walk",
 ]

@@ -174,6 +174,22 @@ def reset_from(
     return updates
 
 
+def resume_at_advice(slots: Mapping[str, Any], protocol: Protocol | None = None) -> dict[str, Any]:
+    """The slots of a check that ended in "seek advice", continued where the practitioner was
+    unsure: every answer before that question kept, its "not sure" (and anything after it)
+    cleared, so that the form asks it next. On the checklist question the points already
+    confirmed stay confirmed."""
+    protocol = protocol or load_protocol()
+    unsure = walk(slots, protocol).advice_needed_at
+    if unsure is None:
+        raise ValueError("these answers do not end in seek advice")
+    resumed = {**slots, **reset_from(unsure, slots, protocol)}
+    checks_slot = protocol.question(unsure).checks_slot
+    if checks_slot and slots.get(checks_slot):
+        resumed[checks_slot] = dict(slots[checks_slot])
+    return resumed
+
+
 def previous_slot(slots: Mapping[str, Any], protocol: Protocol | None = None) -> str | None:
     """The last slot answered before the one being asked now (what "go back" returns to)."""
     order = required_slots(slots, protocol)

@@ -22,7 +22,7 @@ from bot.protocol.engine import (
     walk,
 )
 from bot.protocol.model import Answer, GuidanceText, Outcome, Protocol, load_protocol
-from bot.protocol.reading import Side, SideKind
+from bot.protocol.reading import CONTINUE_INTENT, Side, SideKind
 
 ANSWER_WORDS = {
     Answer.YES.value: "Yes",
@@ -632,14 +632,26 @@ def helpdesk_preview(content: Mapping[str, Any]) -> Reply:
     )
 
 
-def helpdesk_sent(reference: str, urgent: bool) -> Reply:
-    text = (
+def helpdesk_sent(
+    reference: str, urgent: bool, key: str | None = None, link: str | None = None
+) -> Reply:
+    """The request has gone; how to continue the check once it is answered (here, or from
+    another device with the key)."""
+    lines = [
         f"Sent to the helpdesk as {reference}"
         + (", marked urgent" if urgent else "")
         + ". An adviser will answer it; keep the reference. If anyone may be at risk of harm, "
-        "do not wait: follow your safeguarding procedures now."
-    )
-    return Reply(text)
+        "do not wait: follow your safeguarding procedures now.",
+        "Their answer will appear in this chat, and you can then continue this check from the "
+        "question where you were not sure.",
+    ]
+    if key:
+        where = f" open {link} or" if link else ""
+        lines.append(
+            f"To continue from another device or conversation,{where} say "
+            f'"continue {reference} key {key}". Keep the key to yourself: it opens this check.'
+        )
+    return Reply("\n".join(lines))
 
 
 def helpdesk_not_sent() -> Reply:
@@ -653,21 +665,80 @@ def helpdesk_failed() -> Reply:
     )
 
 
-def helpdesk_answer(
-    reference: str,
-    advice: str,
-    suggested_answer: str | None,
-    unsure_title: str | None,
-    citation: str | None,
-) -> Reply:
-    """The adviser's answer, at the practitioner's next message."""
-    lines = [f"The helpdesk has answered your request {reference}:", advice]
-    if suggested_answer and unsure_title:
-        word = ANSWER_WORDS.get(suggested_answer, suggested_answer)
-        lines.append(f'They suggest answering "{word}" to {unsure_title}.')
-    if citation:
-        lines.append(f"The guidance they rely on: paragraph(s) {citation}.")
-    lines.append(
-        'The decision stays yours: say "start again" to run the check again with this advice.'
-    )
+def continue_payload(reference: str) -> str:
+    return f'/{CONTINUE_INTENT}{{"reference": "{reference}"}}'
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The helpdesk's answer to one request, as the practitioner is told it."""
+
+    reference: str
+    advice: str
+    suggested_answer: str | None = None
+    unsure_title: str | None = None
+    citation: str | None = None
+
+    def lines(self) -> list[str]:
+        lines = [self.advice]
+        if self.suggested_answer and self.unsure_title:
+            word = ANSWER_WORDS.get(self.suggested_answer, self.suggested_answer)
+            lines.append(f'They suggest answering "{word}" to {self.unsure_title}.')
+        if self.citation:
+            lines.append(f"The guidance they rely on: paragraph(s) {self.citation}.")
+        return lines
+
+
+def helpdesk_answer(advice: Advice) -> Reply:
+    """The adviser's answer: pushed to an open chat, or said at the practitioner's next message."""
+    reference = advice.reference
+    lines = [
+        f"The helpdesk has answered your request {reference}:",
+        *advice.lines(),
+        "The decision stays yours: continue the check from the question where you were not "
+        f'sure (say "continue {reference}"), with your earlier answers kept.',
+    ]
+    return Reply("\n".join(lines), [_button("Continue the check", continue_payload(reference))])
+
+
+def continuing(advice: Advice) -> Reply:
+    """Said as a check continues at the question where the practitioner was unsure."""
+    lines = [
+        f"Continuing the check of {advice.reference} with your earlier answers. The helpdesk's "
+        "advice:",
+        *advice.lines(),
+        "The answer is yours to give. A new record will be saved, linked to "
+        f"{advice.reference}; that record stays as it was.",
+    ]
     return Reply("\n".join(lines))
+
+
+def continue_which() -> Reply:
+    return Reply(
+        'Which check would you like to continue? Say "continue" with its reference and the key '
+        'you were given, for example "continue ISD-000123 key ABCDE-FGHIJ".'
+    )
+
+
+def continue_refused() -> Reply:
+    """Wrong key, no key, or no such request: the same words, so nothing is disclosed."""
+    return Reply(
+        "I cannot continue that check from here. Use the link or the key you were given when "
+        'you asked the helpdesk ("continue ISD-… key …"), or continue in the chat where you '
+        "asked."
+    )
+
+
+def continue_not_answered(reference: str) -> Reply:
+    return Reply(
+        f"The helpdesk has not answered {reference} yet. Their answer will appear in the chat "
+        "where you asked; you can continue the check then. If anyone may be at risk of harm, "
+        "do not wait: follow your safeguarding procedures now."
+    )
+
+
+def continue_failed() -> Reply:
+    return Reply(
+        "Sorry — I cannot reach the records just now, so I cannot continue that check. Nothing "
+        "is lost: please try again in a few minutes."
+    )

@@ -47,6 +47,9 @@ ANSWER_INTENTS = {
     "not_asked": Answer.NOT_ASKED.value,
 }
 COMMAND_INTENTS = frozenset({"go_back", "restart", "goodbye", "change_answer"})
+# "continue ISD-…" (after the helpdesk's advice) is a command only when it names a reference or
+# is the answer's button: a guess of the intent model alone never leaves the question.
+CONTINUE_INTENT = "continue_check"
 SIDE_INTENTS = frozenset({"faq", "explain"})
 DEFAULT_MODEL_THRESHOLD = 0.5
 FAQ_THRESHOLD = 0.5
@@ -339,6 +342,22 @@ _COMMAND = re.compile(
     r"that |a |q\d|question)|start (again|over|afresh)|restart|reset|begin again|new check|"
     r"stop|quit|cancel|exit|bye|goodbye|end (it|this|the check))\b"
 )
+
+
+# "continue ISD-000123 (key …)": continuing a check after the helpdesk's advice. Said in so many
+# words with a reference, it is read as `continue_check` whatever the intent model guesses
+# (bot/nlp/commands.py), and leaves the question being asked.
+_CONTINUE = re.compile(
+    r"^\W*(please\s+)?(can i\s+|could i\s+|i want to\s+|i'?d like to\s+|let me\s+|let'?s\s+)?"
+    r"(continue|resume|carry on|pick up|go on)\b.{0,40}?\bISD\s*-?\s*\d{1,12}\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def asks_to_continue(text: str | None) -> bool:
+    """ "continue ISD-000123 …" typed, or the answer's button (``/continue_check{…}``)."""
+    text = str(text or "")
+    return text.startswith(f"/{CONTINUE_INTENT}") or bool(_CONTINUE.match(text))
 
 
 def asks_to_restart(text: str | None) -> bool:
@@ -643,7 +662,7 @@ def read(
 
     if raw.startswith("/"):
         return _read_payload(asked, heard, pending, text, unusable)
-    if text and _COMMAND.match(text):
+    if text and _COMMAND.match(text) or asks_to_continue(raw):
         return Reading(Result.COMMAND)
     if pending is not None:
         confirmed = _read_confirmation(asked, heard, pending, text)
@@ -662,7 +681,7 @@ def _read_payload(
     asked: Asked, heard: Heard, pending: Pending | None, text: str, unusable: Unusable | None
 ) -> Reading:
     intent, entities = _payload(heard.text)
-    if intent in COMMAND_INTENTS:
+    if intent in COMMAND_INTENTS or intent == CONTINUE_INTENT:
         return Reading(Result.COMMAND)
     if not asked.takes_answers or intent not in ANSWER_INTENTS:
         return _unless_repeated(Reading(Result.NOT_UNDERSTOOD), asked, text, unusable)

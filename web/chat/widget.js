@@ -81,6 +81,18 @@
     }
   }
 
+  // A link from the assistant such as /chat/?continue=ISD-000123&key=ABCDE-FGHIJ continues that
+  // check (after the helpdesk's advice) in a new conversation; anything else opens as usual.
+  function openingPayload() {
+    var params = new URLSearchParams(window.location.search);
+    var reference = params.get("continue") || "";
+    var key = params.get("key") || "";
+    if (/^ISD-\d{1,12}$/i.test(reference) && /^[A-Z2-7]{5}-?[A-Z2-7]{5}$/i.test(key)) {
+      return "/continue_check" + JSON.stringify({ reference: reference, key: key });
+    }
+    return "/greet";
+  }
+
   function start() {
     var root = target && document.getElementById(target);
     if (!root) {
@@ -91,7 +103,7 @@
     new MutationObserver(function () { label(root); })
       .observe(root, { childList: true, subtree: true });
     window.WebChat.default({
-      initPayload: "/greet",
+      initPayload: openingPayload(),
       socketUrl: server,
       socketPath: "/socket.io/",
       title: "Can I share?",

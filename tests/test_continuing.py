@@ -1,0 +1,368 @@
+"""Continuing a check after the helpdesk's advice: the pure parts (engine, record, keys), the
+requests' delivery bookkeeping on SQLite and PostgreSQL, and the whole hand-over through the real
+servers over REST (answered through the API), from the same and from another conversation."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from test_helpdesk import UNSURE_AT_CONSENT, engine  # noqa: F401 - the two-database fixture
+from test_protocol import PATHS, parse
+
+from bot.helpdesk.continuing import continue_key, continue_link, key_matches, parse_continue
+from bot.helpdesk.requests import AdviceRequests, advice_of
+from bot.protocol import load_protocol, required_slots, resume_at_advice, walk
+from bot.protocol.reading import asks_to_continue
+from bot.records import RecordRepository, draft_from_check, make_engine
+from bot.records.draft import slots_from_record
+from bot.records.printable import render_record
+
+pytest_plugins = ["bot.records.testing"]
+
+SECRET = "a-test-secret-of-sufficient-length"
+CONTEXT = {
+    "information": "[NAME]'s health notes",
+    "recipient": "the school nurse",
+    "purpose_text": "x",
+}
+SEEK_ADVICE_PATHS = [(answers, advice_at) for answers, _, _, advice_at in PATHS if advice_at]
+
+
+def _next_question(slots: dict) -> str | None:
+    return next((s for s in required_slots(slots) if slots.get(s) is None), None)
+
+
+# --- the engine and the record ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answers,advice_at", SEEK_ADVICE_PATHS)
+def test_a_check_resumes_at_the_question_where_advice_was_needed(answers, advice_at) -> None:
+    slots = {**CONTEXT, **parse(answers)}
+    resumed = resume_at_advice(slots)
+    assert _next_question(resumed) == advice_at
+    before = walk(slots).path[:-1]
+    assert {q: resumed[q] for q in before} == {q: slots[q] for q in before}
+    assert resumed[advice_at] is None
+    assert {c: resumed[c] for c in CONTEXT} == CONTEXT
+
+
+def test_only_answers_that_ended_in_seek_advice_can_resume() -> None:
+    with pytest.raises(ValueError, match="seek advice"):
+        resume_at_advice({**CONTEXT, "purpose": "no"})
+
+
+def test_the_checklist_keeps_the_points_already_confirmed() -> None:
+    protocol = load_protocol()
+    checks_slot = protocol.checklist_question.checks_slot
+    slots = {
+        **CONTEXT,
+        **parse("purpose=yes identifiable=no appropriate=not_sure"),
+        checks_slot: {"necessary": True, "need_to_know": True},
+    }
+    resumed = resume_at_advice(slots)
+    assert _next_question(resumed) == "appropriate"
+    assert resumed[checks_slot] == {"necessary": True, "need_to_know": True}
+
+
+def test_a_seek_advice_record_gives_back_the_check_and_the_continued_one_links_to_it(
+    records_db_url: str,
+) -> None:
+    repository = RecordRepository(make_engine(records_db_url))
+    slots = {
+        **UNSURE_AT_CONSENT,
+        "check_id": "first",
+        "answer_notes": {"identifiable": "it names her"},
+    }
+    first = repository.save(draft_from_check(slots, conversation_id="c1", channel="rest"))
+    assert first.outcome == "seek_advice" and first.continues is None and first.advice is None
+    restored = slots_from_record(first)
+    assert _next_question(restored) == "consent"
+    assert restored["information"] == first.information  # as the record holds it (redacted)
+    assert restored["answer_notes"] == {"identifiable": "it names her"}
+
+    asked = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    advice = {
+        "reference": first.reference,
+        "adviser": "jo",
+        "advice": "Ask her first <b>unless</b> it is unsafe.",
+        "suggested_answer": "not_asked",
+        "citation": "4.1-4.5",
+        "asked_at": asked,
+        "answered_at": asked + timedelta(hours=2),
+    }
+    finished = {
+        **restored,
+        "check_id": "second",
+        "continues": first.reference,
+        "consent": "yes",
+        "appropriate": "yes",
+        "reasons": "the helpdesk agreed",
+        "record": "yes",
+    }
+    second = repository.save(
+        draft_from_check(finished, conversation_id="c1", channel="rest", advice=advice)
+    )
+    assert second.outcome == "share" and second.continues == first.reference
+    assert second.advice["answered_at"] == "2026-12-01T11:00:00+00:00"
+    assert second.advice["adviser"] == "jo"
+    assert repository.get(first.reference) == first  # the seek_advice record as it was
+    exported = second.to_dict()
+    assert exported["continues"] == first.reference and exported["advice"]["citation"] == "4.1-4.5"
+    page = render_record(second)
+    assert "Helpdesk advice" in page and "jo" in page and first.reference in page
+    assert "&lt;b&gt;unless&lt;/b&gt;" in page  # escaped like every value
+    assert "Helpdesk advice" not in render_record(first)
+    with pytest.raises(ValueError, match="did not end in seek advice"):
+        slots_from_record(second)
+    repository.engine.dispose()
+
+
+# --- the key ---------------------------------------------------------------------------------
+
+
+def test_the_key_opens_one_reference_and_only_with_the_deployments_secret() -> None:
+    key = continue_key("ISD-000123", SECRET)
+    assert re.fullmatch(r"[A-Z2-7]{5}-[A-Z2-7]{5}", key)
+    assert key == continue_key("ISD-000123", SECRET)  # stable
+    assert key != continue_key("ISD-000124", SECRET)
+    assert key != continue_key("ISD-000123", SECRET + "x")
+    assert key_matches(key, "ISD-000123", SECRET)
+    assert key_matches(key.lower().replace("-", " "), "ISD-000123", SECRET)  # as people type it
+    assert not key_matches(key, "ISD-000124", SECRET)
+    assert not key_matches(None, "ISD-000123", SECRET)
+    assert not key_matches("", "ISD-000123", SECRET)
+
+
+def test_without_a_secret_there_are_no_keys(monkeypatch) -> None:
+    monkeypatch.setenv("INFOSHARE_SECRET_KEY", "short")
+    assert continue_key("ISD-000123") is None
+    assert not key_matches("ABCDE-FGHIJ", "ISD-000123")
+    assert continue_link("ISD-000123", None) is None
+
+
+def test_the_link_carries_the_reference_and_the_key(monkeypatch) -> None:
+    monkeypatch.setenv("INFOSHARE_PUBLIC_URL", "https://share.example.org/")
+    link = continue_link("ISD-000123", "ABCDE-FGHIJ")
+    assert link == "https://share.example.org/chat/?continue=ISD-000123&key=ABCDE-FGHIJ"
+
+
+@pytest.mark.parametrize(
+    "text,reference,key",
+    [
+        ("continue ISD-000123 key ABCDE-FGHIJ", "ISD-000123", "ABCDE-FGHIJ"),
+        ("Continue isd 123 with key abcde fghij please", "ISD-000123", "ABCDE-FGHIJ"),
+        ("resume ISD-45", "ISD-000045", None),
+        (
+            '/continue_check{"reference": "ISD-000007", "key": "QWERT-YUIOP"}',
+            "ISD-000007",
+            "QWERT-YUIOP",
+        ),
+        ('/continue_check{"reference": "ISD-000007"}', "ISD-000007", None),
+        ("continue my check", None, None),
+    ],
+)
+def test_the_reference_and_key_are_read_as_people_type_them(text, reference, key) -> None:
+    asked = parse_continue(text)
+    assert (asked.reference, asked.key) == (reference, key)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("continue ISD-000123 key ABCDE-FGHIJ", True),
+        ("please can I continue isd-12", True),
+        ("carry on with my check ISD-000031", True),
+        ('/continue_check{"reference": "ISD-000007"}', True),
+        ("continue", False),  # no reference: left to the question being asked
+        ("I will continue to share with ISD colleagues", False),
+        ("yes, continue", False),
+    ],
+)
+def test_continue_is_a_command_only_with_a_reference(text, expected) -> None:
+    assert asks_to_continue(text) is expected
+
+
+# --- the requests' delivery ------------------------------------------------------------------
+
+
+def test_an_answer_is_delivered_once_and_the_latest_answer_is_found(engine) -> None:  # noqa: F811
+    requests = AdviceRequests(engine)
+    for reference in ("ISD-000001", "ISD-000002"):
+        requests.create(reference, UNSURE_AT_CONSENT, "", conversation_id="c", channel="socketio")
+    requests.create("ISD-000003", UNSURE_AT_CONSENT, "", conversation_id="other", channel="rest")
+    assert requests.undelivered("c") == [] and requests.latest_answered("c") is None
+    requests.answer("ISD-000001", "jo", "Ask the lead.", "yes")
+    requests.answer("ISD-000002", "jo", "Ask them first.", "not_asked")
+    assert [r.reference for r in requests.undelivered("c")] == ["ISD-000001", "ISD-000002"]
+    assert requests.latest_answered("c").reference == "ISD-000002"
+    assert requests.latest_answered("other") is None
+    assert requests.mark_delivered("ISD-000001") is True
+    assert requests.mark_delivered("ISD-000001") is False  # shown once
+    assert [r.reference for r in requests.undelivered("c")] == ["ISD-000002"]
+    requests.unmark_delivered("ISD-000001")
+    assert len(requests.undelivered("c")) == 2
+    advice = advice_of(requests.get("ISD-000002"))
+    assert (advice["adviser"], advice["suggested_answer"]) == ("jo", "not_asked")
+    assert advice["asked_at"] <= advice["answered_at"]
+
+
+def test_answered_requests_close_after_the_configured_days(engine, monkeypatch) -> None:  # noqa: F811
+    requests = AdviceRequests(engine)
+    requests.create("ISD-000010", UNSURE_AT_CONSENT, "", conversation_id="c", channel="rest")
+    requests.create("ISD-000011", UNSURE_AT_CONSENT, "", conversation_id="c", channel="rest")
+    requests.answer("ISD-000010", "jo", "Ask the lead.")
+    later = datetime.now(timezone.utc) + timedelta(days=3)
+    monkeypatch.setenv("INFOSHARE_ADVICE_CLOSE_DAYS", "2")
+    assert requests.close_stale(later) == 1  # the open one waits for an adviser
+    assert requests.get("ISD-000010").status == "closed"
+    assert requests.get("ISD-000011").status == "open"
+    monkeypatch.setenv("INFOSHARE_ADVICE_CLOSE_DAYS", "0")
+    requests.answer("ISD-000011", "jo", "Ask the lead.")
+    assert requests.close_stale(later + timedelta(days=30)) == 0  # 0: never
+
+
+# --- the whole hand-over, through the real servers -------------------------------------------
+
+
+def _api_token(chat) -> str:
+    from bot.helpdesk.accounts import Accounts
+
+    db = make_engine(chat.database_url)
+    _, token = Accounts(db).create_token(f"desk-{uuid.uuid4().hex[:6]}", "adviser")
+    db.dispose()
+    return token
+
+
+def _post(base: str, path: str, token: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"{base}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def _ask_the_helpdesk(chat, sender: str) -> tuple[str, str]:
+    """A practitioner unsure at question 4 sends the half-built decision; (reference, key)."""
+    chat.text(sender, "Can I tell the school nurse about Jane Smith's asthma so she can help her?")
+    for answer in ("yes, to keep her safe at school", "yes it names her", "yes, it's health"):
+        chat.text(sender, answer)
+    offer = chat.text(sender, "not sure, her mum might not agree")
+    assert "send this to the helpdesk" in offer
+    chat.text(sender, "yes please")
+    chat.text(sender, "Do I need her mother's agreement first?")
+    sent = chat.text(sender, "send it")
+    found = re.search(
+        r'Sent to the helpdesk as (ISD-\d+).*"continue \1 key ([A-Z2-7-]{11})"', sent, re.S
+    )
+    assert found, sent
+    return found.group(1), found.group(2)
+
+
+@pytest.mark.e2e
+def test_answered_through_the_api_the_check_continues_in_the_same_chat(chat) -> None:
+    sender = f"continue-{uuid.uuid4().hex[:8]}"
+    reference, _ = _ask_the_helpdesk(chat, sender)
+    assert "has not answered" in chat.text(sender, f"continue {reference}")
+
+    token = _api_token(chat)
+    status, answered = _post(
+        chat.base,
+        f"/api/advice/{reference}/answer",
+        token,
+        {
+            "advice": "Ask her mother unless that would put her at risk.",
+            "suggested_answer": "not_asked",
+            "citation": "4.1-4.5",
+        },
+    )
+    assert status == 200 and answered["status"] == "answered"
+    assert answered["delivered_at"] is None  # REST cannot be reached: at the next message
+
+    reply = chat.say(sender, "hello?")
+    text = "\n".join(m.get("text") or "" for m in reply)
+    assert f"The helpdesk has answered your request {reference}" in text
+    assert "Ask her mother unless" in text and '"Not asked yet" to Q4' in text
+    (button,) = [
+        b for m in reply for b in m.get("buttons") or [] if b["title"] == "Continue the check"
+    ]
+    assert "has answered" not in chat.text(sender, "hello again")  # said once
+
+    resumed = chat.text(sender, button["payload"])
+    assert f"Continuing the check of {reference}" in resumed
+    assert "Ask her mother unless" in resumed and "Q4" in resumed
+    assert chat.tracker(sender)["slots"]["requested_slot"] == "consent"
+    # the decision stays the practitioner's: they answer otherwise than suggested
+    assert "Question 5" in chat.text(sender, "no, her mother refused")
+    assert "public interest" in chat.text(sender, "yes")
+    assert "point 1 of 7" in chat.text(sender, "Without it the nurse cannot help her in an attack.")
+    for point in range(2, 8):
+        assert f"point {point} of 7" in chat.text(sender, "yes")
+    assert "reasons" in chat.text(sender, "They already know")
+    assert "Shall I save" in chat.text(sender, "The helpdesk's advice, and her safety at school.")
+    assert "Your decision reference is" in chat.text(sender, "yes")
+    records = {r["reference"]: r for r in chat.record_for(sender)}
+    assert len(records) == 2
+    first = records.pop(reference)
+    (second,) = records.values()
+    assert second["continues"] == reference and second["reference"] != reference
+    assert second["advice"]["advice"] == "Ask her mother unless that would put her at risk."
+    assert second["advice"]["suggested_answer"] == "not_asked"
+    assert second["advice"]["adviser"].startswith("token:desk-")
+    assert second["answers"]["consent"] == "no" and second["outcome"] == "share"
+    assert (
+        second["path"][:4]
+        == first["path"]
+        == ["purpose", "identifiable", "confidential", "consent"]
+    )
+    assert first["continues"] is None and first["answers"]["consent"] == "not_sure"
+    assert "Jane" not in json.dumps(second)
+
+    db = make_engine(chat.database_url)
+    assert AdviceRequests(db).get(reference).status == "closed"
+    db.dispose()
+
+
+@pytest.mark.e2e
+def test_another_conversation_continues_only_with_the_key(chat) -> None:
+    sender = f"asker-{uuid.uuid4().hex[:8]}"
+    reference, key = _ask_the_helpdesk(chat, sender)
+    db = make_engine(chat.database_url)
+    AdviceRequests(db).answer(reference, "jo", "Ask the designated lead today.", "yes")
+    db.dispose()
+
+    refusal = "I cannot continue that check from here"
+    other = f"other-{uuid.uuid4().hex[:8]}"
+    wrong = "AAAAA-AAAAA" if key != "AAAAA-AAAAA" else "BBBBB-BBBBB"
+    for attempt in (
+        f"continue {reference}",
+        f"continue {reference} key {wrong}",
+        "continue ISD-999999 key ABCDE-FGHIJ",
+    ):
+        said = chat.text(other, attempt)
+        assert refusal in said, said
+        assert "designated lead" not in said and "Q4" not in said  # nothing disclosed
+    assert chat.record_for(other) == []
+
+    # the link's payload, as the chat page sends it, with the key: the check continues there
+    payload = f'/continue_check{{"reference": "{reference}", "key": "{key}"}}'
+    resumed = chat.text(other, payload)
+    assert f"Continuing the check of {reference}" in resumed and "designated lead" in resumed
+    assert chat.tracker(other)["slots"]["requested_slot"] == "consent"
+    # typed, with the key as people type it, in a third conversation
+    third = f"third-{uuid.uuid4().hex[:8]}"
+    resumed = chat.text(third, f"continue {reference.lower()} key {key.lower()}")
+    assert f"Continuing the check of {reference}" in resumed
+    # the advice was shown where the check was continued: the asker's chat does not repeat it
+    assert "has answered" not in chat.text(sender, "any news?")
