@@ -309,6 +309,8 @@ def test_the_openapi_document_describes_every_route(chat) -> None:
         "/advice/{reference}",
         "/advice/{reference}/claim",
         "/advice/{reference}/answer",
+        "/records",
+        "/records/{reference}",
     }
 
 

@@ -28,6 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.helpdesk import audit_log
 from bot.records import links
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,23 @@ class ChatPage(InputChannel):
                     "No record here: the reference or its key is wrong. Use the link the chat "
                     "gave you at the end of the check.",
                     status=404,
+                    headers=headers,
+                )
+            try:  # the read is logged, or the record is not shown (bot/helpdesk/audit.py)
+                await loop.run_in_executor(
+                    None,
+                    audit_log().add,
+                    "link",
+                    "record.read",
+                    found.reference,
+                    "printable summary",
+                    request.remote_addr or request.ip,
+                )
+            except Exception:  # noqa: BLE001
+                logger.exception("logging the read of %s failed", found.reference)
+                return response.text(
+                    "The records database cannot be reached just now. Try again shortly.",
+                    status=503,
                     headers=headers,
                 )
             return response.html(render_record(found), headers=headers)

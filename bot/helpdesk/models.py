@@ -3,6 +3,7 @@
 - ``helpdesk_users``: advisers and leads who sign in to the helpdesk page;
 - ``api_tokens``: bearer tokens for helpdesk tools, stored as SHA-256 hashes;
 - ``advice_requests``: a practitioner's "not sure", de-identified, with its answer.
+- ``audit_log``: every read and change of a record or an advice request (append-only).
 """
 
 from __future__ import annotations
@@ -76,3 +77,23 @@ class AdviceRequestRow(Base):
     reply_to = Column(JSON(none_as_null=True), nullable=True)
     # when the answer was shown to the practitioner (pushed to an open chat, or at a message)
     delivered_at = Column(UTCDateTime(), nullable=True)
+
+
+class AuditEntry(Base):
+    """One read or change of a record or an advice request: who, what, when, from where.
+
+    Append-only: nothing in the assistant updates or deletes a row, and the migration adds
+    triggers that refuse UPDATE and DELETE on SQLite and PostgreSQL alike."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(UTCDateTime(), nullable=False, default=_now, index=True)
+    # "user:jo.adviser", "token:crm#3", "cli:alice", "link" (a printable summary's keyed link)
+    actor = Column(String(96), nullable=False)
+    # record.read, record.list, record.export, advice.read, advice.list, advice.claim,
+    # advice.answer, report.read, audit.read
+    action = Column(String(32), nullable=False)
+    reference = Column(String(32), nullable=True, index=True)
+    detail = Column(Text, nullable=True)  # the filters of a list, how many rows it gave
+    source = Column(String(128), nullable=True)  # the client's address, or "cli"

@@ -50,7 +50,13 @@ _ANSWER = {
     "required": ["advice"],
     "additionalProperties": False,
     "properties": {
-        "advice": {"type": "string", "minLength": 1, "maxLength": 4000},
+        "advice": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 4000,
+            "description": "the advice in free text; markup, control and private-use characters "
+            "are taken out, and what is left must not be empty",
+        },
         "suggested_answer": {
             "type": "string",
             "nullable": True,
@@ -67,11 +73,76 @@ _ANSWER = {
 }
 
 
+def record_schema() -> dict[str, Any]:
+    """A decision record (DESIGN.md's format), from the declared fields (bot/records/fields.py)."""
+    from bot.records.fields import FIELDS, FieldKind
+    from bot.records.repository import OUTCOMES
+
+    kinds: dict[FieldKind, dict[str, Any]] = {
+        FieldKind.IDENTIFIER: {"type": "string"},
+        FieldKind.WHEN: {"type": "string", "format": "date-time"},
+        FieldKind.OUTCOME: {"type": "string", "enum": list(OUTCOMES)},
+        FieldKind.KEYS: {"type": "array", "items": {"type": "string"}},
+        FieldKind.ANSWERS: {"type": "object", "additionalProperties": {"type": "string"}},
+        FieldKind.CHECKS: {"type": "object", "nullable": True},
+        FieldKind.NOTES: {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": {"type": "string"},
+        },
+        FieldKind.TEXT: {"type": "string", "nullable": True},
+        FieldKind.KEY: {"type": "string", "nullable": True},
+        FieldKind.FLAG: {"type": "boolean"},
+        FieldKind.RULES: {"type": "array", "items": {"type": "integer"}},
+        FieldKind.ADVICE: {"type": "object", "nullable": True},
+    }
+    properties = {}
+    for field in FIELDS:
+        schema = dict(kinds[field.kind], description=field.label)
+        if field.kind is FieldKind.IDENTIFIER and not field.required and field.stored:
+            schema["nullable"] = field.nullable
+        properties[field.name] = schema
+    return {
+        "type": "object",
+        "required": [field.name for field in FIELDS],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+_RECORD_QUERY = [
+    (
+        "outcome",
+        {"type": "string", "enum": ["share", "do_not_share", "seek_advice", "seek_consent"]},
+    ),
+    ("from", {"type": "string", "format": "date", "description": "completed on or after"}),
+    ("to", {"type": "string", "format": "date", "description": "completed on or before"}),
+    ("safeguarding", {"type": "boolean"}),
+    ("protocol", {"type": "string", "minLength": 1, "maxLength": 64, "example": "hmg-2008"}),
+    ("channel", {"type": "string", "minLength": 1, "maxLength": 64, "example": "socketio"}),
+    ("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
+    ("offset", {"type": "integer", "minimum": 0, "maximum": 1000000000, "default": 0}),
+    ("format", {"type": "string", "enum": ["json", "csv"], "description": "or Accept: text/csv"}),
+]
+
+
+def _csv_too(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "200": {
+            "description": description,
+            "content": {
+                "application/json": {"schema": schema},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    }
+
+
 def _errors(*codes: int) -> dict[str, Any]:
     text = {
         401: "no valid bearer token",
         403: "the token's role may not do this",
-        404: "no request with that reference",
+        404: "no request or record with that reference",
         409: "the request is not in a state that allows this",
         422: "a bad query or body",
         503: "the records database cannot be reached",
@@ -101,18 +172,25 @@ _REFERENCE = {
 
 def spec() -> dict[str, Any]:
     request_ref = {"$ref": "#/components/schemas/AdviceRequest"}
+    record_ref = {"$ref": "#/components/schemas/Record"}
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "Can I share? — helpdesk API",
             "version": "1",
-            "description": "Advice requests from practitioners who were not sure, de-identified.",
+            "description": "Advice requests from practitioners who were not sure, de-identified; "
+            "the decision records. Every call is written to the audit log.",
         },
         "servers": [{"url": "/api"}],
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": _ERROR, "AdviceRequest": _REQUEST, "Answer": _ANSWER},
+            "schemas": {
+                "Error": _ERROR,
+                "AdviceRequest": _REQUEST,
+                "Answer": _ANSWER,
+                "Record": record_schema(),
+            },
         },
         "paths": {
             "/openapi.json": {
@@ -180,6 +258,51 @@ def spec() -> dict[str, Any]:
                     "responses": {
                         **_ok(request_ref, "the answered request"),
                         **_errors(401, 403, 404, 409, 422, 503),
+                    },
+                }
+            },
+            "/records": {
+                "get": {
+                    "summary": "decision records, newest first, a page at a time",
+                    "parameters": [
+                        {"name": name, "in": "query", "required": False, "schema": schema}
+                        for name, schema in _RECORD_QUERY
+                    ],
+                    "responses": {
+                        **_csv_too(
+                            {
+                                "type": "object",
+                                "required": ["records", "total", "limit", "offset", "next_offset"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "records": {"type": "array", "items": record_ref},
+                                    "total": {"type": "integer", "minimum": 0},
+                                    "limit": {"type": "integer"},
+                                    "offset": {"type": "integer"},
+                                    "next_offset": {"type": "integer", "nullable": True},
+                                },
+                            },
+                            "a page of records and how many match in all",
+                        ),
+                        **_errors(401, 422, 503),
+                    },
+                }
+            },
+            "/records/{reference}": {
+                "get": {
+                    "summary": "one decision record",
+                    "parameters": [
+                        _REFERENCE,
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["json", "csv"]},
+                        },
+                    ],
+                    "responses": {
+                        **_csv_too(record_ref, "the record"),
+                        **_errors(401, 404, 422, 503),
                     },
                 }
             },

@@ -13,6 +13,7 @@ from bot.records.repository import (
     OUTCOMES,
     DecisionRecord,
     RecordDraft,
+    RecordFilter,
     RecordRepository,
     normalise_reference,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "DecisionRecord",
     "NotMigratedError",
     "RecordDraft",
+    "RecordFilter",
     "RecordRepository",
     "database_url",
     "default_repository",

@@ -13,12 +13,12 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import field, make_dataclass
+from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import sessionmaker
@@ -143,6 +143,37 @@ def clean_text(value: Any, max_length: int = MAX_TEXT_LENGTH) -> str | None:
     return text
 
 
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which records a search returns (every field optional; values are data, never SQL).
+
+    ``since`` / ``until`` bound ``completed_at`` (``until`` exclusive)."""
+
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    safeguarding: bool | None = None
+    protocol: str | None = None
+    channel: str | None = None
+
+    def conditions(self) -> builtins.list[Any]:
+        row = DecisionRecordRow
+        found: builtins.list[Any] = []
+        if self.outcome is not None:
+            found.append(row.outcome == _plain(self.outcome))
+        if self.since is not None:
+            found.append(row.completed_at >= as_utc(self.since))
+        if self.until is not None:
+            found.append(row.completed_at < as_utc(self.until))
+        if self.safeguarding is not None:
+            found.append(row.safeguarding_concern.is_(bool(self.safeguarding)))
+        if self.protocol is not None:
+            found.append(row.protocol == self.protocol)
+        if self.channel is not None:
+            found.append(row.channel == self.channel)
+        return found
+
+
 class RecordRepository:
     """Decision records in the database behind ``engine`` (schema made by :func:`upgrade`)."""
 
@@ -210,6 +241,25 @@ class RecordRepository:
             query = query.limit(max(limit, 0))
         with self._sessions.begin() as session:
             return [DecisionRecord.from_row(row) for row in session.scalars(query)]
+
+    def search(
+        self, filters: RecordFilter | None = None, limit: int = 100, offset: int = 0
+    ) -> tuple[builtins.list[DecisionRecord], int]:
+        """One page of the records that match ``filters``, newest first, and how many match."""
+        conditions = (filters or RecordFilter()).conditions()
+        query = (
+            select(DecisionRecordRow)
+            .where(*conditions)
+            .order_by(DecisionRecordRow.completed_at.desc(), DecisionRecordRow.id.desc())
+            .limit(max(limit, 0))
+            .offset(max(offset, 0))
+        )
+        total = select(func.count()).select_from(DecisionRecordRow).where(*conditions)
+        with self._sessions.begin() as session:
+            return (
+                [DecisionRecord.from_row(row) for row in session.scalars(query)],
+                session.scalar(total),
+            )
 
     def _one(self, query: Any) -> DecisionRecord | None:
         with self._sessions.begin() as session:

@@ -1,0 +1,114 @@
+"""The audit log: who read or changed which record or advice request, when, from where.
+
+Every surface that shows or changes records writes here — the API, the helpdesk pages, the
+printable summary, the CLI's ``records show`` and ``records export`` — and ``infoshare audit list``
+and the lead's helpdesk page read it. There is no way to change or delete an entry: this module
+only adds and lists, and the table refuses UPDATE and DELETE (Alembic revision 0005).
+
+A failure to write the audit entry refuses the read: what cannot be logged is not shown.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.future import Engine
+from sqlalchemy.orm import Session
+
+from bot.helpdesk.models import AuditEntry
+from bot.records.models import as_utc
+
+ACTIONS = (
+    "record.read",
+    "record.list",
+    "record.export",
+    "advice.read",
+    "advice.list",
+    "advice.claim",
+    "advice.answer",
+    "report.read",
+    "audit.read",
+)
+MAX_DETAIL = 2000
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    reference: str | None
+    detail: str | None
+    source: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "at": self.at.isoformat()}
+
+
+def cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (a container)
+        return "cli"
+
+
+def describe(filters: Mapping[str, Any], count: int | None = None) -> str:
+    """A list's filters (and how many rows it gave) as the entry's detail."""
+    shown = {k: v for k, v in filters.items() if v not in (None, "")}
+    if count is not None:
+        shown["rows"] = count
+    return json.dumps(shown, default=str, ensure_ascii=False, sort_keys=True)
+
+
+class AuditLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(
+        self,
+        actor: str,
+        action: str,
+        reference: str | None = None,
+        detail: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}")
+        entry = AuditEntry(
+            actor=actor[:96],
+            action=action,
+            reference=(reference or None) and reference[:32],
+            detail=(detail or None) and detail[:MAX_DETAIL],
+            source=(source or None) and source[:128],
+        )
+        with Session(self.engine) as session, session.begin():
+            session.add(entry)
+
+    def list(
+        self,
+        reference: str | None = None,
+        since: datetime | None = None,
+        actor: str | None = None,
+        limit: int = 200,
+    ) -> list[Entry]:
+        """Entries, newest first."""
+        query = select(AuditEntry)
+        if reference:
+            query = query.where(AuditEntry.reference == reference)
+        if since is not None:
+            query = query.where(AuditEntry.at >= as_utc(since))
+        if actor:
+            query = query.where(AuditEntry.actor == actor)
+        query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(max(limit, 1))
+        with Session(self.engine) as session:
+            return [
+                Entry(r.id, r.at, r.actor, r.action, r.reference, r.detail, r.source)
+                for r in session.scalars(query)
+            ]
