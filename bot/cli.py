@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -261,9 +261,11 @@ def _records_show(args: argparse.Namespace) -> int:
     reference = normalise_reference(args.reference)
     if reference is None:
         raise CliError(f"{args.reference!r} is not a record reference (expected e.g. ISD-000123)")
-    record = _repository(args).get(reference)
+    repository = _repository(args)
+    record = repository.get(reference)
     if record is None:
         raise CliError(f"no record with reference {reference}")
+    _audit(repository.engine, "record.read", record.reference)
     if args.json:
         print(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -307,9 +309,13 @@ def _print_record(data: dict[str, Any], out: TextIO) -> None:
 
 
 def _records_export(args: argparse.Namespace) -> int:
+    from bot.helpdesk.audit import describe
     from bot.records import to_csv, to_json
 
-    records = _repository(args).list(outcome=args.outcome, since=args.since)
+    repository = _repository(args)
+    records = repository.list(outcome=args.outcome, since=args.since)
+    filters = {"outcome": args.outcome, "since": args.since, "format": args.format}
+    _audit(repository.engine, "record.export", None, describe(filters, len(records)))
     text = to_json(records) + "\n" if args.format == "json" else to_csv(records)
     if args.output is None:
         sys.stdout.write(text)
@@ -346,6 +352,107 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 # --- helpdesk accounts and API tokens ----------------------------------------------------------
+
+
+def _audit(engine: Any, action: str, reference: str | None = None, detail: str = "") -> None:
+    """Log a read made from the command line (who: the operating-system user)."""
+    from bot.helpdesk.audit import AuditLog, cli_actor
+
+    AuditLog(engine).add(cli_actor(), action, reference, detail or None, "cli")
+
+
+@command("audit", help="the audit log: who read or changed which record or request")
+def _audit_command(parser: argparse.ArgumentParser) -> None:
+    db = database_options()
+    sub = parser.add_subparsers(dest="audit_command", metavar="SUBCOMMAND", required=True)
+    listing = sub.add_parser("list", parents=[db], help="entries, newest first")
+    listing.add_argument("--reference", metavar="REF", help="only this record or request")
+    listing.add_argument(
+        "--since", type=_timestamp, metavar="WHEN", help="only entries at or after WHEN"
+    )
+    listing.add_argument("--actor", help='only this actor, e.g. "user:jo" or "token:crm#3"')
+    listing.add_argument(
+        "--limit", type=_positive_int, default=200, metavar="N", help="at most N (default 200)"
+    )
+    listing.set_defaults(handler=_audit_list)
+
+
+def _audit_list(args: argparse.Namespace) -> int:
+    from bot.helpdesk.audit import AuditLog
+    from bot.records import ensure_migrated, make_engine, normalise_reference
+
+    engine = make_engine(args.database_url)
+    ensure_migrated(engine)
+    reference = args.reference and (normalise_reference(args.reference) or args.reference)
+    entries = AuditLog(engine).list(reference, args.since, args.actor, args.limit)
+    if not entries:
+        print("No audit entries.")
+        return 0
+    rows = [
+        (
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            _short(e.actor, 32),
+            e.action,
+            e.reference or "-",
+            e.source or "-",
+            _short(e.detail or "", 60),
+        )
+        for e in entries
+    ]
+    _print_table(("at (UTC)", "who", "what", "reference", "from", "detail"), rows)
+    return 0
+
+
+@command("report", help="the helpdesk lead's report: outcomes, where 'not sure' clusters, speed")
+def _report_command(parser: argparse.ArgumentParser) -> None:
+    _add_database_url(parser, default=argparse.SUPPRESS)
+    parser.add_argument("--format", choices=("html", "csv"), default="html", help="default: html")
+    parser.add_argument("--since", type=_date, metavar="DAY", help="from this day (UTC) on")
+    parser.add_argument("--until", type=_date, metavar="DAY", help="up to this day (inclusive)")
+    parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
+    parser.add_argument(
+        "--tracker-database-url",
+        metavar="URL",
+        help="Rasa's tracker store, for the turns (default: $TRACKER_DATABASE_URL, else the "
+        "records database)",
+    )
+    parser.set_defaults(handler=_report)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a day such as 2026-11-30, got {text!r}"
+        ) from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.helpdesk import reports
+    from bot.records import ensure_migrated, make_engine
+    from bot.records.db import database_url
+
+    url = args.database_url or database_url()
+    engine = make_engine(url)
+    ensure_migrated(engine)
+    tracker = (
+        make_engine(args.tracker_database_url)
+        if args.tracker_database_url
+        else reports.tracker_engine(url)
+    )
+    try:
+        report = reports.build_report(engine, tracker, since=args.since, until=args.until)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    _audit(engine, "report.read", None, f"{args.format} {reports.period(report)}")
+    text = reports.render_html(report) if args.format == "html" else reports.render_csv(report)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    args.output.write_text(text, encoding="utf-8")
+    print(f"Wrote the report to {args.output}.", file=sys.stderr)
+    return 0
 
 
 def _accounts(args: argparse.Namespace) -> Any:
