@@ -236,6 +236,18 @@ class AdviceRequests:
         with Session(self.engine) as session:
             return [_request(row) for row in session.scalars(query)]
 
+    def answered(self, limit: int = 500) -> list[AdviceRequest]:
+        """Requests with advice (answered or closed), newest answers first: the precedents'
+        pool."""
+        query = (
+            select(AdviceRequestRow)
+            .where(AdviceRequestRow.advice.is_not(None))
+            .order_by(AdviceRequestRow.answered_at.desc(), AdviceRequestRow.id.desc())
+            .limit(limit)
+        )
+        with Session(self.engine) as session:
+            return [_request(row) for row in session.scalars(query)]
+
     def count(self, status: str) -> int:
         with Session(self.engine) as session:
             return session.scalar(select(func.count()).where(AdviceRequestRow.status == status))
