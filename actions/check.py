@@ -28,6 +28,7 @@ from actions.common import (
 )
 from bot import nlp
 from bot.advice import load_contacts
+from bot.helpdesk.onbehalf import staff_from
 from bot.protocol import Outcome, load_protocol, previous_slot, required_slots, reset_from, walk
 from bot.protocol import messages as say
 from bot.protocol.engine import previous_checklist_item
@@ -174,6 +175,7 @@ class ActionFinishCheck(Action):
                 conversation_id=tracker.sender_id,
                 channel=tracker.get_latest_input_channel() or "unknown",
                 advice=_advice_continued(slots.get("continues")),
+                made_by=staff_from((tracker.latest_message or {}).get("metadata")),
             )
             record = record_repository().save(draft)
         except Exception:  # noqa: BLE001 - the practitioner must hear that saving failed

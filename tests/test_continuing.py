@@ -366,3 +366,43 @@ def test_another_conversation_continues_only_with_the_key(chat) -> None:
     assert f"Continuing the check of {reference}" in resumed
     # the advice was shown where the check was continued: the asker's chat does not repeat it
     assert "has answered" not in chat.text(sender, "any news?")
+
+
+# --- checks on behalf of a caller --------------------------------------------------------------
+
+
+def test_only_a_token_signed_for_the_purpose_vouches_for_a_staff_member(monkeypatch) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from bot.helpdesk import onbehalf
+
+    monkeypatch.setenv("INFOSHARE_SECRET_KEY", SECRET)
+    token = onbehalf.staff_token("jo.adviser")
+    assert onbehalf.staff_from({"staff_token": token}) == "jo.adviser"
+    assert onbehalf.staff_from({}) is None and onbehalf.staff_from(None) is None
+    assert onbehalf.staff_from({"staff_token": token[:-2] + "xx"}) is None  # tampered
+    other_salt = URLSafeTimedSerializer(SECRET, salt="session").dumps({"staff": "jo.adviser"})
+    assert onbehalf.staff_from({"staff_token": other_salt}) is None  # a session cookie's value
+    forged = URLSafeTimedSerializer("another-secret-of-some-length", salt=onbehalf.SALT)
+    assert onbehalf.staff_from({"staff_token": forged.dumps({"staff": "x"})}) is None
+    assert onbehalf.staff_from({"staff_token": ["not", "a", "string"]}) is None
+    monkeypatch.setattr(onbehalf, "MAX_AGE_SECONDS", -1)
+    assert onbehalf.staff_from({"staff_token": token}) is None  # too old
+    monkeypatch.setenv("INFOSHARE_SECRET_KEY", "short")
+    assert onbehalf.staff_token("jo") is None
+
+
+def test_a_record_made_for_a_caller_says_who_made_it(records_db_url: str) -> None:
+    repository = RecordRepository(make_engine(records_db_url))
+    slots = {**CONTEXT, "check_id": "c", "purpose": "no", "reasons": "no purpose", "record": "yes"}
+    made = repository.save(
+        draft_from_check(slots, conversation_id="k", channel="socketio", made_by="jo.adviser")
+    )
+    assert (made.made_by, made.on_behalf_of_caller) == ("jo.adviser", True)
+    assert "For a caller" in render_record(made) and "jo.adviser" in render_record(made)
+    plain = repository.save(
+        draft_from_check({**slots, "check_id": "d"}, conversation_id="k", channel="rest")
+    )
+    assert (plain.made_by, plain.on_behalf_of_caller) == (None, False)
+    assert "For a caller" not in render_record(plain)
+    repository.engine.dispose()

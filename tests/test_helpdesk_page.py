@@ -48,6 +48,20 @@ def desk(chat) -> Iterator[tuple[Accounts, AdviceRequests, str]]:
     engine.dispose()
 
 
+def _sign_in(browser, base: str, name: str):  # noqa: F811 - the browser fixture's value
+    """A new browser context signed in to the helpdesk as ``name``: (context, page, errors)."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base}/helpdesk/")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/helpdesk/$"))
+    return context, page, errors
+
+
 def test_an_adviser_signs_in_claims_and_answers_the_urgent_request_first(
     chat,
     desk,
@@ -152,13 +166,7 @@ def test_the_advice_reaches_the_open_chat_and_the_practitioner_finishes_the_chec
     reference = reference.group(1)
     sender = session_id(chat_page)
 
-    adviser = browser.new_context()
-    desk_page = adviser.new_page()
-    desk_page.goto(f"{chat.base}/helpdesk/")
-    desk_page.get_by_label("Name").fill(name)
-    desk_page.get_by_label("Password").fill(PASSWORD)
-    desk_page.get_by_role("button", name="Sign in").click()
-    desk_page.wait_for_url(re.compile(r"/helpdesk/$"))
+    adviser, desk_page, _ = _sign_in(browser, chat.base, name)
     assert desk_page.locator("tbody a").all_inner_texts()[:2] == [reference, older]
     desk_page.get_by_role("link", name=reference).click()
     body = desk_page.locator("main").inner_text()
@@ -330,3 +338,143 @@ def test_every_value_is_escaped(chat, desk) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     status, _ = client.get("/helpdesk/requests/ISD-NOPE")
     assert status == 404
+
+
+def test_a_lead_reads_the_audit_log_and_an_adviser_cannot(chat, desk) -> None:
+    accounts, requests, name = desk
+    lead = f"lead{uuid.uuid4().hex[:6]}"
+    accounts.add_user(lead, PASSWORD, "lead")
+    reference = _reference()
+    requests.create(reference, UNSURE, "Who decides?", conversation_id="a", channel="rest")
+    adviser = Client(chat.base)
+    adviser.sign_in(name, PASSWORD)
+    status, page = adviser.get(f"/helpdesk/requests/{reference}")
+    assert status == 200 and "Audit log" not in page  # no link for an adviser …
+    assert adviser.get("/helpdesk/audit")[0] == 403  # … and no page
+    client = Client(chat.base)
+    client.sign_in(lead, PASSWORD)
+    status, page = client.get(f"/helpdesk/audit?reference={reference}")
+    assert status == 200, page
+    assert f"user:{name}" in page and "advice.read" in page and "127.0.0.1" in page
+    status, page = client.get("/helpdesk/audit?reference=%3Cscript%3Ealert(1)%3C/script%3E")
+    assert status == 200 and "<script>alert" not in page and "&lt;script&gt;" in page
+    # reading the log is logged too
+    status, page = client.get("/helpdesk/audit")
+    assert f"user:{lead}" in page and "audit.read" in page
+
+
+def test_alike_answered_cases_are_shown_beside_a_request(chat, desk) -> None:
+    accounts, requests, name = desk
+    answered, other, open_one = _reference(), _reference(), _reference()
+    nurse = {**UNSURE, "information": "a pupil's asthma plan", "recipient": "the school nurse"}
+    requests.create(answered, nurse, "", conversation_id="p1", channel="rest")
+    requests.answer(answered, "jo", "Ask the parents first <b>unless</b> it is an emergency.")
+    requests.create(
+        other, {**UNSURE, "information": "bank details"}, "", conversation_id="p2", channel="rest"
+    )
+    requests.answer(other, "jo", "Not without consent.")
+    requests.create(
+        open_one,
+        {**nurse, "information": "a pupil's asthma and inhaler"},
+        "Can the nurse be told about the asthma?",
+        conversation_id="p3",
+        channel="rest",
+    )
+    client = Client(chat.base)
+    client.sign_in(name, PASSWORD)
+    status, page = client.get(f"/helpdesk/requests/{open_one}")
+    assert status == 200 and "Alike cases answered before" in page
+    section = page.split("Alike cases answered before", 1)[1]
+    assert section.index(answered) < section.index(other)  # the closest first
+    assert "first unless it is an emergency" in section and "<b>" not in section
+    assert "same question" in section
+
+
+def test_a_lead_reads_the_report_and_the_audit_log_in_the_browser(
+    chat,
+    desk,
+    browser,  # noqa: F811 - the fixture imported above
+) -> None:
+    accounts, requests, name = desk
+    lead = f"lead{uuid.uuid4().hex[:6]}"
+    accounts.add_user(lead, PASSWORD, "lead")
+    reference = _reference()
+    requests.create(reference, UNSURE, "Who decides?", conversation_id="r", channel="rest")
+    requests.answer(reference, name, "The designated lead decides.")
+    from test_records_api import _draft
+
+    from bot.records import RecordRepository
+
+    RecordRepository(requests.engine).save(
+        _draft(outcome="seek_advice", advice_needed_at="consent", path=["purpose", "consent"])
+    )
+    context, page, errors = _sign_in(browser, chat.base, lead)
+    page.get_by_role("link", name="Report").click()
+    page.wait_for_url(re.compile(r"/helpdesk/report"))
+    body = page.locator("main").inner_text()
+    assert "Outcomes by month" in body or "outcomes" in body.lower()
+    assert page.locator("main svg").count() >= 1  # the charts, drawn on the server
+    page.get_by_label("From (day)").fill("2026-01-01")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"since=2026-01-01"))
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as CSV").click()
+    assert download.value.suggested_filename == "helpdesk-report.csv"
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_label("Reference").fill(reference)
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"/helpdesk/audit\?reference="))
+    log = page.locator("main").inner_text()
+    assert "advice.answer" not in log or reference in log
+    assert "report.read" not in log  # filtered to the one reference
+    page.goto(f"{chat.base}/helpdesk/audit")
+    log = page.locator("main").inner_text()
+    assert f"user:{lead}" in log and "report.read" in log
+    assert errors == []
+    context.close()
+
+
+def test_the_report_page_is_for_leads_and_says_what_is_wrong(chat, desk) -> None:
+    accounts, _, name = desk
+    adviser = Client(chat.base)
+    adviser.sign_in(name, PASSWORD)
+    assert adviser.get("/helpdesk/report")[0] == 403
+    lead = f"lead{uuid.uuid4().hex[:6]}"
+    accounts.add_user(lead, PASSWORD, "lead")
+    client = Client(chat.base)
+    client.sign_in(lead, PASSWORD)
+    status, page = client.get("/helpdesk/report?since=2026-12-31&until=2026-01-01")
+    assert status == 422 and "no later than the last" in page
+    status, page = client.get("/helpdesk/report?since=%3Cscript%3E")
+    assert status == 422 and "<script>" not in page
+    status, page = client.get("/helpdesk/report?format=csv")
+    assert status == 200 and page.startswith("section,key,subkey,value")
+
+
+def test_staff_run_a_check_for_a_caller_and_the_record_says_so(
+    chat,
+    desk,
+    browser,  # noqa: F811 - the fixture imported above
+) -> None:
+    accounts, requests, name = desk
+    context, page, errors = _sign_in(browser, chat.base, name)
+    page.get_by_role("link", name="Check for a caller").click()
+    page.wait_for_url(re.compile(r"/helpdesk/check$"))
+    wait_for_text(page, "Hello.")
+    type_answer(
+        page,
+        "Can I tell the housing officer about a tenant's rent arrears so they can offer support?",
+    )
+    wait_for_text(page, "Question 1:")
+    click_button(page, "No")
+    wait_for_text(page, "please give the reasons")
+    type_answer(page, "The caller agreed there is no clear purpose yet.")
+    wait_for_text(page, "Shall I save")
+    click_button(page, "Yes, save it")
+    wait_for_text(page, "Your decision reference is")
+    reference = re.search(r"Your decision reference is (ISD-\d+)", conversation(page)).group(1)
+    (record,) = [r for r in chat.records() if r["reference"] == reference]
+    assert (record["made_by"], record["on_behalf_of_caller"]) == (name, True)
+    assert record["channel"] == "socketio"
+    assert errors == []
+    context.close()

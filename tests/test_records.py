@@ -67,8 +67,16 @@ DESIGN_TYPES: dict[str, tuple[type, ...]] = {
     "reasons": (str, type(None)),
     "golden_rules": (list,),
 }
-# The later fields DESIGN.md lists ("extend, never rename"): check_id, notes, continues, advice.
-EXPORT_KEYS = set(DESIGN_TYPES) | {"check_id", "notes", "continues", "advice"}
+# The later fields DESIGN.md lists ("extend, never rename"): check_id, notes, continues, advice,
+# made_by and on_behalf_of_caller.
+EXPORT_KEYS = set(DESIGN_TYPES) | {
+    "check_id",
+    "notes",
+    "continues",
+    "advice",
+    "made_by",
+    "on_behalf_of_caller",
+}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 
 HOSTILE_TEXTS = [
@@ -653,6 +661,8 @@ def test_json_export_matches_the_design_contract(repository: RecordRepository) -
         "notes": None,
         "continues": None,
         "advice": None,
+        "made_by": None,
+        "on_behalf_of_caller": False,
     }
     assert "👍" in to_json(repository.list())  # UTF-8, not \\u escapes
     assert json.loads(to_json([])) == []

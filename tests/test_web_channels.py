@@ -153,6 +153,8 @@ def _record(**changes) -> DecisionRecord:
         notes={"consent": "she said <no> to sharing", "appropriate.inform_person": "not safe"},
         continues=None,
         advice=None,
+        made_by=None,
+        on_behalf_of_caller=False,
     )
     values.update(changes)
     return DecisionRecord(**values)

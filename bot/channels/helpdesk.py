@@ -26,8 +26,10 @@ import html
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import date
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -35,7 +37,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.helpdesk import delivery, stores
+from bot.helpdesk import audit_log, delivery, stores
+from bot.helpdesk.audit import describe
 from bot.records import links
 
 logger = logging.getLogger(__name__)
@@ -47,6 +50,12 @@ PATH = "/helpdesk"
 POLICY = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
+)
+# The caller's check embeds the chat (its script and bundle, its socket) from this server.
+CHAT_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HEADERS = {
     "Cache-Control": "no-store",
@@ -65,6 +74,8 @@ text-align:left;vertical-align:top}.urgent{font-weight:bold}.urgent::before{cont
 .unsure{border:3px solid #000;padding:.5rem;background:#ffe}label{display:block;margin-top:.6rem}
 textarea{width:100%;min-height:8rem}.error{border-left:4px solid #b00;padding:.4rem}
 button,input,select,textarea{font:inherit}a{color:#00c}
+.report svg{max-width:100%;height:auto}.report caption{text-align:left;font-weight:bold}
+.caller-chat{height:36rem;border:1px solid #999}
 """
 
 
@@ -76,6 +87,64 @@ async def _run(function: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
 
+async def _audit(
+    request: Request, user: dict, action: str, reference: str | None = None, detail: str = ""
+) -> None:
+    """Log what the signed-in person read or changed (bot/helpdesk/audit.py); if it cannot be
+    logged, the page fails (503) rather than show it."""
+    await _run(
+        audit_log().add,
+        f"user:{user['name']}",
+        action,
+        reference,
+        detail or None,
+        request.remote_addr or request.ip,
+    )
+
+
+def _day(request: Request, name: str) -> date | None | str:
+    """A day from the query; None when not given, "" when it is not a day."""
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return ""
+
+
+def _report_form(request: Request) -> str:
+    since = e((request.args.get("since") or "")[:10])
+    until = e((request.args.get("until") or "")[:10])
+    return (
+        f'<form method="get" action="{PATH}/report">'
+        f'<label for="since">From (day)</label><input id="since" name="since" type="date" '
+        f'value="{since}"><label for="until">To (day, included)</label><input id="until" '
+        f'name="until" type="date" value="{until}"><button type="submit">Show</button></form>'
+    )
+
+
+@lru_cache(maxsize=1)
+def _tracker_engine() -> Any:
+    from bot.helpdesk.reports import tracker_engine
+    from bot.records import default_repository
+
+    return tracker_engine(default_repository().engine.url.render_as_string(hide_password=False))
+
+
+def _build_report(since: date | None, until: date | None) -> Any:
+    from bot.helpdesk.reports import build_report
+    from bot.records import default_repository
+
+    return build_report(default_repository().engine, _tracker_engine(), since=since, until=until)
+
+
+def _lead_only(user: dict) -> HTTPResponse | None:
+    if user.get("role") == "lead":
+        return None
+    return _page("Leads only", "<p>This page is for helpdesk leads.</p>", user, status=403)
+
+
 def _serializer(salt: str) -> URLSafeTimedSerializer | None:
     secret = links.secret_key()
     return URLSafeTimedSerializer(secret, salt=salt) if secret else None
@@ -84,7 +153,11 @@ def _serializer(salt: str) -> URLSafeTimedSerializer | None:
 def _page(title: str, body: str, user: dict | None = None, status: int = 200) -> HTTPResponse:
     signed_in = ""
     if user:
-        signed_in = (
+        links = f'<a href="{PATH}/check">Check for a caller</a>'
+        if user.get("role") == "lead":
+            links += f' · <a href="{PATH}/report">Report</a> · <a href="{PATH}/audit">Audit log</a>'
+        signed_in = f"<nav>{links}</nav>"
+        signed_in += (
             f'<form method="post" action="{PATH}/sign-out">'
             f'<input type="hidden" name="csrf" value="{e(user["csrf"])}">'
             f"Signed in as {e(user['name'])} ({e(user['role'])}) "
@@ -213,6 +286,9 @@ class HelpdeskPage(InputChannel):
             if status not in (None, *STATUSES):
                 status = None
             found = await _run(requests.list, status)
+            await _audit(
+                request, user, "advice.list", None, describe({"status": status}, len(found))
+            )
             rows = "".join(
                 f'<tr><td class="{"urgent" if r.urgent else ""}">'
                 f'<a href="{PATH}/requests/{e(r.reference)}">{e(r.reference)}</a></td>'
@@ -285,7 +361,96 @@ class HelpdeskPage(InputChannel):
                 found = await _run(requests.get, reference[:32])
             except UnknownRequest:
                 return _page("Not found", "<p>There is no such request.</p>", user, status=404)
-            return _page(f"Request {found.reference}", _request_body(found, user), user)
+            await _audit(request, user, "advice.read", found.reference)
+            pool = await _run(requests.answered)
+            body = _request_body(found, user) + _precedents_html(found, pool)
+            return _page(f"Request {found.reference}", body, user)
+
+        @page.route("/check", methods=["GET"])
+        @signed_in
+        async def check_for_caller(request: Request, user: dict) -> HTTPResponse:
+            """The chat, embedded, for a check made on behalf of someone on the phone."""
+            from bot.helpdesk.onbehalf import staff_token
+
+            token = staff_token(user["name"])
+            body = (
+                "<p>Run the check for someone on the phone: type what they tell you. The record "
+                f"will say that you, {e(user['name'])}, made it for a caller. Give them the "
+                "reference at the end.</p>"
+                '<div id="webchat" class="caller-chat"></div>'
+                f'<script src="/chat/widget.js" data-target="webchat" '
+                f'data-staff-token="{e(token)}"></script>'
+            )
+            reply = _page("Check for a caller", body, user)
+            reply.headers["Content-Security-Policy"] = CHAT_POLICY
+            return reply
+
+        @page.route("/report", methods=["GET"])
+        @signed_in
+        async def report(request: Request, user: dict) -> HTTPResponse:
+            from bot.helpdesk import reports
+
+            refused = _lead_only(user)
+            if refused:
+                return refused
+            since, until = _day(request, "since"), _day(request, "until")
+            if "" in (since, until) or (since and until and since > until):
+                body = '<p class="error" role="alert">Give the days as 2026-11-30, the first '
+                body += "no later than the last.</p>"
+                return _page("Report", body + _report_form(request), user, status=422)
+            built = await _run(_build_report, since, until)
+            await _audit(request, user, "report.read", None, reports.period(built))
+            if request.args.get("format") == "csv":
+                return response.text(
+                    reports.render_csv(built),
+                    content_type="text/csv; charset=utf-8",
+                    headers={
+                        **HEADERS,
+                        "Content-Disposition": 'attachment; filename="helpdesk-report.csv"',
+                    },
+                )
+            query = urlencode({k: v for k, v in request.args.items() if k != "format"}, doseq=True)
+            download = (
+                f'<p><a href="{PATH}/report?{e(query)}&amp;format=csv">Download as CSV</a></p>'
+            )
+            body = (
+                _report_form(request)
+                + download
+                + f'<div class="report">{reports.report_sections_html(built)}</div>'
+            )
+            return _page("Report", body, user)
+
+        @page.route("/audit", methods=["GET"])
+        @signed_in
+        async def audit(request: Request, user: dict) -> HTTPResponse:
+            from bot.records import normalise_reference
+
+            refused = _lead_only(user)
+            if refused:
+                return refused
+            reference = (request.args.get("reference") or "").strip()[:32] or None
+            if reference:
+                reference = normalise_reference(reference) or reference
+            entries = await _run(audit_log().list, reference, None, None, 500)
+            await _audit(request, user, "audit.read", reference)
+            rows = "".join(
+                f"<tr><td>{e(x.at.strftime('%Y-%m-%d %H:%M:%S'))}</td><td>{e(x.actor)}</td>"
+                f"<td>{e(x.action)}</td><td>{e(x.reference or '—')}</td>"
+                f"<td>{e(x.source or '—')}</td><td>{e(x.detail or '')}</td></tr>"
+                for x in entries
+            )
+            form = (
+                f'<form method="get" action="{PATH}/audit"><label for="reference">Reference'
+                f'</label><input id="reference" name="reference" value="{e(reference or "")}">'
+                '<button type="submit">Show</button></form>'
+            )
+            table = (
+                "<table><thead><tr><th>At (UTC)</th><th>Who</th><th>What</th><th>Reference</th>"
+                f"<th>From</th><th>Detail</th></tr></thead><tbody>{rows}</tbody></table>"
+                if rows
+                else "<p>No entries.</p>"
+            )
+            return _page("Audit log", form + table, user)
 
         @page.route("/requests/<reference:str>/claim", methods=["POST"])
         @signed_in
@@ -322,6 +487,31 @@ def _sign_in_page(request: Request, error: str = "", status: int = 200) -> HTTPR
     reply = _page("Sign in", body, status=status)
     _set_cookie(reply, request, PRE_COOKIE, serializer.dumps(token), 3600)
     return reply
+
+
+def _precedents_html(found: Any, pool: list) -> str:
+    """The answered requests most like this one, with their advice (bot/helpdesk/precedents.py)."""
+    from bot.helpdesk.precedents import rank
+
+    alike = rank(found, pool)
+    heading = '<section class="precedents"><h2>Alike cases answered before</h2>'
+    if not alike:
+        return f"{heading}<p>None yet.</p></section>"
+    items = "".join(
+        f'<li><a href="{PATH}/requests/{e(p.request.reference)}">{e(p.request.reference)}</a> — '
+        + (
+            "same question"
+            if p.same_question
+            else e((p.request.content.get("unsure") or {}).get("title"))
+        )
+        + f" · situation {round(p.similarity * 100)}% alike"
+        f"<br><strong>Advice:</strong> {e(p.request.advice)}"
+        + (f" · suggested: {e(p.request.suggested_answer)}" if p.request.suggested_answer else "")
+        + (f" · paragraphs {e(p.request.citation)}" if p.request.citation else "")
+        + "</li>"
+        for p in alike
+    )
+    return f"{heading}<ol>{items}</ol></section>"
 
 
 def _request_body(found: Any, user: dict, error: str = "") -> str:
@@ -426,7 +616,8 @@ async def _change(request: Request, user: dict, reference: str, what: str) -> HT
     by = user["name"]
     try:
         if what == "claim":
-            await _run(requests.claim, reference[:32], by)
+            claimed = await _run(requests.claim, reference[:32], by)
+            await _audit(request, user, "advice.claim", claimed.reference)
         else:
             await _run(
                 requests.answer,
@@ -436,6 +627,7 @@ async def _change(request: Request, user: dict, reference: str, what: str) -> HT
                 _form(request, "suggested_answer", 32) or None,
                 _form(request, "citation", 64) or None,
             )
+            await _audit(request, user, "advice.answer", reference[:32])
     except UnknownRequest:
         return _page("Not found", "<p>There is no such request.</p>", user, status=404)
     except RequestError as error:

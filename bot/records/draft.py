@@ -33,13 +33,15 @@ def draft_from_check(
     channel: str | None,
     protocol: Protocol | None = None,
     advice: Mapping[str, Any] | None = None,
+    made_by: str | None = None,
 ) -> Any:
     """The record of a check that reached an outcome.
 
     Free-text slots are stored under the record field of the same name (what, with whom, why,
     the justification, the reasons), redacted again here as a second line of defence; the path,
     answers, notes and golden rules come from the engine's walk of the answers. A check continued
-    after the helpdesk's advice names the record it continues and carries the ``advice``.
+    after the helpdesk's advice names the record it continues and carries the ``advice``; one
+    run by helpdesk staff for a caller names them (``made_by``).
     """
     from bot import nlp
 
@@ -73,6 +75,8 @@ def draft_from_check(
         notes=notes_on_path(slots, protocol),
         continues=slots.get(CONTINUES_SLOT) or None,
         advice=dict(advice) if advice else None,
+        made_by=made_by,
+        on_behalf_of_caller=bool(made_by),
         **text,
     )
 

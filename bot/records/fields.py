@@ -84,6 +84,9 @@ FIELDS: tuple[RecordField, ...] = (
     # advice (adviser, advice, suggested answer, citation, asked at, answered at).
     RecordField("continues", "Continues", FieldKind.IDENTIFIER, Section.DECISION, 32, index=True),
     RecordField("advice", "Helpdesk advice", FieldKind.ADVICE, Section.REASONS),
+    # A check run on the helpdesk page by a staff member for someone on the phone.
+    RecordField("made_by", "Made by (helpdesk)", FieldKind.IDENTIFIER, Section.DECISION, 64),
+    RecordField("on_behalf_of_caller", "For a caller", FieldKind.FLAG, Section.DECISION),
 )
 
 # The parts of the ``advice`` field, in the order they are shown, with their labels.

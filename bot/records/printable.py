@@ -110,12 +110,14 @@ def _value(field: RecordField, record: Any, protocol: Protocol) -> str | None:
         return CHANNEL_NAMES.get(value or "", value)
     if field.kind is FieldKind.KEY:
         return question_title(value, protocol) if value else None
-    if field.kind is FieldKind.FLAG:
+    if field.kind is FieldKind.FLAG and field.name == "safeguarding_concern":
         return (
             "Yes — follow your local safeguarding procedures"
             if value
             else "No signs noted in the conversation"
         )
+    if field.kind is FieldKind.FLAG:
+        return "Yes" if value else "No"
     return value
 
 
@@ -143,6 +145,8 @@ def _section(section: Section, record: Any, protocol: Protocol) -> str:
             record, field.name
         ):
             continue  # an optional id left empty (no advice needed, not a continued check)
+        elif field.name == "on_behalf_of_caller" and not record.on_behalf_of_caller:
+            continue
         else:
             rows.append(_row(field.label, _value(field, record, protocol)))
     return f"<h2>{escape(section.value)}</h2><table>" + "".join(rows) + "</table>"

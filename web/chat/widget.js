@@ -18,6 +18,9 @@
   var server = (script && script.getAttribute("data-server")) ||
     (script ? new URL(script.src, window.location.href).origin : window.location.origin);
   var target = script && script.getAttribute("data-target");
+  // On the helpdesk page a staff member runs a check for a caller: the page's signed token goes
+  // with every message, and the record says who made it (bot/helpdesk/onbehalf.py).
+  var staffToken = script && script.getAttribute("data-staff-token");
   var MESSAGE_ID = "infoshare-message";
 
   function loadBundle(done) {
@@ -119,7 +122,7 @@
       // Session storage: the conversation survives a reload of the tab, but is not left behind
       // on a shared computer once the browser is closed.
       params: { storage: "session" },
-      customData: { language: "en" }
+      customData: staffToken ? { language: "en", staff_token: staffToken } : { language: "en" }
     }, root);
   }
 
