@@ -455,6 +455,52 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("scenarios", help="trainer scenarios (data/scenarios): check them, list them")
+def _scenarios_command(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="scenarios_command", metavar="SUBCOMMAND", required=True)
+    check = sub.add_parser(
+        "validate",
+        help="each file well formed, its model answers walk the protocol to the stated outcome "
+        "and path, every quote in the guidance, every paragraph its question's",
+    )
+    check.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: all)"
+    )
+    check.set_defaults(handler=_scenarios_validate)
+    listing = sub.add_parser("list", help="the scenarios: number, title, expected outcome")
+    listing.set_defaults(handler=_scenarios_list)
+
+
+def _scenarios_validate(args: argparse.Namespace) -> int:
+    from bot.training import DEFAULT_DIR, validate
+
+    paths = args.paths or [DEFAULT_DIR]
+    problems = validate(paths if len(paths) > 1 else paths[0])
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s).", file=sys.stderr)
+        return 1
+    print("All scenarios are valid.")
+    return 0
+
+
+def _scenarios_list(args: argparse.Namespace) -> int:
+    from bot.training import InvalidScenarios, load_scenarios
+
+    try:
+        scenarios = load_scenarios()
+    except InvalidScenarios as error:
+        raise CliError(
+            f"the scenarios are not valid: run `infoshare scenarios validate` ({error})"
+        ) from None
+    rows = [
+        (str(s.number), _short(s.title, 60), s.setting, s.expected.outcome.value) for s in scenarios
+    ]
+    _print_table(("#", "title", "setting", "outcome"), rows)
+    return 0
+
+
 def _accounts(args: argparse.Namespace) -> Any:
     from bot.helpdesk.accounts import Accounts
     from bot.records import ensure_migrated, make_engine
