@@ -469,6 +469,20 @@ def _scenarios_command(parser: argparse.ArgumentParser) -> None:
     check.set_defaults(handler=_scenarios_validate)
     listing = sub.add_parser("list", help="the scenarios: number, title, expected outcome")
     listing.set_defaults(handler=_scenarios_list)
+    run = sub.add_parser(
+        "run",
+        help="type every scenario's model answers into the running assistant (REST) and check "
+        "that it reaches the model's outcome and path",
+    )
+    run.add_argument(
+        "--base", default="http://127.0.0.1:5005", help="the Rasa server (default: %(default)s)"
+    )
+    run.add_argument(
+        "--token", help="Rasa's HTTP API token (default: $INFOSHARE_API_TOKEN, else var/api_token)"
+    )
+    run.add_argument("--only", type=_positive_int, nargs="*", metavar="N", help="these numbers")
+    run.add_argument("--verbose", "-v", action="store_true", help="print each conversation")
+    run.set_defaults(handler=_scenarios_run)
 
 
 def _scenarios_validate(args: argparse.Namespace) -> int:
@@ -483,6 +497,53 @@ def _scenarios_validate(args: argparse.Namespace) -> int:
         return 1
     print("All scenarios are valid.")
     return 0
+
+
+def _scenarios_run(args: argparse.Namespace) -> int:
+    from bot import settings
+    from bot.server import api_token
+    from bot.training import InvalidScenarios, load_scenarios
+    from bot.training.replay import Assistant, replay
+
+    try:
+        scenarios = load_scenarios()
+    except InvalidScenarios as error:
+        raise CliError(
+            f"the scenarios are not valid: run `infoshare scenarios validate` ({error})"
+        ) from None
+    if args.only:
+        scenarios = [s for s in scenarios if s.number in set(args.only)]
+    token = args.token or settings.get(settings.API_TOKEN) or api_token(settings.var_dir())[0]
+    assistant = Assistant(args.base, token)
+    rows, failed = [], 0
+    for scenario in scenarios:
+        result = replay(scenario, assistant)
+        failed += not result.ok
+        expected = scenario.expected
+        rows.append(
+            (
+                str(scenario.number),
+                _short(scenario.title, 44),
+                expected.outcome.value,
+                result.outcome or "-",
+                "same" if result.path == list(expected.path) else " → ".join(result.path) or "-",
+                str(result.turns),
+                ("ok" if result.ok else f"MISMATCH {result.problem or ''}".strip())
+                + (
+                    f" ({len(result.corrections)} read-back put right)"
+                    if result.corrections
+                    else ""
+                ),
+            )
+        )
+        for correction in result.corrections:
+            print(f"  #{scenario.number} read back wrongly: {correction}", file=sys.stderr)
+        if args.verbose or not result.ok:
+            for typed, said in result.transcript:
+                print(f"  > {typed}\n    {said[:300]!r}", file=sys.stderr)
+    _print_table(("#", "title", "model outcome", "outcome", "path", "turns", "result"), rows)
+    print(f"{len(scenarios) - failed} of {len(scenarios)} scenarios replayed as the model.")
+    return 1 if failed else 0
 
 
 def _scenarios_list(args: argparse.Namespace) -> int:

@@ -411,7 +411,13 @@ def _negated(text: str, start: int, floor: int = 0) -> bool:
     "doesn't come close to outweighing"); the answer word itself ("no, it would put …", from
     ``floor``) is not one."""
     before = text[max(floor, start - 50) : start]
-    clause = _lexicon().separators.split(before)[-1] if before else ""
+    cuts = list(_lexicon().separators.finditer(before))
+    clause = before[cuts[-1].end() :] if cuts else before
+    if cuts and not clause.strip() and cuts[-1].group(0).strip() in ("and", "or"):
+        # a phrase right after "and" / "or" shares the words before them: "no clear and
+        # legitimate purpose", "not necessary or proportionate"
+        previous = cuts[-2].end() if len(cuts) > 1 else 0
+        clause = before[previous : cuts[-1].start()]
     words = clause.split()[-NEGATION_WINDOW:]
     return bool(_NEGATION.search(" ".join(words)))
 
@@ -548,7 +554,9 @@ def _read_words(text: str, asked: Asked) -> _Words:
 
 _DOUBT_LATER = re.compile(
     r"\b(?:not (?:really |totally |entirely |100% )?sure|unsure|no idea|"
-    r"(?:i )?(?:genuinely |really |honestly )?(?:don'?t|do not) know(?! what)|dunno|not certain|"
+    r"(?:i )?(?:genuinely |really |honestly )?(?:don'?t|do not) know"
+    r"(?! what| the | him| her| them| who| whom| his| their| this person| that person)|"
+    r"dunno|not certain|"
     r"can'?t say|hard to say|need to check|"
     r"(?:i'?d|i would|i will|i'?ll) (?:need|have) to (?:check|ask|find out))\b"
 )
