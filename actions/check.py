@@ -165,6 +165,13 @@ class ActionFinishCheck(Action):
         result = walk(slots)
         if result.outcome is None:  # the form was left before a decision
             return []
+        if tracker.get_slot("training_scenario") is not None:
+            # practice: the score and feedback, a training record, never a decision record
+            from actions.training import finish_training
+
+            if result.outcome is not Outcome.SEEK_ADVICE and slots.get(protocol.record.id) != "yes":
+                return []
+            return finish_training(dispatcher, tracker, slots)
         if result.outcome is Outcome.SEEK_ADVICE:
             utter(dispatcher, say.seek_advice(result, load_contacts()))
         elif slots.get(protocol.record.id) != "yes":

@@ -30,6 +30,9 @@ CHECK_SLOTS = (
     "record_reference",
     "safeguarding_concern",
     "continues",
+    # practising a trainer scenario (actions/training.py): a new check ends the practice
+    "training_scenario",
+    "training_notes",
     "question",
     "inform_choice",
 )

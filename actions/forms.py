@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FORM, PENDING, UNUSABLE, check_slots, heard, utter
+from actions.training import training_feedback
 from bot import nlp
 from bot.protocol import NOTES_SLOT, Kind, answer_checklist_item, load_protocol, required_slots
 from bot.protocol import messages as say
@@ -51,7 +52,10 @@ class ValidateInformationSharingForm(FormValidationAction):
             if result is None:
                 return []  # a command ("go back", "stop"): the dialogue's rules take it
             updates = result
+        before = dict(slots)
         slots.update(updates)
+        # practising a trainer scenario: the model answer where the trainee went another way
+        updates.update(training_feedback(dispatcher, tracker, before, slots))
         following = next((s for s in required_slots(slots) if slots.get(s) is None), None)
         pending = Pending.from_slot(slots.get(PENDING))
         if following and not (pending and pending.key.split(".")[0] == following):

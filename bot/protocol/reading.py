@@ -360,6 +360,16 @@ def asks_to_continue(text: str | None) -> bool:
     return text.startswith(f"/{CONTINUE_INTENT}") or bool(_CONTINUE.match(text))
 
 
+TRAINING_INTENT = "start_training"
+
+
+def _asks_for_training(text: str) -> bool:
+    """ "training" or "scenario 7" said at a question: a command (bot/training/practice.py)."""
+    from bot.training.practice import asks_for_training
+
+    return asks_for_training(text)
+
+
 def asks_to_restart(text: str | None) -> bool:
     """An explicit "start again" (typed or the button), not a guess of the intent model."""
     return bool(text) and (str(text).startswith("/restart") or bool(_RESTART.search(str(text))))
@@ -670,7 +680,7 @@ def read(
 
     if raw.startswith("/"):
         return _read_payload(asked, heard, pending, text, unusable)
-    if text and _COMMAND.match(text) or asks_to_continue(raw):
+    if text and _COMMAND.match(text) or asks_to_continue(raw) or _asks_for_training(raw):
         return Reading(Result.COMMAND)
     if pending is not None:
         confirmed = _read_confirmation(asked, heard, pending, text)
@@ -689,7 +699,7 @@ def _read_payload(
     asked: Asked, heard: Heard, pending: Pending | None, text: str, unusable: Unusable | None
 ) -> Reading:
     intent, entities = _payload(heard.text)
-    if intent in COMMAND_INTENTS or intent == CONTINUE_INTENT:
+    if intent in COMMAND_INTENTS or intent in (CONTINUE_INTENT, TRAINING_INTENT):
         return Reading(Result.COMMAND)
     if not asked.takes_answers or intent not in ANSWER_INTENTS:
         return _unless_repeated(Reading(Result.NOT_UNDERSTOOD), asked, text, unusable)

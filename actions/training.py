@@ -1,0 +1,102 @@
+"""Practising trainer scenarios in the chat: thin adapters over :mod:`bot.training.practice`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import FORM, latest_text, logger, utter
+from bot.training import practice
+from bot.training.scenarios import Feedback, InvalidScenarios
+
+SCENARIO = practice.SCENARIO_SLOT
+NOTES = practice.NOTES_SLOT
+
+
+class ActionStartTraining(Action):
+    """ "training": the list of scenarios; "scenario 7": its case, then the check's questions."""
+
+    def name(self) -> str:
+        return "action_start_training"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        from actions.check import new_check
+
+        resume = [FollowupAction(tracker.active_loop_name)] if tracker.active_loop_name else []
+        number = practice.scenario_number(latest_text(tracker))
+        try:
+            scenario = practice.find(number) if number is not None else None
+            if scenario is None:
+                if number is not None:
+                    utter(dispatcher, practice.no_such_scenario(number))
+                utter(dispatcher, practice.menu())
+                return resume
+        except InvalidScenarios:
+            logger.exception("the training scenarios are not valid")
+            dispatcher.utter_message(text="Sorry — the training scenarios cannot be used just now.")
+            return resume
+        values, _ = new_check("")
+        values.update(practice.context_slots(scenario))
+        values["safeguarding_concern"] = False
+        utter(dispatcher, practice.introduction(scenario))
+        return [
+            *(SlotSet(name, value) for name, value in values.items()),
+            SlotSet(SCENARIO, scenario.number),
+            SlotSet(NOTES, None),
+            SlotSet("requested_slot", None),
+            FollowupAction(FORM),
+        ]
+
+
+def training_feedback(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> dict[str, Any]:
+    """In a training run, compare the answers this message gave with the model: the feedback
+    at once (or kept for the end, as the scenario says); the notes' slot update, or nothing."""
+    number = tracker.get_slot(SCENARIO)
+    if number is None:
+        return {}
+    scenario = practice.find(number)
+    if scenario is None:
+        return {}
+    notes = list(tracker.get_slot(NOTES) or [])
+    changed = False
+    for key, value in practice.answered_now(before, after):
+        difference = practice.compare(scenario, key, value)
+        if difference is None:
+            continue
+        notes.append(difference.as_slot())
+        changed = True
+        if scenario.feedback is Feedback.IMMEDIATE:
+            utter(dispatcher, practice.feedback(difference))
+    return {NOTES: notes} if changed else {}
+
+
+def finish_training(
+    dispatcher: CollectingDispatcher, tracker: Tracker, slots: dict[str, Any]
+) -> list[EventType]:
+    """The end of a training run: the score and what to read; kept as a training record."""
+    from bot.training.runs import TrainingRuns
+
+    scenario = practice.find(tracker.get_slot(SCENARIO))
+    if scenario is None:
+        return [SlotSet(SCENARIO, None), SlotSet(NOTES, None)]
+    result = practice.score(scenario, slots)
+    try:
+        from bot.records import default_repository
+
+        TrainingRuns(default_repository().engine).save(result, tracker.sender_id)
+    except Exception:  # noqa: BLE001 - the trainee still gets the feedback
+        logger.exception("saving the training run failed")
+    for reply in practice.summary(result):
+        utter(dispatcher, reply)
+    return [SlotSet(SCENARIO, None), SlotSet(NOTES, None)]

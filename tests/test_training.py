@@ -1,0 +1,167 @@
+"""Practising trainer scenarios: the comparison with the model and the score (pure), the training
+runs apart from the decision records (SQLite and PostgreSQL), and practice through the real
+servers over REST and in Chromium."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from test_helpdesk import engine  # noqa: F401 - the SQLite / PostgreSQL fixture
+from test_webchat import browser  # noqa: F401 - the same Chromium fixture
+
+from bot.records import RecordRepository, make_engine
+from bot.training import load_scenarios
+from bot.training.practice import (
+    answered_now,
+    asks_for_training,
+    compare,
+    feedback,
+    find,
+    scenario_number,
+    score,
+    summary,
+)
+from bot.training.runs import TrainingRuns, pseudonym
+from bot.training.scenarios import slots as model_slots
+
+
+@pytest.mark.parametrize(
+    "text,asks,number",
+    [
+        ("training", True, None),
+        ("Practise a case", True, None),
+        ("scenario 7", True, 7),
+        ("case study 3", True, 3),
+        ('/start_training{"scenario": 4}', True, 4),
+        ("Can I share her training records with the college?", False, None),
+        ("the scenario is that her dad hits her", False, None),
+    ],
+)
+def test_practice_is_asked_for_in_so_many_words(text, asks, number) -> None:
+    assert asks_for_training(text) is asks
+    assert scenario_number(text) == number
+
+
+def test_the_model_answers_score_full_marks_and_a_wrong_one_is_explained() -> None:
+    for scenario in load_scenarios():
+        result = score(scenario, model_slots(scenario))
+        questions = [s for s in scenario.steps if s.question != "record"]
+        assert (result.matched, result.total) == (len(questions), len(questions))
+        assert result.path == list(scenario.expected.path) and result.differences == []
+    police = find(1)  # consent not asked → unsafe to ask → public interest → …
+    slots = dict(model_slots(police))
+    slots["consent_unsafe"] = "no"  # the trainee would have asked the suspect: seek_consent
+    # answers left over from the model's route are not the trainee's: they never reached them
+    result = score(police, slots)
+    # model steps before "record": purpose, identifiable, confidential, consent, consent_unsafe,
+    # public_interest, appropriate = 7; the trainee matched the first 4 and never reached the
+    # last two, so 4 of 7
+    assert (result.matched, result.total) == (4, 7)
+    assert [d.key for d in result.differences] == ["consent_unsafe"]
+    assert result.path[-1] == "record" and "public_interest" not in result.path
+    said = feedback(result.differences[0]).text
+    assert 'you answered "No"; the model answer is "Yes"' in said
+    assert "Golden Rule 4" in said and "3.17 - 3.37" in said and "\u201c" in said
+    text = "\n".join(r.text for r in summary(result))
+    assert "Score: 4 of 7" in text and "Model path: purpose" in text and "3.17 - 3.37" in text
+
+
+def test_checklist_points_are_compared_one_by_one() -> None:
+    scenario = find(10)  # inform_person: no_unsafe in the model
+    point = next(
+        p for p in next(s for s in scenario.steps if s.points).points if p.id == "inform_person"
+    )
+    assert compare(scenario, "appropriate.inform_person", point.answer) is None
+    wrong = compare(scenario, "appropriate.inform_person", "yes")
+    assert wrong and (wrong.given, wrong.model) == ("yes", "no_unsafe")
+    assert compare(scenario, "appropriate.necessary", True) is None
+    from bot.protocol import load_protocol
+
+    checks_slot = load_protocol().checklist_question.checks_slot
+    before = {checks_slot: {"necessary": True}}
+    after = {checks_slot: {"necessary": True, "need_to_know": True}, "purpose": "yes"}
+    assert sorted(answered_now(before, after)) == [
+        ("appropriate.need_to_know", True),
+        ("purpose", "yes"),
+    ]
+
+
+def test_training_runs_are_kept_apart_from_decision_records(engine) -> None:  # noqa: F811
+    scenario = find(12)
+    runs = TrainingRuns(engine)
+    saved = runs.save(score(scenario, model_slots(scenario)), "conversation-1", cohort="ABC123")
+    assert re.fullmatch(r"TRN-\d{6}", saved.reference)
+    assert saved.trainee == pseudonym("conversation-1") != "conversation-1"
+    assert (saved.matched, saved.total, saved.cohort) == (4, 4, "ABC123")
+    assert [r.reference for r in runs.list(cohort="ABC123")] == [saved.reference]
+    assert RecordRepository(engine).list() == []  # never a decision record
+
+
+# --- through the real servers -----------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_a_trainee_practises_a_case_over_rest_and_no_decision_record_is_made(chat) -> None:
+    sender = f"trainee-{uuid.uuid4().hex[:8]}"
+    menu = chat.say(sender, "practise a case")
+    assert "Scenario 15" in [b["title"] for m in menu for b in m.get("buttons") or []]
+    opened = chat.text(sender, "scenario 15")
+    assert "Training — scenario 15" in opened and "Question 1" in opened
+    # feedback at the end for this scenario: nothing said at the wrong answer
+    said = chat.text(sender, "no, it's only to fill the newsletter")
+    assert "model answer" not in said
+    assert "reasons" in said
+    assert "Shall I save" in chat.text(sender, "They are just figures for parents.")
+    finished = chat.text(sender, "yes")
+    assert "Score: 0 of 2 questions answered as the model." in finished
+    assert 'you answered "No"; the model answer is "Yes"' in finished
+    assert "Golden Rule 1" in finished and "no decision record was saved" in finished
+    assert chat.record_for(sender) == []
+    db = make_engine(chat.database_url)
+    (run,) = TrainingRuns(db).for_trainee(sender)
+    assert (run.scenario, run.matched, run.total) == (15, 0, 2)
+    db.dispose()
+    # and a real check afterwards is a real one again
+    assert "Question 1" in chat.text(
+        sender, "Can I tell the school nurse about a pupil's asthma so she can help in an attack?"
+    )
+    assert chat.tracker(sender)["slots"]["training_scenario"] is None
+
+
+@pytest.mark.e2e
+def test_a_trainee_practises_in_the_chat_page(chat, browser) -> None:  # noqa: F811
+    from test_webchat import click_button, conversation, session_id, type_answer, wait_for_text
+
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{chat.base}/chat/")
+    wait_for_text(page, "Hello.")
+    type_answer(page, "training")
+    wait_for_text(page, "Practise a case")
+    click_button(page, "Scenario 4")
+    wait_for_text(page, "Training — scenario 4")
+    wait_for_text(page, "Question 1:")
+    type_answer(page, "yes, she is worried about her daughter")
+    wait_for_text(page, "the model answer is")  # this scenario gives feedback at once
+    shown = conversation(page)
+    assert "Golden Rule 1" in shown and "3.3 - 3.9" in shown and "Why:" in shown
+    type_answer(page, "go back")
+    wait_for_text(page, "Question 1:", 2)
+    click_button(page, "No")
+    wait_for_text(page, "please give the reasons")
+    type_answer(page, "A neighbour's wish to know is not a purpose.")
+    wait_for_text(page, "Shall I save")
+    click_button(page, "Yes, save it")
+    wait_for_text(page, "Training finished")
+    assert "Score: 1 of 1 questions answered as the model." in conversation(page)
+    sender = session_id(page)
+    assert chat.record_for(sender) == []  # not in `infoshare records export`
+    db = make_engine(chat.database_url)
+    assert [r.scenario for r in TrainingRuns(db).for_trainee(sender)] == [4]
+    db.dispose()
+    assert errors == []
+    context.close()
