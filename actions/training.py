@@ -29,6 +29,9 @@ class ActionStartTraining(Action):
         from actions.check import new_check
 
         resume = [FollowupAction(tracker.active_loop_name)] if tracker.active_loop_name else []
+        code = practice.cohort_code(latest_text(tracker))
+        if code is not None:
+            return [*self._join(dispatcher, code), *resume]
         number = practice.scenario_number(latest_text(tracker))
         try:
             scenario = practice.find(number) if number is not None else None
@@ -52,6 +55,29 @@ class ActionStartTraining(Action):
             SlotSet("requested_slot", None),
             FollowupAction(FORM),
         ]
+
+    @staticmethod
+    def _join(dispatcher: CollectingDispatcher, code: str) -> list[EventType]:
+        from bot.records import default_repository
+        from bot.training.cohorts import Cohorts
+
+        try:
+            cohort = Cohorts(default_repository().engine).get(code)
+        except Exception:  # noqa: BLE001 - nothing is lost: say so
+            logger.exception("looking up cohort %s failed", code)
+            dispatcher.utter_message(text="Sorry — I cannot look that cohort up just now.")
+            return []
+        if cohort is None:
+            dispatcher.utter_message(
+                text=f"There is no cohort {code}: check the code your trainer gave you."
+            )
+            return []
+        dispatcher.utter_message(
+            text=f"You have joined cohort {cohort.code} ({cohort.name}). Your practice runs "
+            "count in its report under a pseudonym; nothing identifies you."
+        )
+        utter(dispatcher, practice.menu())
+        return [SlotSet(practice.COHORT_SLOT, cohort.code)]
 
 
 def training_feedback(
@@ -94,7 +120,9 @@ def finish_training(
     try:
         from bot.records import default_repository
 
-        TrainingRuns(default_repository().engine).save(result, tracker.sender_id)
+        TrainingRuns(default_repository().engine).save(
+            result, tracker.sender_id, cohort=tracker.get_slot(practice.COHORT_SLOT)
+        )
     except Exception:  # noqa: BLE001 - the trainee still gets the feedback
         logger.exception("saving the training run failed")
     for reply in practice.summary(result):

@@ -562,6 +562,76 @@ def _scenarios_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("cohorts", help="trainers' cohorts: a code to hand out, the cohort's report, xAPI")
+def _cohorts_command(parser: argparse.ArgumentParser) -> None:
+    db = database_options()
+    sub = parser.add_subparsers(dest="cohorts_command", metavar="SUBCOMMAND", required=True)
+    create = sub.add_parser("create", parents=[db], help="a new cohort: prints its code")
+    create.add_argument("name", help="what the cohort is, e.g. 'Safeguarding induction, March'")
+    create.set_defaults(handler=_cohorts_create)
+    report = sub.add_parser("report", parents=[db], help="per question, per scenario, per trainee")
+    report.add_argument("code")
+    report.add_argument("--format", choices=("html", "csv"), default="html", help="default: html")
+    report.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
+    report.set_defaults(handler=_cohorts_report)
+    xapi = sub.add_parser("xapi", parents=[db], help="the answers as xAPI statements (JSON)")
+    xapi.add_argument("code")
+    xapi.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
+    xapi.set_defaults(handler=_cohorts_xapi)
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from bot.records import ensure_migrated, make_engine
+
+    engine = make_engine(args.database_url)
+    ensure_migrated(engine)
+    return engine
+
+
+def _write(text: str, output: Path | None) -> int:
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    output.write_text(text, encoding="utf-8")
+    print(f"Wrote {output}.", file=sys.stderr)
+    return 0
+
+
+def _cohorts_create(args: argparse.Namespace) -> int:
+    from bot.training.cohorts import CohortError, Cohorts
+
+    try:
+        cohort = Cohorts(_engine(args)).create(args.name)
+    except CohortError as error:
+        raise CliError(str(error)) from None
+    print(cohort.code)
+    print(f'Cohort {cohort.code} ("{cohort.name}"): trainees say "join cohort {cohort.code}".')
+    return 0
+
+
+def _cohorts_report(args: argparse.Namespace) -> int:
+    from bot.training import cohorts
+
+    try:
+        result = cohorts.report(_engine(args), args.code)
+    except cohorts.CohortError as error:
+        raise CliError(str(error)) from None
+    text = cohorts.render_html(result) if args.format == "html" else cohorts.render_csv(result)
+    return _write(text, args.output)
+
+
+def _cohorts_xapi(args: argparse.Namespace) -> int:
+    from bot import settings
+    from bot.training import cohorts
+
+    home = settings.get(settings.PUBLIC_URL).rstrip("/") or "urn:infoshare"
+    try:
+        statements = cohorts.xapi_statements(_engine(args), args.code, home)
+    except cohorts.CohortError as error:
+        raise CliError(str(error)) from None
+    return _write(json.dumps(statements, ensure_ascii=False, indent=2) + "\n", args.output)
+
+
 def _accounts(args: argparse.Namespace) -> Any:
     from bot.helpdesk.accounts import Accounts
     from bot.records import ensure_migrated, make_engine

@@ -24,6 +24,7 @@ from bot.protocol.reading import TRAINING_INTENT
 from bot.training.scenarios import Feedback, ModelStep, Scenario, load_scenarios
 
 SCENARIO_SLOT = "training_scenario"
+COHORT_SLOT = "training_cohort"
 NOTES_SLOT = "training_notes"
 
 _ASKS = re.compile(
@@ -37,10 +38,25 @@ _ASKS = re.compile(
 _NUMBER = re.compile(r"\b(?:scenario|case(?: study)?)\s*(\d{1,3})\b", re.IGNORECASE)
 
 
+_JOIN = re.compile(r"^\W*join(?: the)? cohort\W+([A-Za-z0-9]{6})\W*$", re.IGNORECASE)
+
+
 def asks_for_training(text: str | None) -> bool:
-    """ "training", "practise a case", "scenario 7", "case study 3" (or the start button)."""
+    """ "training", "practise a case", "scenario 7", "case study 3", "join cohort ABC123" (or
+    the start button)."""
     text = str(text or "")
-    return text.startswith(f"/{TRAINING_INTENT}") or bool(_ASKS.match(text.strip()))
+    stripped = text.strip()
+    return (
+        text.startswith(f"/{TRAINING_INTENT}")
+        or bool(_ASKS.match(stripped))
+        or bool(_JOIN.match(stripped))
+    )
+
+
+def cohort_code(text: str | None) -> str | None:
+    """The code in "join cohort ABC123"."""
+    found = _JOIN.match(str(text or "").strip())
+    return found.group(1).upper() if found else None
 
 
 def scenario_number(text: str | None) -> int | None:

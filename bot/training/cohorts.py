@@ -1,0 +1,333 @@
+"""Cohorts: a trainer's group of trainees, their report and their answers as xAPI statements.
+
+``infoshare cohorts create NAME`` makes a code to hand out; a trainee says "join cohort ABC123"
+in the chat, and their training runs carry the code. ``infoshare cohorts report CODE`` gives, per
+question, the share of runs answered as the model, the scenarios that diverge most, and each
+trainee's (pseudonymous) score, with charts; ``infoshare cohorts xapi CODE`` exports one xAPI
+statement per key question answered, for a learning record store.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Column, Integer, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.future import Engine
+from sqlalchemy.orm import Session
+
+from bot.protocol import load_protocol
+from bot.protocol.messages import question_title
+from bot.records.models import Base, UTCDateTime
+from bot.training.practice import compare
+from bot.training.runs import TrainingRun, TrainingRuns
+from bot.training.scenarios import Scenario, load_scenarios
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a classroom
+CODE_LENGTH = 6
+_CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+JOIN = re.compile(rf"\bjoin(?: the)? cohort\W+([A-Za-z0-9]{{{CODE_LENGTH}}})\b", re.IGNORECASE)
+XAPI_ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CohortRow(Base):
+    __tablename__ = "cohorts"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    code = Column(String(16), nullable=False, unique=True)
+    name = Column(String(128), nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    code: str
+    name: str
+    created_at: datetime
+
+
+class CohortError(ValueError):
+    pass
+
+
+def normal_code(text: str | None) -> str | None:
+    code = (text or "").strip().upper()
+    return code if _CODE.match(code) else None
+
+
+class Cohorts:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, name: str) -> Cohort:
+        name = " ".join((name or "").split())
+        if not name or len(name) > 128:
+            raise CohortError("a cohort needs a name of 1 to 128 characters")
+        for _ in range(5):
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            try:
+                with Session(self.engine) as session, session.begin():
+                    row = CohortRow(code=code, name=name)
+                    session.add(row)
+                    session.flush()
+                    return Cohort(row.code, row.name, row.created_at)
+            except IntegrityError:
+                continue  # the same code drawn twice: draw again
+        raise CohortError("could not draw a free cohort code")
+
+    def get(self, code: str | None) -> Cohort | None:
+        code = normal_code(code)
+        if code is None:
+            return None
+        with Session(self.engine) as session:
+            row = session.scalar(select(CohortRow).where(CohortRow.code == code))
+            return Cohort(row.code, row.name, row.created_at) if row else None
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionShare:
+    question: str
+    title: str
+    answered: int  # runs in which the trainee answered it (it was on their route)
+    as_model: int
+
+    @property
+    def share(self) -> float | None:
+        return self.as_model / self.answered if self.answered else None
+
+
+@dataclass(frozen=True)
+class CohortReport:
+    cohort: Cohort
+    runs: int
+    questions: tuple[QuestionShare, ...]
+    scenarios: tuple[tuple[int, str, int, float], ...]  # number, title, runs, mean score share
+    trainees: tuple[tuple[str, int, int, int], ...]  # pseudonym, runs, matched, total
+
+
+def _as_model(scenario: Scenario, run: TrainingRun, question: str) -> bool | None:
+    """Whether the run answered ``question`` as the model (None: never answered it)."""
+    step = next(s for s in scenario.steps if s.question == question)
+    if step.points:
+        keys = [f"{question}.{p.id}" for p in step.points]
+        given = [(k, run.answers[k]) for k in keys if k in run.answers]
+        if not given:
+            return None
+        wrong = [k for k, v in given if compare(scenario, k, True if v == "yes" else v)]
+        return not wrong and len(given) == len(keys)
+    if question not in run.answers:
+        return None
+    return compare(scenario, question, run.answers[question]) is None
+
+
+def build(cohort: Cohort, runs: Sequence[TrainingRun]) -> CohortReport:
+    protocol = load_protocol()
+    scenarios = {s.number: s for s in load_scenarios()}
+    answered: dict[str, int] = defaultdict(int)
+    as_model: dict[str, int] = defaultdict(int)
+    by_scenario: dict[int, list[float]] = defaultdict(list)
+    by_trainee: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for run in runs:
+        scenario = scenarios.get(run.scenario)
+        if scenario is None:
+            continue
+        for step in scenario.steps:
+            if step.question == protocol.record.id:
+                continue
+            same = _as_model(scenario, run, step.question)
+            if same is not None:
+                answered[step.question] += 1
+                as_model[step.question] += same
+        by_scenario[run.scenario].append(run.matched / run.total if run.total else 0.0)
+        totals = by_trainee[run.trainee]
+        totals[0] += 1
+        totals[1] += run.matched
+        totals[2] += run.total
+    order = [*protocol.question_ids]
+    questions = tuple(
+        QuestionShare(q, question_title(q, protocol), answered[q], as_model[q])
+        for q in sorted(answered, key=lambda q: order.index(q) if q in order else len(order))
+    )
+    diverging = tuple(
+        sorted(
+            (
+                (n, scenarios[n].title, len(shares), sum(shares) / len(shares))
+                for n, shares in by_scenario.items()
+            ),
+            key=lambda row: (row[3], row[0]),
+        )
+    )
+    trainees = tuple(sorted((t, *v) for t, v in by_trainee.items()))
+    return CohortReport(cohort, len(runs), questions, diverging, trainees)
+
+
+def report(engine: Engine, code: str) -> CohortReport:
+    cohort = Cohorts(engine).get(code)
+    if cohort is None:
+        raise CohortError(f"there is no cohort {code!r}")
+    return build(cohort, TrainingRuns(engine).list(cohort=cohort.code))
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)}%"
+
+
+def render_csv(result: CohortReport) -> str:
+    from bot.records.export import csv_cell
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(("section", "key", "subkey", "value"))
+    rows: list[tuple[Any, ...]] = [("cohort", result.cohort.code, "name", result.cohort.name)]
+    rows.append(("cohort", result.cohort.code, "runs", result.runs))
+    for q in result.questions:
+        rows += [
+            ("question", q.question, "answered", q.answered),
+            ("question", q.question, "as_model", q.as_model),
+        ]
+    for number, _, count, share in result.scenarios:
+        rows += [
+            ("scenario", number, "runs", count),
+            ("scenario", number, "mean_score", round(share, 3)),
+        ]
+    for trainee, count, matched, total in result.trainees:
+        rows += [
+            ("trainee", trainee, "runs", count),
+            ("trainee", trainee, "matched", matched),
+            ("trainee", trainee, "total", total),
+        ]
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row])
+    return buffer.getvalue()
+
+
+def _chart(result: CohortReport) -> str:
+    """The share answered as the model, per question, as horizontal bars (SVG)."""
+    from bot.helpdesk.reports import _figure, _rc, _svg
+
+    if not result.questions:
+        return ""
+    labels = [q.title.split(" ", 1)[0] for q in result.questions]  # "Q4"
+    values = [round((q.share or 0) * 100) for q in result.questions]
+    with _rc():
+        figure, axes = _figure(6.0, 0.45 * len(values) + 1.0)
+        bars = axes.barh(labels, values, color="#d0d0d0", edgecolor="#111111", hatch="//")
+        axes.invert_yaxis()
+        axes.set_xlim(0, 100)
+        axes.set_xlabel("% of runs answered as the model")
+        axes.bar_label(bars, labels=[f"{v}%" for v in values], padding=3)
+        return _svg(figure, "cohort", "Share of runs answered as the model, per question")
+
+
+def render_html(result: CohortReport) -> str:
+    from html import escape as e
+
+    from bot.helpdesk.reports import STYLE, _table
+
+    questions = _table(
+        "Per question: runs that answered it, and as the model",
+        ("Question", "Answered", "As the model", "Share"),
+        [(q.title, q.answered, q.as_model, _percent(q.share)) for q in result.questions],
+    )
+    scenarios = _table(
+        "Scenarios, most divergent first (mean score)",
+        ("Scenario", "Runs", "Mean score"),
+        [(f"{n}. {title}", count, _percent(share)) for n, title, count, share in result.scenarios],
+    )
+    trainees = _table(
+        "Trainees (pseudonyms)",
+        ("Trainee", "Runs", "Answered as the model"),
+        [(t, count, f"{m} of {total}") for t, count, m, total in result.trainees],
+    )
+    chart = _chart(result)
+    body = (
+        f"<h1>Cohort {e(result.cohort.code)}: {e(result.cohort.name)}</h1>"
+        f"<p>{result.runs} training run(s).</p>"
+        + (f'<figure class="report-chart">{chart}</figure>' if chart else "")
+        + questions
+        + scenarios
+        + trainees
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Cohort {e(result.cohort.code)}</title><style>{STYLE}</style></head>"
+        f"<body><main>{body}</main></body></html>\n"
+    )
+
+
+# --- xAPI --------------------------------------------------------------------------------------
+
+
+def xapi_statements(engine: Engine, code: str, home_page: str = "urn:infoshare") -> list[dict]:
+    """One xAPI statement per key question answered in the cohort's runs: actor the trainee's
+    pseudonym, verb "answered", object the scenario's question, result success (as the model)."""
+    cohort = Cohorts(engine).get(code)
+    if cohort is None:
+        raise CohortError(f"there is no cohort {code!r}")
+    protocol = load_protocol()
+    scenarios = {s.number: s for s in load_scenarios()}
+    statements = []
+    for run in TrainingRuns(engine).list(cohort=cohort.code):
+        scenario = scenarios.get(run.scenario)
+        if scenario is None:
+            continue
+        for step in scenario.steps:
+            if step.question == protocol.record.id:
+                continue
+            success = _as_model(scenario, run, step.question)
+            if success is None:
+                continue
+            activity = f"{home_page}/scenarios/{scenario.id}/questions/{step.question}"
+            statements.append(
+                {
+                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{activity}#{run.reference}")),
+                    "actor": {
+                        "objectType": "Agent",
+                        "account": {"homePage": home_page, "name": run.trainee},
+                    },
+                    "verb": {"id": XAPI_ANSWERED, "display": {"en-GB": "answered"}},
+                    "object": {
+                        "objectType": "Activity",
+                        "id": activity,
+                        "definition": {
+                            "name": {
+                                "en-GB": f"{scenario.title} — "
+                                f"{question_title(step.question, protocol)}"
+                            },
+                            "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+                        },
+                    },
+                    "result": {"success": bool(success), "response": _response(run, step)},
+                    "context": {
+                        "registration": str(uuid.uuid5(uuid.NAMESPACE_URL, run.reference)),
+                        "extensions": {f"{home_page}/cohort": cohort.code},
+                    },
+                    "timestamp": run.created_at.isoformat(),
+                }
+            )
+    return statements
+
+
+def _response(run: TrainingRun, step: Any) -> str:
+    if step.points:
+        return ",".join(
+            f"{p.id}={run.answers.get(f'{step.question}.{p.id}', '')}" for p in step.points
+        )
+    return run.answers.get(step.question, "")
