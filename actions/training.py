@@ -47,7 +47,7 @@ class ActionStartTraining(Action):
         values, _ = new_check("")
         values.update(practice.context_slots(scenario))
         values["safeguarding_concern"] = False
-        utter(dispatcher, practice.introduction(scenario))
+        utter(dispatcher, practice.introduction(scenario, tracker.get_slot(practice.FEEDBACK_SLOT)))
         return [
             *(SlotSet(name, value) for name, value in values.items()),
             SlotSet(SCENARIO, scenario.number),
@@ -77,7 +77,10 @@ class ActionStartTraining(Action):
             "count in its report under a pseudonym; nothing identifies you."
         )
         utter(dispatcher, practice.menu())
-        return [SlotSet(practice.COHORT_SLOT, cohort.code)]
+        return [
+            SlotSet(practice.COHORT_SLOT, cohort.code),
+            SlotSet(practice.FEEDBACK_SLOT, cohort.feedback),
+        ]
 
 
 def training_feedback(
@@ -102,7 +105,8 @@ def training_feedback(
             continue
         notes.append(difference.as_slot())
         changed = True
-        if scenario.feedback is Feedback.IMMEDIATE:
+        chosen = tracker.get_slot(practice.FEEDBACK_SLOT)
+        if practice.feedback_mode(scenario, chosen) is Feedback.IMMEDIATE:
             utter(dispatcher, practice.feedback(difference))
     return {NOTES: notes} if changed else {}
 
@@ -125,6 +129,6 @@ def finish_training(
         )
     except Exception:  # noqa: BLE001 - the trainee still gets the feedback
         logger.exception("saving the training run failed")
-    for reply in practice.summary(result):
+    for reply in practice.summary(result, chosen=tracker.get_slot(practice.FEEDBACK_SLOT)):
         utter(dispatcher, reply)
     return [SlotSet(SCENARIO, None), SlotSet(NOTES, None)]

@@ -568,6 +568,11 @@ def _cohorts_command(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="cohorts_command", metavar="SUBCOMMAND", required=True)
     create = sub.add_parser("create", parents=[db], help="a new cohort: prints its code")
     create.add_argument("name", help="what the cohort is, e.g. 'Safeguarding induction, March'")
+    create.add_argument(
+        "--feedback",
+        choices=("immediate", "end"),
+        help="when its trainees see the model answers, whatever each scenario says",
+    )
     create.set_defaults(handler=_cohorts_create)
     report = sub.add_parser("report", parents=[db], help="per question, per scenario, per trainee")
     report.add_argument("code")
@@ -601,7 +606,7 @@ def _cohorts_create(args: argparse.Namespace) -> int:
     from bot.training.cohorts import CohortError, Cohorts
 
     try:
-        cohort = Cohorts(_engine(args)).create(args.name)
+        cohort = Cohorts(_engine(args)).create(args.name, args.feedback)
     except CohortError as error:
         raise CliError(str(error)) from None
     print(cohort.code)

@@ -157,3 +157,19 @@ def test_a_trainee_joins_a_cohort_and_the_trainer_gets_the_report(chat) -> None:
     assert len(json.loads(cli("xapi", code))) == 2
     made = cli("create", "Another group")
     assert "join cohort" in made
+
+
+@pytest.mark.e2e
+def test_a_trainer_chooses_when_the_cohort_sees_the_model_answers(chat) -> None:
+    from bot.training.practice import feedback_mode
+
+    four = find(4)  # its file says: immediate
+    assert feedback_mode(four).value == "immediate" and feedback_mode(four, "end").value == "end"
+    db = make_engine(chat.database_url)
+    code = Cohorts(db).create("Exam practice", feedback="end").code
+    db.dispose()
+    sender = f"exam-{uuid.uuid4().hex[:8]}"
+    chat.text(sender, f"join cohort {code}")
+    assert "You will see the model answers at the end." in chat.text(sender, "scenario 4")
+    said = chat.text(sender, "yes, she is worried about her daughter")
+    assert "the model answer is" not in said  # kept for the end, as the trainer chose

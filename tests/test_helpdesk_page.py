@@ -478,3 +478,31 @@ def test_staff_run_a_check_for_a_caller_and_the_record_says_so(
     assert record["channel"] == "socketio"
     assert errors == []
     context.close()
+
+
+def test_staff_read_a_cohorts_report_in_the_browser(
+    chat,
+    desk,
+    browser,  # noqa: F811 - the fixture imported above
+) -> None:
+    from bot.training.cohorts import Cohorts
+    from bot.training.practice import find, score
+    from bot.training.runs import TrainingRuns
+    from bot.training.scenarios import slots as model_slots
+
+    accounts, requests, name = desk
+    cohort = Cohorts(requests.engine).create("Browser <cohort>")
+    twelve = find(12)
+    TrainingRuns(requests.engine).save(score(twelve, model_slots(twelve)), "t1", cohort.code)
+    context, page, errors = _sign_in(browser, chat.base, name)
+    page.get_by_role("link", name="Cohorts").click()
+    page.get_by_role("link", name=cohort.code).click()
+    page.wait_for_url(re.compile(rf"/helpdesk/cohorts\?code={cohort.code}$"))
+    body = page.locator("main").inner_text()
+    assert f"Cohort {cohort.code}: Browser <cohort>" in body  # shown as text, escaped
+    assert "1 training run(s)." in body and "100%" in body
+    assert page.locator("main svg").count() == 1
+    page.goto(f"{chat.base}/helpdesk/cohorts?code=NOPE99")
+    assert "There is no cohort NOPE99" in page.locator("main").inner_text()
+    assert errors == []
+    context.close()

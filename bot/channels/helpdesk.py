@@ -153,7 +153,9 @@ def _serializer(salt: str) -> URLSafeTimedSerializer | None:
 def _page(title: str, body: str, user: dict | None = None, status: int = 200) -> HTTPResponse:
     signed_in = ""
     if user:
-        links = f'<a href="{PATH}/check">Check for a caller</a>'
+        links = (
+            f'<a href="{PATH}/check">Check for a caller</a> · <a href="{PATH}/cohorts">Cohorts</a>'
+        )
         if user.get("role") == "lead":
             links += f' · <a href="{PATH}/report">Report</a> · <a href="{PATH}/audit">Audit log</a>'
         signed_in = f"<nav>{links}</nav>"
@@ -384,6 +386,39 @@ class HelpdeskPage(InputChannel):
             reply = _page("Check for a caller", body, user)
             reply.headers["Content-Security-Policy"] = CHAT_POLICY
             return reply
+
+        @page.route("/cohorts", methods=["GET"])
+        @signed_in
+        async def cohorts_page(request: Request, user: dict) -> HTTPResponse:
+            """Trainers' cohorts, and one cohort's report (?code=…)."""
+            from bot.records import default_repository
+            from bot.training import cohorts
+
+            engine = default_repository().engine
+            code = (request.args.get("code") or "").strip()[:16]
+            if code:
+                try:
+                    result = await _run(cohorts.report, engine, code)
+                except cohorts.CohortError:
+                    body = f"<p>There is no cohort {e(code)}.</p>"
+                    return _page("Cohorts", body, user, status=404)
+                title = f"Cohort {result.cohort.code}: {result.cohort.name}"
+                body = f'<div class="report">{cohorts.report_body(result)}</div>'
+                return _page(title, body, user)
+            found = await _run(cohorts.Cohorts(engine).list)
+            rows = "".join(
+                f'<tr><td><a href="{PATH}/cohorts?code={e(c.code)}">{e(c.code)}</a></td>'
+                f"<td>{e(c.name)}</td><td>{e(c.feedback or 'as each scenario says')}</td>"
+                f"<td>{e(c.created_at.strftime('%Y-%m-%d'))}</td></tr>"
+                for c in found
+            )
+            table = (
+                "<table><thead><tr><th>Code</th><th>Name</th><th>Feedback</th><th>Made</th>"
+                f"</tr></thead><tbody>{rows}</tbody></table>"
+                if rows
+                else "<p>No cohorts yet: <code>infoshare cohorts create NAME</code>.</p>"
+            )
+            return _page("Cohorts", table, user)
 
         @page.route("/report", methods=["GET"])
         @signed_in

@@ -49,6 +49,8 @@ class CohortRow(Base):
     id = Column(Integer, primary_key=True, autoincrement=True)
     code = Column(String(16), nullable=False, unique=True)
     name = Column(String(128), nullable=False)
+    # immediate | end: the trainer's choice for the session, over each scenario's; null: theirs
+    feedback = Column(String(16), nullable=True)
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
 
 
@@ -57,6 +59,11 @@ class Cohort:
     code: str
     name: str
     created_at: datetime
+    feedback: str | None = None
+
+
+def _cohort(row: CohortRow) -> Cohort:
+    return Cohort(row.code, row.name, row.created_at, row.feedback)
 
 
 class CohortError(ValueError):
@@ -72,18 +79,20 @@ class Cohorts:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create(self, name: str) -> Cohort:
+    def create(self, name: str, feedback: str | None = None) -> Cohort:
         name = " ".join((name or "").split())
         if not name or len(name) > 128:
             raise CohortError("a cohort needs a name of 1 to 128 characters")
+        if feedback not in (None, "immediate", "end"):
+            raise CohortError("feedback is immediate or end")
         for _ in range(5):
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             try:
                 with Session(self.engine) as session, session.begin():
-                    row = CohortRow(code=code, name=name)
+                    row = CohortRow(code=code, name=name, feedback=feedback)
                     session.add(row)
                     session.flush()
-                    return Cohort(row.code, row.name, row.created_at)
+                    return _cohort(row)
             except IntegrityError:
                 continue  # the same code drawn twice: draw again
         raise CohortError("could not draw a free cohort code")
@@ -94,7 +103,12 @@ class Cohorts:
             return None
         with Session(self.engine) as session:
             row = session.scalar(select(CohortRow).where(CohortRow.code == code))
-            return Cohort(row.code, row.name, row.created_at) if row else None
+            return _cohort(row) if row else None
+
+    def list(self) -> list[Cohort]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(CohortRow).order_by(CohortRow.id.desc()))
+            return [_cohort(row) for row in rows]
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -235,10 +249,9 @@ def _chart(result: CohortReport) -> str:
         return _svg(figure, "cohort", "Share of runs answered as the model, per question")
 
 
-def render_html(result: CohortReport) -> str:
-    from html import escape as e
-
-    from bot.helpdesk.reports import STYLE, _table
+def report_body(result: CohortReport) -> str:
+    """The report's figures, chart and tables (for a page of its own or the helpdesk's)."""
+    from bot.helpdesk.reports import _table
 
     questions = _table(
         "Per question: runs that answered it, and as the model",
@@ -256,19 +269,26 @@ def render_html(result: CohortReport) -> str:
         [(t, count, f"{m} of {total}") for t, count, m, total in result.trainees],
     )
     chart = _chart(result)
-    body = (
-        f"<h1>Cohort {e(result.cohort.code)}: {e(result.cohort.name)}</h1>"
+    return (
         f"<p>{result.runs} training run(s).</p>"
         + (f'<figure class="report-chart">{chart}</figure>' if chart else "")
         + questions
         + scenarios
         + trainees
     )
+
+
+def render_html(result: CohortReport) -> str:
+    from html import escape as e
+
+    from bot.helpdesk.reports import STYLE
+
+    title = f"Cohort {e(result.cohort.code)}: {e(result.cohort.name)}"
     return (
         '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Cohort {e(result.cohort.code)}</title><style>{STYLE}</style></head>"
-        f"<body><main>{body}</main></body></html>\n"
+        f"<title>{title}</title><style>{STYLE}</style></head>"
+        f"<body><main><h1>{title}</h1>{report_body(result)}</main></body></html>\n"
     )
 
 

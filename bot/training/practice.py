@@ -25,6 +25,7 @@ from bot.training.scenarios import Feedback, ModelStep, Scenario, load_scenarios
 
 SCENARIO_SLOT = "training_scenario"
 COHORT_SLOT = "training_cohort"
+FEEDBACK_SLOT = "training_feedback"  # the cohort's choice for the session, over the scenario's
 NOTES_SLOT = "training_notes"
 
 _ASKS = re.compile(
@@ -185,10 +186,16 @@ def no_such_scenario(number: int) -> Reply:
     return Reply(f"There is no scenario {number}. Say \u201ctraining\u201d for the list.")
 
 
-def introduction(scenario: Scenario) -> Reply:
+def feedback_mode(scenario: Scenario, chosen: str | None = None) -> Feedback:
+    """When the trainee is told the model answers: the trainer's choice for the session (their
+    cohort's), else the scenario's."""
+    return Feedback(chosen) if chosen in ("immediate", "end") else scenario.feedback
+
+
+def introduction(scenario: Scenario, chosen: str | None = None) -> Reply:
     when = (
         "I will tell you the model answer after each question where you answer otherwise."
-        if scenario.feedback is Feedback.IMMEDIATE
+        if feedback_mode(scenario, chosen) is Feedback.IMMEDIATE
         else "You will see the model answers at the end."
     )
     return Reply(
@@ -257,7 +264,9 @@ def score(scenario: Scenario, slots: Mapping[str, Any], protocol: Protocol | Non
     return Result(scenario, answers, matched, len(steps), path, differences)
 
 
-def summary(result: Result, protocol: Protocol | None = None) -> list[Reply]:
+def summary(
+    result: Result, protocol: Protocol | None = None, chosen: str | None = None
+) -> list[Reply]:
     """The end of a training run: the score, the two paths, the differences (when the feedback
     was kept for the end), what to read."""
     protocol = protocol or load_protocol()
@@ -276,7 +285,7 @@ def summary(result: Result, protocol: Protocol | None = None) -> list[Reply]:
             )
         )
     ]
-    if scenario.feedback is Feedback.END:
+    if feedback_mode(scenario, chosen) is Feedback.END:
         replies += [feedback(d, protocol) for d in result.differences]
     reading = sorted(
         {s.paragraphs for s in scenario.steps if any(d.step is s for d in result.differences)}

@@ -1,4 +1,5 @@
-"""Cohorts: a trainer's group of trainees (the code they join with).
+"""Cohorts: a trainer's group of trainees (the code they join with, and when its trainees are
+given the model answers, if the trainer chose for the session).
 
 Revision ID: 0008
 Revises: 0007
@@ -24,6 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("code", sa.String(length=16), nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("feedback", sa.String(length=16), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cohorts")),
         sa.UniqueConstraint("code", name=op.f("uq_cohorts_code")),
