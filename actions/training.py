@@ -83,6 +83,24 @@ class ActionStartTraining(Action):
         ]
 
 
+def _group_session(tracker: Tracker) -> Any:
+    """The cohort's open group session for the scenario being practised, or None."""
+    code = tracker.get_slot(practice.COHORT_SLOT)
+    if not code:
+        return None
+    from bot.records import default_repository
+    from bot.training.cohorts import Cohorts
+
+    try:
+        cohort = Cohorts(default_repository().engine).get(code)
+    except Exception:  # noqa: BLE001 - practice goes on without the group
+        logger.exception("looking up cohort %s failed", code)
+        return None
+    if cohort is None or cohort.live_scenario != tracker.get_slot(SCENARIO):
+        return None
+    return cohort
+
+
 def training_feedback(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -99,14 +117,29 @@ def training_feedback(
         return {}
     notes = list(tracker.get_slot(NOTES) or [])
     changed = False
-    for key, value in practice.answered_now(before, after):
+    answered = practice.answered_now(before, after)
+    group = _group_session(tracker) if answered else None
+    for key, value in answered:
+        if group is not None:  # group mode: the trainer's page shows how the answers split
+            from bot.records import default_repository
+            from bot.training.cohorts import Cohorts
+            from bot.training.runs import pseudonym
+
+            Cohorts(default_repository().engine).note_answer(
+                group.code,
+                scenario.number,
+                pseudonym(tracker.sender_id),
+                key,
+                "yes" if value is True else str(value),
+            )
         difference = practice.compare(scenario, key, value)
         if difference is None:
             continue
         notes.append(difference.as_slot())
         changed = True
         chosen = tracker.get_slot(practice.FEEDBACK_SLOT)
-        if practice.feedback_mode(scenario, chosen) is Feedback.IMMEDIATE:
+        held = group is not None and not group.revealed  # the trainer reveals it to the group
+        if not held and practice.feedback_mode(scenario, chosen) is Feedback.IMMEDIATE:
             utter(dispatcher, practice.feedback(difference))
     return {NOTES: notes} if changed else {}
 
@@ -129,6 +162,9 @@ def finish_training(
         )
     except Exception:  # noqa: BLE001 - the trainee still gets the feedback
         logger.exception("saving the training run failed")
-    for reply in practice.summary(result, chosen=tracker.get_slot(practice.FEEDBACK_SLOT)):
+    group = _group_session(tracker)
+    held = group is not None and not group.revealed
+    chosen = tracker.get_slot(practice.FEEDBACK_SLOT)
+    for reply in practice.summary(result, chosen=chosen, held=held):
         utter(dispatcher, reply)
     return [SlotSet(SCENARIO, None), SlotSet(NOTES, None)]

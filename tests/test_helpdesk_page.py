@@ -506,3 +506,39 @@ def test_staff_read_a_cohorts_report_in_the_browser(
     assert "There is no cohort NOPE99" in page.locator("main").inner_text()
     assert errors == []
     context.close()
+
+
+def test_a_trainer_runs_a_group_session_and_reveals_the_model_answers(
+    chat,
+    desk,
+    browser,  # noqa: F811 - the fixture imported above
+) -> None:
+    from bot.training.cohorts import Cohorts
+
+    accounts, requests, name = desk
+    cohort = Cohorts(requests.engine).create("Group session")
+    context, page, errors = _sign_in(browser, chat.base, name)
+    page.goto(f"{chat.base}/helpdesk/cohorts?code={cohort.code}")
+    page.get_by_label("Scenario").select_option("4")
+    page.get_by_role("button", name="Open for the cohort").click()
+    page.wait_for_selector("text=Group session: scenario 4")
+    # two trainees answer question 1 in their own chats, one as the model and one not
+    said = {}
+    for answer in ("yes, she is worried about her daughter", "no, she has no real purpose"):
+        sender = f"group-{uuid.uuid4().hex[:8]}"
+        chat.text(sender, f"join cohort {cohort.code}")
+        chat.text(sender, "scenario 4")
+        said[answer] = chat.text(sender, answer)
+    # scenario 4 gives feedback at once, but in a group session the trainer reveals it
+    assert all("the model answer is" not in text for text in said.values())
+    page.get_by_role("link", name="Refresh the answers").click()
+    row = page.locator("tr", has_text="Q1 Is there a clear").inner_text()
+    assert "Yes: 1" in row and "No: 1" in row and "hidden" in row
+    page.get_by_role("button", name="Reveal the model answers").click()
+    page.wait_for_selector("text=Group session: scenario 4")
+    row = page.locator("tr", has_text="Q1 Is there a clear").inner_text()
+    assert "hidden" not in row and row.rstrip().endswith("No")
+    page.get_by_role("button", name="End the group session").click()
+    page.wait_for_selector("text=Open for the cohort")
+    assert errors == []
+    context.close()

@@ -139,6 +139,73 @@ def _build_report(since: date | None, until: date | None) -> Any:
     return build_report(default_repository().engine, _tracker_engine(), since=since, until=until)
 
 
+def _scenario_exists(number: int) -> bool:
+    from bot.training.practice import find
+
+    return find(number) is not None
+
+
+def _group_session_html(cohort: Any, split: dict, user: dict) -> str:
+    """Group mode on the cohort's page: open a scenario; how the answers split; reveal."""
+    from bot.protocol import load_protocol
+    from bot.protocol.messages import ANSWER_WORDS, question_title
+    from bot.training.practice import find
+    from bot.training.scenarios import load_scenarios
+
+    csrf = f'<input type="hidden" name="csrf" value="{e(user["csrf"])}">'
+    action = f"{PATH}/cohorts/{e(cohort.code)}/session"
+    scenario = find(cohort.live_scenario) if cohort.live_scenario else None
+    if scenario is None:
+        options = "".join(
+            f'<option value="{s.number}">{s.number}. {e(s.title)}</option>'
+            for s in load_scenarios()
+        )
+        return (
+            "<h2>Group session</h2><p>Open a scenario for the cohort: trainees who joined it "
+            "practise it in their own chats, and this page shows how their answers split before "
+            "you reveal the model answers.</p>"
+            f'<form method="post" action="{action}">{csrf}'
+            '<label for="scenario">Scenario</label>'
+            f'<select id="scenario" name="scenario">{options}</select>'
+            '<button type="submit" name="what" value="open">Open for the cohort</button></form>'
+        )
+    protocol = load_protocol()
+    rows = []
+    for step in scenario.steps:
+        if step.question == protocol.record.id:
+            continue
+        keys = [(f"{step.question}.{p.id}", p) for p in step.points] or [(step.question, None)]
+        for key, point in keys:
+            counts = split.get(key, {})
+            given = " · ".join(
+                f"{e(ANSWER_WORDS.get(v, v.replace('_', ' ')))}: {n}"
+                for v, n in sorted(counts.items(), key=lambda item: -item[1])
+            )
+            model = point.answer if point else step.answer
+            model = "yes" if model in ("true", True) else model
+            label = question_title(step.question, protocol) + (
+                f" — {point.id.replace('_', ' ')}" if point else ""
+            )
+            shown = e(ANSWER_WORDS.get(model, str(model).replace("_", " ")))
+            rows.append(
+                f"<tr><td>{e(label)}</td><td>{given or '—'}</td>"
+                f"<td>{shown if cohort.revealed else 'hidden'}</td></tr>"
+            )
+    buttons = (
+        ""
+        if cohort.revealed
+        else '<button type="submit" name="what" value="reveal">Reveal the model answers</button>'
+    )
+    return (
+        f"<h2>Group session: scenario {scenario.number}, {e(scenario.title)}</h2>"
+        "<table><thead><tr><th>Question</th><th>The cohort's answers</th><th>Model answer</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f'<form method="post" action="{action}">{csrf}{buttons}'
+        '<button type="submit" name="what" value="end">End the group session</button></form>'
+        f'<p><a href="{PATH}/cohorts?code={e(cohort.code)}">Refresh the answers</a></p>'
+    )
+
+
 def _lead_only(user: dict) -> HTTPResponse | None:
     if user.get("role") == "lead":
         return None
@@ -403,7 +470,18 @@ class HelpdeskPage(InputChannel):
                     body = f"<p>There is no cohort {e(code)}.</p>"
                     return _page("Cohorts", body, user, status=404)
                 title = f"Cohort {result.cohort.code}: {result.cohort.name}"
-                body = f'<div class="report">{cohorts.report_body(result)}</div>'
+                split = (
+                    await _run(
+                        cohorts.Cohorts(engine).split,
+                        result.cohort.code,
+                        result.cohort.live_scenario,
+                    )
+                    if result.cohort.live_scenario
+                    else {}
+                )
+                body = _group_session_html(result.cohort, split, user) + (
+                    f'<div class="report">{cohorts.report_body(result)}</div>'
+                )
                 return _page(title, body, user)
             found = await _run(cohorts.Cohorts(engine).list)
             rows = "".join(
@@ -419,6 +497,29 @@ class HelpdeskPage(InputChannel):
                 else "<p>No cohorts yet: <code>infoshare cohorts create NAME</code>.</p>"
             )
             return _page("Cohorts", table, user)
+
+        @page.route("/cohorts/<code:str>/session", methods=["POST"])
+        @signed_in
+        async def cohort_session(request: Request, user: dict, code: str) -> HTTPResponse:
+            """Group mode: open a scenario for the cohort, reveal the model answers, or end."""
+            from bot.records import default_repository
+            from bot.training import cohorts
+
+            store = cohorts.Cohorts(default_repository().engine)
+            what = _form(request, "what", 16)
+            try:
+                if what == "reveal":
+                    await _run(store.reveal, code[:16])
+                elif what == "end":
+                    await _run(store.open_session, code[:16], None)
+                else:
+                    number = _form(request, "scenario", 4)
+                    if not number.isdigit() or not _scenario_exists(int(number)):
+                        raise cohorts.CohortError("choose one of the scenarios")
+                    await _run(store.open_session, code[:16], int(number))
+            except cohorts.CohortError as error:
+                return _page("Cohorts", f'<p class="error" role="alert">{e(error)}</p>', user, 422)
+            return response.redirect(f"{PATH}/cohorts?code={e(code[:16])}", headers=HEADERS)
 
         @page.route("/report", methods=["GET"])
         @signed_in

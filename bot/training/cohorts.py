@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, select
+from sqlalchemy import Boolean, Column, Integer, String, UniqueConstraint, delete, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import Session
@@ -52,6 +52,25 @@ class CohortRow(Base):
     # immediate | end: the trainer's choice for the session, over each scenario's; null: theirs
     feedback = Column(String(16), nullable=True)
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
+    # group mode: the scenario the trainer opened for the cohort, and whether the model answers
+    # have been revealed
+    live_scenario = Column(Integer, nullable=True)
+    revealed = Column(Boolean, nullable=False, default=False, server_default=false())
+
+
+class TrainingAnswerRow(Base):
+    """A trainee's answer in a group session, as it is given (the latest per question)."""
+
+    __tablename__ = "training_answers"
+    __table_args__ = (UniqueConstraint("cohort", "scenario", "trainee", "key"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    cohort = Column(String(16), nullable=False)
+    scenario = Column(Integer, nullable=False)
+    trainee = Column(String(64), nullable=False)
+    key = Column(String(64), nullable=False)
+    value = Column(String(64), nullable=False)
+    at = Column(UTCDateTime(), nullable=False, default=_now)
 
 
 @dataclass(frozen=True)
@@ -60,10 +79,14 @@ class Cohort:
     name: str
     created_at: datetime
     feedback: str | None = None
+    live_scenario: int | None = None
+    revealed: bool = False
 
 
 def _cohort(row: CohortRow) -> Cohort:
-    return Cohort(row.code, row.name, row.created_at, row.feedback)
+    return Cohort(
+        row.code, row.name, row.created_at, row.feedback, row.live_scenario, bool(row.revealed)
+    )
 
 
 class CohortError(ValueError):
@@ -104,6 +127,61 @@ class Cohorts:
         with Session(self.engine) as session:
             row = session.scalar(select(CohortRow).where(CohortRow.code == code))
             return _cohort(row) if row else None
+
+    def open_session(self, code: str, scenario: int | None) -> Cohort:
+        """Group mode: open ``scenario`` for the cohort (None: end the session). The answers of
+        an earlier session of the same scenario are cleared; the model answers are hidden."""
+        with Session(self.engine) as session, session.begin():
+            row = session.scalar(select(CohortRow).where(CohortRow.code == normal_code(code)))
+            if row is None:
+                raise CohortError(f"there is no cohort {code!r}")
+            if scenario is not None:
+                session.execute(
+                    delete(TrainingAnswerRow).where(
+                        TrainingAnswerRow.cohort == row.code,
+                        TrainingAnswerRow.scenario == scenario,
+                    )
+                )
+            row.live_scenario, row.revealed = scenario, False
+            session.flush()
+            return _cohort(row)
+
+    def reveal(self, code: str) -> Cohort:
+        with Session(self.engine) as session, session.begin():
+            row = session.scalar(select(CohortRow).where(CohortRow.code == normal_code(code)))
+            if row is None or row.live_scenario is None:
+                raise CohortError("no group session is open for this cohort")
+            row.revealed = True
+            session.flush()
+            return _cohort(row)
+
+    def note_answer(self, code: str, scenario: int, trainee: str, key: str, value: str) -> None:
+        """A trainee's answer in the group session (the latest per question counts)."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                delete(TrainingAnswerRow).where(
+                    TrainingAnswerRow.cohort == code,
+                    TrainingAnswerRow.scenario == scenario,
+                    TrainingAnswerRow.trainee == trainee,
+                    TrainingAnswerRow.key == key,
+                )
+            )
+            session.add(
+                TrainingAnswerRow(
+                    cohort=code, scenario=scenario, trainee=trainee, key=key, value=value[:64]
+                )
+            )
+
+    def split(self, code: str, scenario: int) -> dict[str, dict[str, int]]:
+        """How the trainees' answers split: key → answer → how many trainees gave it."""
+        found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        query = select(TrainingAnswerRow.key, TrainingAnswerRow.value).where(
+            TrainingAnswerRow.cohort == code, TrainingAnswerRow.scenario == scenario
+        )
+        with Session(self.engine) as session:
+            for key, value in session.execute(query):
+                found[key][value] += 1
+        return {key: dict(values) for key, values in found.items()}
 
     def list(self) -> list[Cohort]:
         with Session(self.engine) as session:

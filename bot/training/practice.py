@@ -265,7 +265,7 @@ def score(scenario: Scenario, slots: Mapping[str, Any], protocol: Protocol | Non
 
 
 def summary(
-    result: Result, protocol: Protocol | None = None, chosen: str | None = None
+    result: Result, protocol: Protocol | None = None, chosen: str | None = None, held: bool = False
 ) -> list[Reply]:
     """The end of a training run: the score, the two paths, the differences (when the feedback
     was kept for the end), what to read."""
@@ -285,11 +285,17 @@ def summary(
             )
         )
     ]
-    if feedback_mode(scenario, chosen) is Feedback.END:
+    if held:  # group mode: the trainer reveals the model answers to the whole group
+        replies.append(Reply("Your trainer will go through the model answers with the group."))
+    elif feedback_mode(scenario, chosen) is Feedback.END:
         replies += [feedback(d, protocol) for d in result.differences]
-    reading = sorted(
-        {s.paragraphs for s in scenario.steps if any(d.step is s for d in result.differences)}
-        | set(scenario.read)
+    reading = (
+        []
+        if held
+        else sorted(
+            {s.paragraphs for s in scenario.steps if any(d.step is s for d in result.differences)}
+            | set(scenario.read)
+        )
     )
     if reading:
         replies.append(Reply("To read: guidance paragraphs " + "; ".join(reading) + "."))
