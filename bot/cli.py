@@ -159,11 +159,9 @@ def _first_line(error: object) -> str:
 
 def _repository(args: argparse.Namespace) -> Any:
     """A repository on a migrated database (raises NotMigratedError otherwise)."""
-    from bot.records import RecordRepository, ensure_migrated, make_engine
+    from bot.records import RecordRepository
 
-    engine = make_engine(args.database_url)
-    ensure_migrated(engine)
-    return RecordRepository(engine)
+    return RecordRepository(_engine(args))
 
 
 def _outcome_option(parser: argparse.ArgumentParser) -> None:
@@ -379,10 +377,9 @@ def _audit_command(parser: argparse.ArgumentParser) -> None:
 
 def _audit_list(args: argparse.Namespace) -> int:
     from bot.helpdesk.audit import AuditLog
-    from bot.records import ensure_migrated, make_engine, normalise_reference
+    from bot.records import normalise_reference
 
-    engine = make_engine(args.database_url)
-    ensure_migrated(engine)
+    engine = _engine(args)
     reference = args.reference and (normalise_reference(args.reference) or args.reference)
     entries = AuditLog(engine).list(reference, args.since, args.actor, args.limit)
     if not entries:
@@ -502,15 +499,9 @@ def _scenarios_validate(args: argparse.Namespace) -> int:
 def _scenarios_run(args: argparse.Namespace) -> int:
     from bot import settings
     from bot.server import api_token
-    from bot.training import InvalidScenarios, load_scenarios
     from bot.training.replay import Assistant, replay
 
-    try:
-        scenarios = load_scenarios()
-    except InvalidScenarios as error:
-        raise CliError(
-            f"the scenarios are not valid: run `infoshare scenarios validate` ({error})"
-        ) from None
+    scenarios = _valid_scenarios()
     if args.only:
         scenarios = [s for s in scenarios if s.number in set(args.only)]
     token = args.token or settings.get(settings.API_TOKEN) or api_token(settings.var_dir())[0]
@@ -546,15 +537,20 @@ def _scenarios_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _scenarios_list(args: argparse.Namespace) -> int:
+def _valid_scenarios() -> list[Any]:
+    """The shipped scenarios, or a CliError that says to run `scenarios validate`."""
     from bot.training import InvalidScenarios, load_scenarios
 
     try:
-        scenarios = load_scenarios()
+        return load_scenarios()
     except InvalidScenarios as error:
         raise CliError(
             f"the scenarios are not valid: run `infoshare scenarios validate` ({error})"
         ) from None
+
+
+def _scenarios_list(args: argparse.Namespace) -> int:
+    scenarios = _valid_scenarios()
     rows = [
         (str(s.number), _short(s.title, 60), s.setting, s.expected.outcome.value) for s in scenarios
     ]
@@ -586,6 +582,7 @@ def _cohorts_command(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Any:
+    """An engine on a migrated database (raises NotMigratedError otherwise)."""
     from bot.records import ensure_migrated, make_engine
 
     engine = make_engine(args.database_url)
@@ -639,11 +636,8 @@ def _cohorts_xapi(args: argparse.Namespace) -> int:
 
 def _accounts(args: argparse.Namespace) -> Any:
     from bot.helpdesk.accounts import Accounts
-    from bot.records import ensure_migrated, make_engine
 
-    engine = make_engine(args.database_url)
-    ensure_migrated(engine)
-    return Accounts(engine)
+    return Accounts(_engine(args))
 
 
 def _read_password(args: argparse.Namespace) -> str:

@@ -15,7 +15,7 @@ import re
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from bot.protocol import load_protocol
 from bot.protocol.messages import question_title
 from bot.records.models import Base, UTCDateTime
-from bot.training.practice import compare
+from bot.training.practice import compare, shipped
 from bot.training.runs import TrainingRun, TrainingRuns
-from bot.training.scenarios import Scenario, load_scenarios
+from bot.training.scenarios import ModelStep, Scenario
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a classroom
 CODE_LENGTH = 6
@@ -228,24 +228,37 @@ def _as_model(scenario: Scenario, run: TrainingRun, question: str) -> bool | Non
     return compare(scenario, question, run.answers[question]) is None
 
 
-def build(cohort: Cohort, runs: Sequence[TrainingRun]) -> CohortReport:
+def _answers(
+    runs: Sequence[TrainingRun],
+) -> Iterator[tuple[TrainingRun, Scenario, list[tuple[ModelStep, bool]]]]:
+    """Each run with its scenario and the key questions it answered: (step, as the model)."""
     protocol = load_protocol()
-    scenarios = {s.number: s for s in load_scenarios()}
-    answered: dict[str, int] = defaultdict(int)
-    as_model: dict[str, int] = defaultdict(int)
-    by_scenario: dict[int, list[float]] = defaultdict(list)
-    by_trainee: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    scenarios = {s.number: s for s in shipped()}
     for run in runs:
         scenario = scenarios.get(run.scenario)
         if scenario is None:
             continue
+        answered = []
         for step in scenario.steps:
             if step.question == protocol.record.id:
                 continue
             same = _as_model(scenario, run, step.question)
             if same is not None:
-                answered[step.question] += 1
-                as_model[step.question] += same
+                answered.append((step, same))
+        yield run, scenario, answered
+
+
+def build(cohort: Cohort, runs: Sequence[TrainingRun]) -> CohortReport:
+    protocol = load_protocol()
+    scenarios = {s.number: s for s in shipped()}
+    answered: dict[str, int] = defaultdict(int)
+    as_model: dict[str, int] = defaultdict(int)
+    by_scenario: dict[int, list[float]] = defaultdict(list)
+    by_trainee: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for run, _, steps in _answers(runs):
+        for step, same in steps:
+            answered[step.question] += 1
+            as_model[step.question] += same
         by_scenario[run.scenario].append(run.matched / run.total if run.total else 0.0)
         totals = by_trainee[run.trainee]
         totals[0] += 1
@@ -380,18 +393,9 @@ def xapi_statements(engine: Engine, code: str, home_page: str = "urn:infoshare")
     if cohort is None:
         raise CohortError(f"there is no cohort {code!r}")
     protocol = load_protocol()
-    scenarios = {s.number: s for s in load_scenarios()}
     statements = []
-    for run in TrainingRuns(engine).list(cohort=cohort.code):
-        scenario = scenarios.get(run.scenario)
-        if scenario is None:
-            continue
-        for step in scenario.steps:
-            if step.question == protocol.record.id:
-                continue
-            success = _as_model(scenario, run, step.question)
-            if success is None:
-                continue
+    for run, scenario, steps in _answers(TrainingRuns(engine).list(cohort=cohort.code)):
+        for step, success in steps:
             activity = f"{home_page}/scenarios/{scenario.id}/questions/{step.question}"
             statements.append(
                 {

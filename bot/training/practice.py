@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from bot.protocol import load_protocol, record_path, walk
@@ -65,8 +66,15 @@ def scenario_number(text: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
+@lru_cache(maxsize=1)
+def shipped() -> tuple[Scenario, ...]:
+    """The shipped scenarios, loaded and validated once per process (about 0.2 s each time:
+    practice looks one up at every message)."""
+    return tuple(load_scenarios())
+
+
 def find(number: int | None) -> Scenario | None:
-    return next((s for s in load_scenarios() if s.number == number), None)
+    return next((s for s in shipped() if s.number == number), None)
 
 
 # --- comparing the trainee's answers with the model -------------------------------------------
@@ -173,7 +181,7 @@ def agreed(key: str, protocol: Protocol | None = None) -> Reply:
 
 
 def menu() -> Reply:
-    scenarios = load_scenarios()
+    scenarios = shipped()
     lines = ["Practise a case: choose a scenario (or type \u201cscenario\u201d and its number)."]
     lines += [f"{s.number}. {s.title}" for s in scenarios]
     buttons = [
