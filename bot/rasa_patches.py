@@ -16,11 +16,21 @@ removes or renames a target fails the tests instead of silently dropping the fix
    ``aiohttp.ClientSession`` — a new connection pool, so a new TCP connection — for every request.
    The patch keeps one session per endpoint and event loop, with the same headers, auth and
    timeout, and closes them when Rasa's server stops.
+
+3. **The action server unreachable: said, and the turn undone.** When the action server cannot
+   be reached (stopped, restarting, timing out), Rasa 3.6 logs "the actions events are lost",
+   goes on predicting and answers nothing; the form keeps whatever slot values the failed turn
+   had extracted, unvalidated. The patch notes the failure (:func:`_note_unreachable`), stops the
+   turn at the first failed action, puts back the slots the message changed, tells the
+   practitioner that their answers are kept and to send the last one again
+   (``messages.unavailable``), and listens. When the action server is back, that answer is
+   taken as if nothing had happened.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import Any
 
@@ -34,6 +44,7 @@ def targets_present() -> dict[str, bool]:
     import inspect
 
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.processor import MessageProcessor
     from rasa.utils.endpoints import EndpointConfig
 
     validate_source = inspect.getsource(RemoteAction._validate_action_result)
@@ -49,6 +60,14 @@ def targets_present() -> dict[str, bool]:
             "async with self.session() as session" in request_source
         ),
         "EndpointConfig.session builds the session": hasattr(EndpointConfig, "session"),
+        "MessageProcessor runs extract_slots then the prediction loop": (
+            "run_action_extract_slots" in inspect.getsource(MessageProcessor.handle_message)
+            and "_run_prediction_loop" in inspect.getsource(MessageProcessor.handle_message)
+        ),
+        "MessageProcessor._run_action returns whether to predict again": (
+            "return self.should_predict_another_action"
+            in inspect.getsource(MessageProcessor._run_action)
+        ),
     }
 
 
@@ -64,6 +83,7 @@ def apply() -> None:
         return
     _patch_validation()
     _patch_sessions()
+    _patch_unreachable_actions()
     _applied = True
 
 
@@ -182,3 +202,120 @@ def _patch_sessions() -> None:
                 return None
 
     EndpointConfig.request = request
+
+
+# --- 3. the action server unreachable ----------------------------------------------------------
+
+_turn: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar(
+    "infoshare_turn", default=None
+)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Did this action fail because the action server could not be reached in time?"""
+    import aiohttp
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, aiohttp.ClientConnectionError | asyncio.TimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return "Couldn't connect to the server" in str(error)
+
+
+def _note_unreachable() -> None:
+    state = _turn.get()
+    if state is not None:
+        state["unreachable"] = True
+
+
+def slots_before_message(tracker: Any, domain: Any) -> list[Any]:
+    """SlotSet events putting back every slot the latest user message's turn changed."""
+    from rasa.shared.core.events import Restarted, SessionStarted, SlotSet, UserUttered
+
+    events = list(tracker.events)
+    last = max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=None)
+    if last is None:
+        return []
+    initial = {slot.name: slot.initial_value for slot in domain.slots}
+    before = dict(initial)
+    for event in events[:last]:
+        if isinstance(event, Restarted | SessionStarted):
+            before = dict(initial)
+        elif isinstance(event, SlotSet):
+            before[event.key] = event.value
+    changed = {e.key for e in events[last:] if isinstance(e, SlotSet)}
+    return [
+        SlotSet(key, before.get(key))
+        for key in sorted(changed)
+        if tracker.get_slot(key) != before.get(key)
+    ]
+
+
+def _patch_unreachable_actions() -> None:
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    from bot.protocol import messages as say
+
+    remote_run = RemoteAction.run
+    handle_message = MessageProcessor.handle_message
+    prediction_loop = MessageProcessor._run_prediction_loop
+    run_action = MessageProcessor._run_action
+
+    async def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await remote_run(self, *args, **kwargs)
+        except ActionExecutionRejection:
+            raise
+        except Exception as error:
+            if unreachable(error):
+                _note_unreachable()
+            raise
+
+    async def handle(self: Any, message: Any) -> Any:
+        token = _turn.set({"unreachable": False})
+        try:
+            return await handle_message(self, message)
+        finally:
+            _turn.reset(token)
+
+    async def undo_turn(self: Any, tracker: Any, output_channel: Any) -> None:
+        logger.error(
+            "the action server could not be reached: the message of %s was not taken",
+            tracker.sender_id,
+        )
+        events = [
+            *slots_before_message(tracker, self.domain),
+            BotUttered(say.unavailable(say.Unavailable.ACTIONS).text),
+        ]
+        for event in events:
+            tracker.update(event, self.domain)
+        await self._send_bot_messages(events, tracker, output_channel)
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME), self.domain)
+
+    async def loop(self: Any, output_channel: Any, tracker: Any) -> None:
+        state = _turn.get()
+        if state is not None and state["unreachable"]:  # already while extracting slots
+            await undo_turn(self, tracker, output_channel)
+            return
+        await prediction_loop(self, output_channel, tracker)
+
+    async def action(
+        self: Any, action: Any, tracker: Any, output_channel: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        again = await run_action(self, action, tracker, output_channel, *args, **kwargs)
+        state = _turn.get()
+        if state is not None and state["unreachable"]:
+            await undo_turn(self, tracker, output_channel)
+            return False
+        return again
+
+    RemoteAction.run = run
+    MessageProcessor.handle_message = handle
+    MessageProcessor._run_prediction_loop = loop
+    MessageProcessor._run_action = action

@@ -34,6 +34,9 @@ MODEL_THRESHOLD = "INFOSHARE_MODEL_THRESHOLD"
 SMTP_URL = "INFOSHARE_SMTP_URL"
 HELPDESK_FILE = "INFOSHARE_HELPDESK_FILE"
 ADVICE_CLOSE_DAYS = "INFOSHARE_ADVICE_CLOSE_DAYS"
+REDIS_URL = "INFOSHARE_REDIS_URL"
+REDIS_PREFIX = "INFOSHARE_REDIS_PREFIX"
+RATE_LIMIT = "INFOSHARE_RATE_LIMIT"
 ACTION_ENDPOINT_URL = "ACTION_ENDPOINT_URL"
 ACTIONS_PORT = "ACTIONS_PORT"
 MICROSOFT_APP_ID = "MICROSOFT_APP_ID"
@@ -84,6 +87,22 @@ SETTINGS: tuple[Setting, ...] = (
         MODEL_THRESHOLD,
         "intent confidence under which the model's guess of an answer is "
         "not even read back (default 0.5)",
+    ),
+    Setting(
+        REDIS_URL,
+        "several Rasa servers: redis://host:port/db for Rasa's lock store, the web chat's "
+        "socket.io messages between servers and the per-conversation rate limit; unset: one "
+        "server, all in memory",
+    ),
+    Setting(
+        REDIS_PREFIX,
+        "several deployments on one Redis: a letters-and-digits prefix for their keys and "
+        "channels; default infoshare",
+    ),
+    Setting(
+        RATE_LIMIT,
+        "messages one conversation may send per window: COUNT/SECONDS, default 20/10 "
+        "(0 switches the limit off)",
     ),
     Setting(ACTION_ENDPOINT_URL, "the action server, for Rasa (set by make run)"),
     Setting(ACTIONS_PORT, "the action server's port (default 5055)"),

@@ -37,8 +37,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot import settings
+from bot import coordination, settings
+from bot.channels import failures
 from bot.helpdesk import delivery
+from bot.protocol import messages as say
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +146,14 @@ class SocketIOInput(RasaSocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[]: socket.io does not check origins itself; Rasa's --cors option
         # (Sanic-CORS) answers cross-origin requests, as for every other route.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        # Several servers (INFOSHARE_REDIS_URL): python-socketio's Redis manager carries what one
+        # server emits to a room to the pages connected to the others.
+        manager = coordination.socketio_manager()
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            **({"client_manager": manager} if manager is not None else {}),
+        )
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio  # get_output_channel() needs it
         namespace = self.namespace
@@ -192,6 +201,18 @@ class SocketIOInput(RasaSocketIOInput):
             return True
 
         delivery.register(self.name(), push)
+        relay = coordination.push_relay()
+        if relay is not None:
+            # an answer given on another server, for a page that may be connected to this one
+            delivery.register_relay(self.name(), relay.publish)
+
+            @blueprint.listener("after_server_start")
+            async def start_relay(app: Any, loop: Any) -> None:
+                relay.start(lambda reference: delivery.push_answer(reference, relay=False))
+
+            @blueprint.listener("before_server_stop")
+            async def stop_relay(app: Any, loop: Any) -> None:
+                await relay.stop()
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any = None) -> None:
@@ -222,14 +243,14 @@ class SocketIOInput(RasaSocketIOInput):
                     metadata = {}
             if not isinstance(metadata, dict):
                 metadata = {}
-            await on_new_message(
-                UserMessage(
-                    text,
-                    SocketIOOutput(sio, self.bot_message_evt),
-                    sender_id,
-                    input_channel=self.name(),
-                    metadata=metadata,
-                )
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            allowed, retry = await coordination.rate_limiter().allow(sender_id)
+            if not allowed:
+                await output.send_text_message(sender_id, say.slow_down(retry).text)
+                return
+            await failures.take(
+                on_new_message,
+                UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata),
             )
 
         return blueprint

@@ -8,6 +8,10 @@ them (in the Rasa server's process, where the helpdesk page and API answer reque
 - Microsoft Teams (bot/channels/botframework.py): a proactive message to the conversation
   reference stored with the request.
 
+With several Rasa servers the page may be connected to another server than the one the answer
+was given on: the web chat then registers a *relay* (bot/coordination.py ``PushRelay``) that asks
+every server to try the push; the server with the page claims the delivery.
+
 The REST channel cannot be reached: its sender gets the answer at their next message
 (actions/helpdesk.py ``deliver_answers``). An answer is shown once: ``delivered_at`` on the
 request says it has been, whichever way it went.
@@ -26,6 +30,8 @@ logger = logging.getLogger(__name__)
 Pusher = Callable[[str, "Mapping[str, Any] | None", "dict[str, Any]"], Awaitable[bool]]
 
 _pushers: dict[str, Pusher] = {}
+# channel → ask the other servers to push the answer to this reference
+_relays: dict[str, Callable[[str], Awaitable[bool]]] = {}
 
 
 def register(channel: str, pusher: Pusher) -> None:
@@ -34,6 +40,11 @@ def register(channel: str, pusher: Pusher) -> None:
 
 def unregister(channel: str) -> None:
     _pushers.pop(channel, None)
+    _relays.pop(channel, None)
+
+
+def register_relay(channel: str, relay: Callable[[str], Awaitable[bool]]) -> None:
+    _relays[channel] = relay
 
 
 def answer_message(request: Any) -> dict[str, Any]:
@@ -44,9 +55,12 @@ def answer_message(request: Any) -> dict[str, Any]:
     return {"text": reply.text, "buttons": list(reply.buttons)}
 
 
-async def push_answer(reference: str) -> bool:
+async def push_answer(reference: str, relay: bool = True) -> bool:
     """Push the answer to ``reference`` to the chat it came from, if that chat can be reached
-    now; True when it was shown there. Never raises: the answer then waits for the next message."""
+    now; True when it was shown there. Never raises: the answer then waits for the next message.
+
+    When this server could not show it and ``relay`` is true, the other servers are asked to
+    (they call this with ``relay=False``); False is returned, as the answer may still wait."""
     from bot.helpdesk import stores
 
     requests = stores()[1]
@@ -59,7 +73,11 @@ async def push_answer(reference: str) -> bool:
         return False
     if not found.advice or found.delivered_at is not None:
         return False
-    return await _push(found, conversation, channel, reply_to)
+    if await _push(found, conversation, channel, reply_to):
+        return True
+    if relay and channel in _relays:
+        await _relays[channel](reference)
+    return False
 
 
 async def push_waiting(channel: str, conversation_id: str) -> int:

@@ -519,6 +519,40 @@ def save_failed() -> Reply:
     )
 
 
+class Unavailable(Enum):
+    """What the assistant could not reach while taking a message (bot/channels/failures.py)."""
+
+    DATABASE = "database"
+    REDIS = "redis"
+    ACTIONS = "actions"
+
+
+def unavailable(what: Unavailable) -> Reply:
+    """The message could not be taken: what happened, that nothing is lost, what to do."""
+    if what is Unavailable.ACTIONS:
+        return Reply(
+            "Sorry — something went wrong on my side and I could not take that answer. "
+            "Your answers so far are kept. Please send your last answer again in a minute "
+            "and we will go on from where we were."
+        )
+    cause = (
+        "I can't reach the database just now"
+        if what is Unavailable.DATABASE
+        else "a service I need is not answering just now"
+    )
+    return Reply(
+        f"Sorry — {cause}, so I could not take that message. Nothing is lost: your answers "
+        "up to the last question are kept. Please send your message again in a minute."
+    )
+
+
+def slow_down(seconds: int) -> Reply:
+    return Reply(
+        "You are sending messages faster than I can take them. Please wait "
+        f"{seconds} second{'s' if seconds != 1 else ''} and send your last message again."
+    )
+
+
 # --- around the check ----------------------------------------------------------------------------
 
 

@@ -1,0 +1,77 @@
+"""A message Rasa could not take, told to the practitioner plainly instead of in silence.
+
+Rasa 3.6 logs an exception raised while it handles a message and answers nothing: the REST
+channel returns ``[]``, the web chat shows no reply. The channels call :func:`take` instead of
+Rasa's ``on_new_message``: when the database (conversations or records) or Redis (the lock
+store) cannot be reached, or anything else fails, the practitioner is told what happened, that
+nothing is lost and to send the message again — and nothing is: Rasa saves a conversation at the
+end of a turn, so a turn that fails leaves it as it was before the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+
+from bot.protocol import messages as say
+from bot.protocol.messages import Unavailable
+
+logger = logging.getLogger(__name__)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def classify(error: BaseException) -> Unavailable:
+    """What could not be reached (the database, Redis), or ACTIONS for anything else."""
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    for link in _chain(error):
+        if isinstance(link, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+            return Unavailable.REDIS
+        if isinstance(
+            link,
+            sqlalchemy.exc.OperationalError
+            | sqlalchemy.exc.InterfaceError
+            | sqlalchemy.exc.DisconnectionError,
+        ):
+            return Unavailable.DATABASE
+        if isinstance(link, sqlalchemy.exc.DBAPIError) and link.connection_invalidated:
+            return Unavailable.DATABASE
+    return Unavailable.ACTIONS
+
+
+async def take(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
+) -> Unavailable | None:
+    """Rasa handles ``message``; on failure the practitioner is told (through the message's own
+    output channel) and the cause is returned."""
+    try:
+        await on_new_message(message)
+        return None
+    except Exception as error:  # noqa: BLE001 - every failure gets a reply
+        what = classify(error)
+        logger.error(
+            "message from %s not taken (%s unavailable): %s",
+            message.sender_id,
+            what.value,
+            error,
+            exc_info=what is Unavailable.ACTIONS,
+        )
+        try:
+            await message.output_channel.send_text_message(
+                message.sender_id, say.unavailable(what).text
+            )
+        except Exception:  # noqa: BLE001 - the channel itself may be what is down
+            logger.exception("could not tell %s that the message was not taken", message.sender_id)
+        return what

@@ -1,0 +1,132 @@
+"""Rasa's REST channel (``POST /webhooks/rest/webhook``), with its input checked.
+
+Rasa 3.6 takes any body: a message without ``sender`` joins one conversation shared by everyone
+who forgot it (``"default"``), and a failure inside Rasa answers ``[]`` as if the assistant had
+nothing to say. This channel, at the same address and with the same replies, also:
+
+* refuses (400, with what is wrong) a body that is not a JSON object, a missing or malformed
+  ``sender`` (1–128 characters of letters, digits and ``_ - . : @``), a ``message`` that is not
+  text or longer than :data:`MAX_MESSAGE_LENGTH`, and ``metadata`` that is not an object;
+* limits each conversation to ``INFOSHARE_RATE_LIMIT`` messages (default 20 in 10 seconds;
+  counted across servers in Redis when there are several): beyond it, 429 with ``Retry-After``
+  and a message saying so, without Rasa being asked;
+* answers 503 with ``Retry-After`` and a message saying that nothing is lost when the database
+  or Redis cannot be reached (bot/channels/failures.py), so that an integration can retry.
+
+Streaming (``?stream=true``) is Rasa's, after the same checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput as RasaRestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import coordination
+from bot.channels import failures
+from bot.protocol import messages as say
+from bot.protocol.messages import Unavailable
+
+SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+MAX_MESSAGE_LENGTH = 5000
+RETRY_AFTER_SECONDS = 30
+
+
+class InputError(ValueError):
+    """What is wrong with a request body, in words for the integrator."""
+
+
+def parse(body: Any) -> tuple[str, str, dict[str, Any] | None, str | None]:
+    """(sender, message, metadata, input_channel) from a REST body, or :class:`InputError`."""
+    if not isinstance(body, dict):
+        raise InputError('the body must be a JSON object: {"sender": "…", "message": "…"}')
+    sender = body.get("sender")
+    if sender is None or sender == "":
+        raise InputError(
+            '"sender" is required: one id per conversation (without it every message '
+            "would join one shared conversation)"
+        )
+    if not isinstance(sender, str) or not SENDER.match(sender):
+        raise InputError('"sender" must be 1-128 characters of letters, digits and _ - . : @')
+    message = body.get("message", "")
+    if message is None:
+        message = ""
+    if not isinstance(message, str):
+        raise InputError('"message" must be text')
+    if len(message) > MAX_MESSAGE_LENGTH:
+        raise InputError(f'"message" is longer than {MAX_MESSAGE_LENGTH} characters')
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InputError('"metadata" must be a JSON object')
+    channel = body.get("input_channel")
+    if channel is not None and not (isinstance(channel, str) and SENDER.match(channel)):
+        raise InputError('"input_channel" must be a short name')
+    return sender, message, metadata, channel
+
+
+class RestInput(RasaRestInput):
+    """Rasa's REST channel with its input checked, a rate limit and failures answered."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint("infoshare_rest", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> Any:
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - Sanic raises its own 400 for bad JSON
+                body = None
+            try:
+                sender, text, metadata, channel = parse(body)
+            except InputError as error:
+                return response.json({"error": str(error)}, status=400)
+            allowed, retry = await coordination.rate_limiter().allow(sender)
+            if not allowed:
+                return response.json(
+                    [{"recipient_id": sender, "text": say.slow_down(retry).text}],
+                    status=429,
+                    headers={"Retry-After": str(retry)},
+                )
+            if request.args.get("stream", "").lower() in ("true", "1"):
+                return response.stream(
+                    self.stream_response(
+                        on_new_message, text, sender, channel or self.name(), metadata
+                    ),
+                    content_type="text/event-stream",
+                )
+            collector = CollectingOutputChannel()
+            failed = await failures.take(
+                on_new_message,
+                UserMessage(
+                    text,
+                    collector,
+                    sender,
+                    input_channel=channel or self.name(),
+                    metadata=metadata,
+                ),
+            )
+            if failed is Unavailable.ACTIONS:  # a fault of ours: 500, said plainly
+                return response.json(collector.messages, status=500)
+            if failed is not None:  # the database or Redis: try again later
+                return response.json(
+                    collector.messages,
+                    status=503,
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+            return response.json(collector.messages)
+
+        return blueprint

@@ -1,0 +1,271 @@
+"""What several Rasa servers share through Redis, and its one-server fallback in memory.
+
+With ``INFOSHARE_REDIS_URL`` set (``make run-cluster``), every Rasa server of a deployment uses
+the same Redis for:
+
+* **Rasa's lock store** (:class:`LockStore`, named in ``endpoints.yml``): one message of a
+  conversation at a time, whichever server it reaches — Rasa's own ``RedisLockStore`` with the
+  deployment's ``key_prefix``;
+* **the web chat's messages between servers**: python-socketio's ``AsyncRedisManager``
+  (:func:`socketio_manager`), so that a reply emitted to a conversation's room reaches the pages
+  open on it on any server;
+* **the helpdesk's answers pushed to a page open on another server** (:class:`PushRelay`);
+* **the per-conversation rate limit** (:class:`RateLimiter`), counted once for all servers.
+
+Without it (one server: ``make run``) the lock store is Rasa's in-memory one, socket.io keeps its
+rooms in memory, and the rate limit counts in memory: nothing else changes.
+
+Redis down: Rasa cannot take the conversation's lock, so no message is processed (nothing is
+half-done); the channels answer with a clear message (bot/channels/failures.py) and the check
+goes on when Redis is back (redis-py reconnects by itself). The rate limit then counts in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from bot import settings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "infoshare"
+DEFAULT_RATE = "20/10"
+
+
+def redis_url() -> str:
+    """``INFOSHARE_REDIS_URL``, or "" for one server without Redis."""
+    return settings.get(settings.REDIS_URL)
+
+
+def prefix() -> str:
+    """The deployment's key prefix (letters and digits: Rasa's lock store requires it)."""
+    value = settings.get(settings.REDIS_PREFIX, DEFAULT_PREFIX)
+    if not re.fullmatch(r"[A-Za-z0-9]{1,40}", value):
+        raise ValueError(f"{settings.REDIS_PREFIX} must be 1-40 letters and digits, not {value!r}")
+    return value
+
+
+# --- Rasa's lock store -------------------------------------------------------------------------
+
+
+class LockStore:
+    """``lock_store: {type: bot.coordination.LockStore}``: Rasa's ``RedisLockStore`` on
+    ``INFOSHARE_REDIS_URL`` with the deployment's prefix, or its ``InMemoryLockStore`` without.
+
+    Rasa builds custom lock stores as ``cls(endpoint_config=…)``; this class hands back Rasa's own
+    store, so the locking is Rasa's, unchanged.
+    """
+
+    def __new__(cls, endpoint_config: Any = None) -> Any:  # noqa: ARG003 - Rasa's signature
+        from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+
+        url = redis_url()
+        if not url:
+            return InMemoryLockStore()
+        parsed = urlparse(url)
+        database = (parsed.path or "/0").lstrip("/") or "0"
+        store = RedisLockStore(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 6379,
+            db=int(database),
+            username=parsed.username or None,
+            password=parsed.password or None,
+            use_ssl=parsed.scheme == "rediss",
+            key_prefix=prefix(),
+            socket_timeout=5,
+        )
+        logger.info("Rasa's lock store: Redis at %s, key prefix %s", _safe(url), store.key_prefix)
+        return store
+
+
+def _safe(url: str) -> str:
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    return f"{parsed.scheme}://{host}:{parsed.port or 6379}{parsed.path}"
+
+
+# --- socket.io between servers -----------------------------------------------------------------
+
+
+def socketio_manager() -> Any | None:
+    """python-socketio's Redis client manager for the web chat, or None for one server."""
+    url = redis_url()
+    if not url:
+        return None
+    import socketio
+
+    return socketio.AsyncRedisManager(url, channel=f"{prefix()}-socketio")
+
+
+# --- the helpdesk's answers to a page open on another server -----------------------------------
+
+Handler = Callable[[str], Awaitable[Any]]
+
+
+class PushRelay:
+    """Asks every Rasa server to push the answer to ``reference`` to its pages.
+
+    The answer is given on one server (the helpdesk page or API); the practitioner's page may be
+    connected to another. Each server subscribes to ``<prefix>:answers`` and tries the push
+    itself: the one with the page claims the delivery in the database (``mark_delivered``), so the
+    answer is shown once, and none claims it if no page is open (it then waits for the next
+    message or the page's return, as on one server).
+    """
+
+    def __init__(self, url: str, channel: str) -> None:
+        self.url = url
+        self.channel = channel
+        self._task: asyncio.Task | None = None
+        self._redis: Any = None
+
+    def _client(self) -> Any:
+        if self._redis is None:
+            from redis import asyncio as aioredis
+
+            self._redis = aioredis.Redis.from_url(self.url, socket_timeout=5)
+        return self._redis
+
+    async def publish(self, reference: str) -> bool:
+        try:
+            await self._client().publish(self.channel, json.dumps({"reference": reference}))
+            return True
+        except Exception as error:  # noqa: BLE001 - the answer waits for the next message
+            logger.warning("could not relay the answer to %s: %s", reference, error)
+            return False
+
+    def start(self, handler: Handler) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._listen(handler))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self._redis is not None:
+            await self._redis.close()
+            self._redis = None
+
+    async def _listen(self, handler: Handler) -> None:
+        delay = 1.0
+        while True:
+            try:
+                pubsub = self._client().pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(self.channel)
+                delay = 1.0
+                async for message in pubsub.listen():
+                    try:
+                        reference = json.loads(message["data"])["reference"]
+                    except (KeyError, TypeError, ValueError):
+                        continue
+                    await handler(str(reference))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - Redis down: try again, slower each time
+                logger.warning("answers relay: %s; retrying in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+
+def push_relay() -> PushRelay | None:
+    url = redis_url()
+    return PushRelay(url, f"{prefix()}:answers") if url else None
+
+
+# --- the per-conversation rate limit -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+    @property
+    def enabled(self) -> bool:
+        return self.count > 0
+
+
+def rate() -> Rate:
+    """``INFOSHARE_RATE_LIMIT`` (COUNT/SECONDS, default 20/10; 0 for no limit)."""
+    value = settings.get(settings.RATE_LIMIT, DEFAULT_RATE)
+    if value == "0":
+        return Rate(0, 1)
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    if not match or int(match.group(2)) < 1:
+        raise ValueError(
+            f"{settings.RATE_LIMIT} must be COUNT/SECONDS (e.g. 20/10) or 0, not {value!r}"
+        )
+    return Rate(int(match.group(1)), int(match.group(2)))
+
+
+class RateLimiter:
+    """At most ``rate.count`` messages per conversation in each ``rate.seconds`` window.
+
+    Counted in Redis when the deployment has one (so the limit holds across servers), in memory
+    otherwise or while Redis is unreachable. A fixed window: simple to explain ("20 messages in
+    10 seconds"), and no practitioner types that fast.
+    """
+
+    def __init__(self, limit: Rate, url: str = "", key_prefix: str = DEFAULT_PREFIX) -> None:
+        self.limit = limit
+        self.url = url
+        self.key_prefix = key_prefix
+        self._redis: Any = None
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def _window(self) -> int:
+        return int(time.time() // self.limit.seconds)
+
+    async def allow(self, sender: str) -> tuple[bool, int]:
+        """Whether this message may go on, and (if not) the seconds until it may."""
+        if not self.limit.enabled:
+            return True, 0
+        window = self._window()
+        count = await self._count_in_redis(sender, window) if self.url else None
+        if count is None:
+            count = self._count_in_memory(sender, window)
+        retry = max(1, int((window + 1) * self.limit.seconds - time.time()) + 1)
+        return count <= self.limit.count, retry
+
+    async def _count_in_redis(self, sender: str, window: int) -> int | None:
+        key = f"{self.key_prefix}:rate:{sender}:{window}"
+        try:
+            if self._redis is None:
+                from redis import asyncio as aioredis
+
+                self._redis = aioredis.Redis.from_url(self.url, socket_timeout=2)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                count, _ = await pipe.incr(key).expire(key, self.limit.seconds + 1).execute()
+            return int(count)
+        except Exception as error:  # noqa: BLE001 - Redis down: count here meanwhile
+            logger.debug("rate limit in memory: %s", error)
+            return None
+
+    def _count_in_memory(self, sender: str, window: int) -> int:
+        with self._lock:
+            if len(self._counts) > 10_000:  # forget old windows
+                self._counts = {k: v for k, v in self._counts.items() if k[1] >= window}
+            key = (sender, window)
+            self._counts[key] = self._counts.get(key, 0) + 1
+            return self._counts[key]
+
+
+_limiter: RateLimiter | None = None
+
+
+def rate_limiter() -> RateLimiter:
+    """The process's rate limiter (built at first use, from the settings)."""
+    global _limiter
+    if _limiter is None:
+        url = redis_url()
+        _limiter = RateLimiter(rate(), url, prefix() if url else DEFAULT_PREFIX)
+    return _limiter
