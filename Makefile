@@ -23,12 +23,14 @@ DOMAIN_SOURCES  := bot/protocol/hmg2008.yml bot/protocol/faq.yml config/local_no
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(GENERATED_DOMAIN) $(wildcard data/*.yml)
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
 
-.PHONY: help install spacy names domain check-domain train validate migrate run shell test test-unit \
+.PHONY: help install spacy names domain check-domain train validate migrate run run-cluster shell \
+        test test-unit \
         test-stories test-nlu test-reading test-e2e bench lint format clean teams-app bench-webchat
 
 help:
 	@echo "make run          install, build, train if needed, migrate, start both servers"
 	@echo "make test         everything make run needs, then the whole test suite"
+	@echo "make run-cluster  SERVERS=N Rasa servers behind nginx on PostgreSQL and Redis"
 	@echo "make shell        chat in the terminal (starts the action server)"
 	@echo "make install | spacy | names | domain | train | validate | migrate | test-stories | test-nlu"
 	@echo "make test-reading | bench | lint | clean"
@@ -98,6 +100,11 @@ migrate: $(VENV)/.installed
 # CORS=https://intranet.example.org lets that site embed the web chat (README: "Web chat").
 run: install train migrate
 	$(PY) -m bot.server $(foreach origin,$(CORS),--cors $(origin))
+
+# Several Rasa servers behind nginx on PostgreSQL and Redis (README: "Several servers").
+SERVERS ?= 2
+run-cluster: install train
+	$(PY) -m bot.cluster --servers $(SERVERS)
 
 shell: train migrate
 	@mkdir -p var; $(PY) -m bot.action_server --port 5055 >var/actions-shell.log 2>&1 & \

@@ -176,6 +176,7 @@ class ActionFinishCheck(Action):
             utter(dispatcher, say.seek_advice(result, load_contacts()))
         elif slots.get(protocol.record.id) != "yes":
             return []
+        draft = None
         try:
             draft = draft_from_check(
                 slots,
@@ -185,8 +186,11 @@ class ActionFinishCheck(Action):
                 made_by=staff_from((tracker.latest_message or {}).get("metadata")),
             )
             record = record_repository().save(draft)
-        except Exception:  # noqa: BLE001 - the practitioner must hear that saving failed
+        except Exception as error:  # noqa: BLE001 - the practitioner must hear that saving failed
             logger.exception("saving the decision record failed")
+            if _kept_for_later(error, draft):
+                utter(dispatcher, say.record_kept())
+                return []
             utter(dispatcher, say.save_failed())
             if result.outcome is Outcome.SEEK_ADVICE:
                 return []
@@ -213,6 +217,36 @@ class ActionFinishCheck(Action):
                 )
             utter(dispatcher, reply)
         return [SlotSet("record_reference", record.reference)]
+
+
+def _kept_for_later(error: Exception, draft: Any) -> bool:
+    """The database is unreachable: the draft is kept in the outbox, saved when it is back
+    (bot/records/outbox.py). False if it could not even be kept."""
+    from bot.records.outbox import Outbox, database_unreachable
+
+    if draft is None or not database_unreachable(error):
+        return False
+    try:
+        Outbox().put(draft)
+    except OSError:
+        logger.exception("the record could not be kept in the outbox either")
+        return False
+    return True
+
+
+def saved_from_outbox(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    """A record kept while the database was unreachable: saved now if it can be, and its
+    reference said once it is."""
+    from bot.records.outbox import Outbox
+
+    outbox = Outbox()
+    if outbox.waiting(tracker.sender_id):
+        outbox.flush(record_repository(), tracker.sender_id)
+    updates: dict[str, Any] = {}
+    for reference in outbox.saved_since(tracker.sender_id):
+        utter(dispatcher, say.record_saved_later(reference))
+        updates["record_reference"] = reference
+    return updates
 
 
 def _advice_continued(reference: str | None) -> dict[str, Any] | None:
@@ -258,6 +292,7 @@ class ValidateSlotMappings(ValidationAction):
         from actions.helpdesk import deliver_answers
 
         updates: dict[str, Any] = {}
+        updates.update(saved_from_outbox(dispatcher, tracker))  # a record kept while DB was down
         updates.update(deliver_answers(dispatcher, tracker))  # the helpdesk's answers, if any
         updates.update(await self.extract_safeguarding_concern(dispatcher, tracker, domain))
         updates.update(await self.extract_asks_to_share(dispatcher, tracker, domain))

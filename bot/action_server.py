@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> None:
     from bot import nlp
 
     nlp.get_nlp()  # warm up: importing spaCy (and thinc's TensorFlow check) takes seconds
+    # Records kept while the database was unreachable: saved when it is back (in this, the
+    # main process, also when Sanic runs several workers).
+    from bot.records import default_repository
+    from bot.records.outbox import start_retrying
+
+    start_retrying(default_repository)
     endpoint.run("actions", port=args.port, cors_origins=None)
 
 

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,10 +71,14 @@ def latest_model(models: Path) -> Path:
 
 @dataclass
 class Servers:
-    """The two servers of one deployment, on 127.0.0.1."""
+    """The servers of one deployment, on 127.0.0.1: the action server and ``rasa_servers`` Rasa
+    servers on consecutive ports from ``rasa_port`` (several share conversations through the
+    database and Redis: bot/cluster.py)."""
 
     rasa_port: int = 5005
     actions_port: int = 5055
+    rasa_servers: int = 1
+    actions_workers: int = 1
     env: dict[str, str] = field(default_factory=dict)
     model: Path | None = None
     log_dir: Path | None = None
@@ -83,6 +88,10 @@ class Servers:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        return [self.rasa_port + index for index in range(self.rasa_servers)]
 
     def environment(self) -> dict[str, str]:
         env = {**settings.environment(), **self.env}
@@ -117,13 +126,25 @@ class Servers:
     def start(self, token: str) -> None:
         env = self.environment()
         model = self.model or latest_model(PROJECT / "models")
+        # rasa-sdk's Sanic workers (SANIC_WORKERS): for the action server only — Rasa reads the
+        # same variable, and its socket.io channel needs one process per server.
+        actions_env = {**env, "SANIC_WORKERS": str(self.actions_workers)}
         self._spawn(
             "actions",
             [sys.executable, "-m", "bot.action_server", "--port", str(self.actions_port)],
-            env,
+            actions_env,
         )
+        for port in self.rasa_ports:
+            self.start_rasa(port, token, model, env)
+
+    def start_rasa(
+        self, port: int, token: str, model: Path | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
+        """One Rasa server on ``port`` (also to bring one back after a test stopped it)."""
+        env = env or self.environment()
+        model = model or self.model or latest_model(PROJECT / "models")
         self._spawn(
-            "rasa",
+            "rasa" if self.rasa_servers == 1 else f"rasa-{port}",
             [
                 sys.executable,
                 "-m",
@@ -138,7 +159,7 @@ class Servers:
                 "--interface",
                 "127.0.0.1",
                 "--port",
-                str(self.rasa_port),
+                str(port),
                 "--enable-api",
                 "--auth-token",
                 token,
@@ -146,13 +167,15 @@ class Servers:
             ],
             env,
         )
+        return self.processes[-1]
 
     def wait_ready(self, timeout: float = 180.0) -> float:
         """Block until both servers answer; return the seconds it took."""
         started = time.monotonic()
         targets = [
             f"http://127.0.0.1:{self.actions_port}/health",
-            f"{self.url}/",  # Rasa's hello page: no token, so no "not authenticated" error logged
+            # Rasa's hello page: no token, so no "not authenticated" error logged
+            *[f"http://127.0.0.1:{port}/" for port in self.rasa_ports],
         ]
         for target in targets:
             while True:
@@ -163,11 +186,13 @@ class Servers:
                     raise TimeoutError(f"{target} did not answer within {timeout:.0f} s")
                 time.sleep(0.5)
         # The Rasa server answers HTTP before the model is loaded: wait for the model too.
-        while not _model_loaded(self.url, self.env.get(settings.API_TOKEN, "")):
-            self._check_alive()
-            if time.monotonic() - started > timeout:
-                raise TimeoutError("the Rasa model did not load in time")
-            time.sleep(0.5)
+        for port in self.rasa_ports:
+            wait_for_model(
+                f"http://127.0.0.1:{port}",
+                self.env.get(settings.API_TOKEN, ""),
+                started + timeout - time.monotonic(),
+                self._check_alive,
+            )
         return time.monotonic() - started
 
     def _check_alive(self) -> None:
@@ -187,6 +212,18 @@ class Servers:
                 process.kill()
                 process.wait()
         self.processes.clear()
+
+
+def wait_for_model(
+    base: str, token: str, timeout: float, check: Callable[[], None] = lambda: None
+) -> None:
+    """Block until the Rasa server at ``base`` has loaded its model."""
+    deadline = time.monotonic() + timeout
+    while not _model_loaded(base, token):
+        check()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the Rasa model at {base} did not load in time")
+        time.sleep(0.5)
 
 
 def _answers(url: str) -> bool:

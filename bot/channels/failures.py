@@ -34,20 +34,14 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 def classify(error: BaseException) -> Unavailable:
     """What could not be reached (the database, Redis), or ACTIONS for anything else."""
     import redis.exceptions
-    import sqlalchemy.exc
 
+    from bot.records.outbox import database_unreachable
+
+    if database_unreachable(error):
+        return Unavailable.DATABASE
     for link in _chain(error):
         if isinstance(link, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
             return Unavailable.REDIS
-        if isinstance(
-            link,
-            sqlalchemy.exc.OperationalError
-            | sqlalchemy.exc.InterfaceError
-            | sqlalchemy.exc.DisconnectionError,
-        ):
-            return Unavailable.DATABASE
-        if isinstance(link, sqlalchemy.exc.DBAPIError) and link.connection_invalidated:
-            return Unavailable.DATABASE
     return Unavailable.ACTIONS
 
 

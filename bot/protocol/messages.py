@@ -519,6 +519,18 @@ def save_failed() -> Reply:
     )
 
 
+def record_kept() -> Reply:
+    return Reply(
+        "I can't reach the records database just now, so your record is not saved yet. It is "
+        "kept safely and will be saved as soon as the database is back: nothing you answered "
+        "is lost. Send me any message in a little while and I will give you its reference."
+    )
+
+
+def record_saved_later(reference: str) -> Reply:
+    return Reply(f"Your record has now been saved. Your decision reference is {reference}.")
+
+
 class Unavailable(Enum):
     """What the assistant could not reach while taking a message (bot/channels/failures.py)."""
 

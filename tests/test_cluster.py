@@ -1,0 +1,416 @@
+"""Two Rasa servers behind nginx, on PostgreSQL and Redis, as `make run-cluster` runs them.
+
+The cluster is the real one (bot/cluster.py): the action server, two Rasa servers, Debian's
+nginx with the generated configuration. Conversations are kept in a database on the machine's
+PostgreSQL; the records, and the helpdesk's tables, in a PostgreSQL server of the test's own,
+and Rasa's lock store, the socket.io messages between servers and the rate limit in a Redis of
+the test's own (tests/services.py), so that the fault tests can stop them for real.
+
+The tests run in file order: the ones that stop a part of the cluster come last, and the very
+last one kills a Rasa server for good.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import TOKEN, port
+from services import OwnPostgres, OwnRedis, kill_tree
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = Path(__file__).resolve().parent.parent
+OPENING = "Can I tell the GP about her mental health because I am worried about her?"
+Q1, Q2, Q6 = "Question 1:", "Question 2:", "Question 6:"
+SAVE, SAVED = "Shall I save", "Your decision reference is"
+ADVICE = "Seek advice before you share"
+KEPT = "your answers so far are kept"
+
+
+@dataclass
+class Reply:
+    status: int
+    messages: list[dict]
+    server: str | None
+    headers: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(m.get("text") or "" for m in self.messages)
+
+
+def post(base: str, body: object, timeout: float = 90) -> Reply:
+    request = urllib.request.Request(
+        f"{base}/webhooks/rest/webhook",
+        data=json.dumps(body).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return Reply(
+                response.status,
+                json.load(response),
+                response.headers.get("X-Infoshare-Server"),
+                dict(response.headers),
+            )
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        return Reply(
+            error.code,
+            json.loads(payload) if payload else [],
+            error.headers.get("X-Infoshare-Server"),
+            dict(error.headers),
+        )
+
+
+def say(base: str, sender: str, message: str) -> Reply:
+    return post(base, {"sender": sender, "message": message})
+
+
+def records(database_url: str) -> list[dict]:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "records", "export", "--format", "json",
+         "--database-url", database_url],  # fmt: skip
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(result.stdout)
+
+
+def tracker(base: str, sender: str) -> dict:
+    url = f"{base}/conversations/{sender}/tracker?token={TOKEN}"
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+        return json.load(response)
+
+
+@dataclass
+class Running:
+    cluster: object
+    records_db: OwnPostgres
+    redis: OwnRedis
+    records_url: str
+    logs: Path
+
+    @property
+    def url(self) -> str:
+        return self.cluster.url
+
+    def server(self, index: int) -> str:
+        return f"http://127.0.0.1:{self.cluster.ports[index]}"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[Running]:
+    from bot.cluster import Cluster, ensure_database
+    from bot.records.testing import postgres_unavailable_reason, temporary_postgres_database
+
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.fail(reason)
+    logs = tmp_path_factory.mktemp("cluster")
+    records_db = OwnPostgres(port(5532)).create()
+    redis = OwnRedis(port(5579)).start()
+    running = None
+    try:
+        records_url = records_db.url.rsplit("/", 1)[0] + "/infoshare"
+        ensure_database(records_url)
+        with temporary_postgres_database("infoshare_cluster") as conversations_url:
+            ensure_database(conversations_url)
+            cluster = Cluster(
+                2,
+                first_port=port(5505),
+                actions_port=port(5555),
+                nginx_port=port(5580),
+                database_url=records_url,
+                redis_url=redis.url,
+                redis_prefix=f"test{uuid.uuid4().hex[:8]}",
+                env={
+                    "TRACKER_DATABASE_URL": conversations_url,
+                    "INFOSHARE_VAR_DIR": str(logs / "var"),
+                },
+                directory=logs,
+            )
+            cluster.start(TOKEN)
+            running = Running(cluster, records_db, redis, records_url, logs)
+            try:
+                cluster.wait_ready(timeout=400)
+            except Exception:
+                for log in sorted(logs.glob("*.log")):
+                    print(f"--- {log.name}\n{log.read_text()[-4000:]}", file=sys.stderr)
+                raise
+            yield running
+            cluster.stop()
+    finally:
+        if running is not None:
+            running.cluster.stop()
+        redis.stop()
+        records_db.destroy()
+
+
+# --- conversations across servers ------------------------------------------------------------
+
+
+def test_rest_messages_need_a_sender_of_their_own(cluster):
+    """Without a sender, Rasa would put every such message in one shared "default"
+    conversation: each is refused with what is wrong, and nothing reaches that conversation."""
+    for body, fault in [
+        ({"message": OPENING}, '"sender" is required'),
+        ({"sender": "", "message": OPENING}, '"sender" is required'),
+        ({"sender": None, "message": OPENING}, '"sender" is required'),
+        ({"sender": "x" * 129, "message": OPENING}, "1-128 characters"),
+        ({"sender": "a b", "message": OPENING}, "1-128 characters"),
+        ({"sender": "../../etc", "message": OPENING}, "1-128 characters"),
+        ({"sender": 42, "message": OPENING}, "1-128 characters"),
+        ({"sender": "ok-1", "message": ["not", "text"]}, '"message" must be text'),
+        ({"sender": "ok-1", "message": "x" * 5001}, "longer than 5000"),
+        ({"sender": "ok-1", "message": "hi", "metadata": "no"}, '"metadata" must be'),
+        (["sender", "message"], "JSON object"),
+    ]:
+        reply = post(cluster.url, body)
+        assert reply.status == 400, (body, reply)
+        assert fault in reply.messages["error"], (body, reply.messages)
+    assert [e for e in tracker(cluster.url, "default")["events"] if e["event"] == "user"] == []
+    ok = say(cluster.url, "a.valid:sender@example-1", OPENING)
+    assert ok.status == 200 and Q1 in ok.text
+
+
+def test_one_conversation_alternating_between_the_servers_completes(cluster):
+    sender = f"alt-{uuid.uuid4().hex[:8]}"
+    turns = [
+        (OPENING, Q1),
+        ("yes, to keep her safe", Q2),
+        ("no, it is about the service only", Q6),
+        ("yes", "point 2 of 7"),
+        ("yep", "point 3 of 7"),
+        ("yes", "point 4 of 7"),
+        ("yes", "point 5 of 7"),
+        ("yes", "point 6 of 7"),
+        ("yes", "point 7 of 7"),
+        ("they already know", "please give the reasons"),
+        ("The GP needs this to support her care", SAVE),
+        ("yes", SAVED),
+    ]
+    for index, (message, expected) in enumerate(turns):
+        reply = say(cluster.server(index % 2), sender, message)
+        assert reply.status == 200 and expected in reply.text, (index, message, reply.text)
+    (record,) = [r for r in records(cluster.records_url) if r["conversation_id"] == sender]
+    assert record["outcome"] == "share"
+    assert record["answers"] == {"purpose": "yes", "identifiable": "no", "appropriate": "yes"}
+    assert record["reasons"] == "The GP needs this to support her care"
+    # the conversation is one, stored once: every message in order, on either server's API
+    events = tracker(cluster.server(1), sender)["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == [m for m, _ in turns]
+
+
+def _check(base: str, number: int) -> tuple[str, str, list[str]]:
+    """One short check through nginx: even numbers decide not to share (with a reason naming
+    the case), odd ones are unsure at question 1 (seek advice). The servers that answered."""
+    sender = f"many-{number:02d}-{uuid.uuid4().hex[:6]}"
+    served = []
+    if number % 2 == 0:
+        turns = [
+            (OPENING, Q1),
+            ("no", "Do not share"),
+            (f"No clear purpose yet for case {number}", SAVE),
+            ("yes", SAVED),
+        ]
+    else:
+        turns = [(OPENING, Q1), ("not sure", ADVICE)]
+    for message, expected in turns:
+        reply = say(base, sender, message)
+        assert reply.status == 200 and expected in reply.text, (sender, message, reply.text)
+        served.append(reply.server)
+    return sender, "do_not_share" if number % 2 == 0 else "seek_advice", served
+
+
+def test_fifty_concurrent_conversations_leave_exactly_fifty_correct_records(cluster):
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(lambda n: _check(cluster.url, n), range(50)))
+    servers = {server for _, _, served in results for server in served}
+    assert servers == {str(p) for p in cluster.cluster.ports}, servers  # both took messages
+    saved = {r["conversation_id"]: r for r in records(cluster.records_url)}
+    mine = [saved.get(sender) for sender, _, _ in results]
+    assert all(mine), "a conversation has no record"
+    assert len({r["reference"] for r in mine}) == 50
+    found = [r for r in records(cluster.records_url) if r["conversation_id"].startswith("many-")]
+    assert len(found) == 50  # exactly one each: none twice
+    for (sender, outcome, _), record in zip(results, mine, strict=True):
+        number = int(sender.split("-")[1])
+        assert record["outcome"] == outcome, sender
+        if outcome == "do_not_share":
+            # its own reason, never another conversation's
+            assert record["reasons"] == f"No clear purpose yet for case {number}", record
+            assert record["answers"] == {"purpose": "no"}
+        else:
+            assert record["answers"] == {"purpose": "not_sure"}
+
+
+def test_a_flood_from_one_sender_is_limited_and_others_go_on(cluster):
+    """300 messages from one sender in a few seconds: at most the limit is taken in each
+    10-second window (the rest get 429 without reaching Rasa), and another practitioner's
+    check goes on. Latencies are reported against the same check without the flood."""
+
+    def timed_check(sender: str) -> list[float]:
+        times = []
+        for message, expected in [(OPENING, Q1), ("yes", Q2), ("yes", "Question 3:"),
+                                  ("no", Q6), ("yes", "point 2 of 7")]:  # fmt: skip
+            started = time.perf_counter()
+            reply = say(cluster.url, sender, message)
+            times.append(time.perf_counter() - started)
+            assert reply.status == 200 and expected in reply.text, (message, reply)
+        return times
+
+    baseline = timed_check(f"calm-{uuid.uuid4().hex[:6]}")
+    flooder = f"flood-{uuid.uuid4().hex[:6]}"
+    statuses: list[int] = []
+
+    def flood(_: int) -> None:
+        statuses.append(post(cluster.url, {"sender": flooder, "message": "yes"}, 120).status)
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        started = time.perf_counter()
+        flooding = pool.map(flood, range(300))
+        during = timed_check(f"other-{uuid.uuid4().hex[:6]}")
+        list(flooding)
+        seconds = time.perf_counter() - started
+    windows = int(seconds // 10) + 2
+    accepted = statuses.count(200)
+    assert statuses.count(429) >= 300 - 20 * windows
+    assert accepted <= 20 * windows, (accepted, seconds)
+    assert set(statuses) <= {200, 429}
+    report = {
+        "flood_messages": 300,
+        "flood_seconds": round(seconds, 1),
+        "flood_accepted": accepted,
+        "flood_refused_429": statuses.count(429),
+        "other_median_ms_without_flood": round(statistics.median(baseline) * 1000),
+        "other_median_ms_during_flood": round(statistics.median(during) * 1000),
+        "ratio": round(statistics.median(during) / statistics.median(baseline), 2),
+    }
+    (PROJECT / "results").mkdir(exist_ok=True)
+    (PROJECT / "results" / "cluster-flood.json").write_text(json.dumps(report, indent=2))
+    print("flood:", report)
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+def _start_actions(cluster: Running) -> subprocess.Popen:
+    servers = cluster.cluster.rasa
+    env = {**servers.environment(), "SANIC_WORKERS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.action_server", "--port", str(servers.actions_port)],
+        cwd=PROJECT,
+        env=env,
+        stdout=open(cluster.logs / "actions-restarted.log", "ab"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(  # noqa: S310
+                f"http://127.0.0.1:{servers.actions_port}/health", timeout=2
+            )
+            return process
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError("the action server did not come back")
+
+
+def test_the_action_server_killed_mid_check_loses_nothing(cluster):
+    sender = f"actions-{uuid.uuid4().hex[:6]}"
+    assert Q1 in say(cluster.url, sender, OPENING).text
+    assert Q2 in say(cluster.url, sender, "yes").text
+    servers = cluster.cluster.rasa
+    actions = servers.processes[0]
+    kill_tree(actions.pid)  # the action server and its Sanic workers
+    actions.wait()
+    for server in (0, 1):  # on either server: said plainly, and the answer is not taken
+        reply = say(cluster.server(server), sender, "yes it can")
+        assert reply.status == 200 and KEPT in reply.text.lower(), reply.text
+    slots = tracker(cluster.url, sender)["slots"]
+    assert slots["identifiable"] is None and slots["purpose"] == "yes"
+    servers.processes[0] = _start_actions(cluster)
+    reply = say(cluster.url, sender, "yes it can")  # sent again: taken where it was
+    assert "Question 3:" in reply.text, reply.text
+    assert "Question 4:" in say(cluster.url, sender, "yes").text
+
+
+def test_redis_down_is_said_plainly_and_the_check_goes_on_when_it_is_back(cluster):
+    sender = f"redis-{uuid.uuid4().hex[:6]}"
+    assert Q1 in say(cluster.url, sender, OPENING).text
+    cluster.redis.stop()
+    try:
+        reply = say(cluster.url, sender, "yes")
+        assert reply.status == 503, reply
+        assert reply.headers.get("Retry-After")
+        assert "a service I need is not answering" in reply.text
+        assert "your answers up to the last question are kept" in reply.text
+    finally:
+        cluster.redis.start()
+    deadline = time.monotonic() + 30
+    while True:  # redis-py reconnects at the next command
+        reply = say(cluster.url, sender, "yes")
+        if reply.status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert Q2 in reply.text, reply
+    users = [e["text"] for e in tracker(cluster.url, sender)["events"] if e["event"] == "user"]
+    assert users == [OPENING, "yes"]  # the message Redis refused was not half-taken
+
+
+def test_records_database_down_at_save_keeps_the_record_and_saves_it_once(cluster):
+    sender = f"pg-{uuid.uuid4().hex[:6]}"
+    for message, expected in [(OPENING, Q1), ("no", "Do not share"),
+                              ("No clear purpose yet", SAVE)]:  # fmt: skip
+        assert expected in say(cluster.url, sender, message).text
+    cluster.records_db.stop()
+    try:
+        reply = say(cluster.url, sender, "yes")
+        assert reply.status == 200
+        assert "can't reach the records database" in reply.text
+        assert "will be saved as soon as the database is back" in reply.text
+    finally:
+        cluster.records_db.start()
+    deadline = time.monotonic() + 60
+    while True:  # the action server retries every 10 s; the next message tries too
+        mine = [r for r in records(cluster.records_url) if r["conversation_id"] == sender]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    (record,) = mine
+    assert record["outcome"] == "do_not_share" and record["reasons"] == "No clear purpose yet"
+    reply = say(cluster.url, sender, "thanks")
+    assert f"{SAVED} {record['reference']}" in reply.text, reply.text
+    assert record["reference"] not in say(cluster.url, sender, "ok").text  # told once
+    assert len([r for r in records(cluster.records_url) if r["conversation_id"] == sender]) == 1
+
+
+def test_a_rasa_server_killed_mid_check_the_other_continues_it(cluster):
+    sender = f"killed-{uuid.uuid4().hex[:6]}"
+    first = cluster.cluster.rasa.processes[1]  # the Rasa server on the first port
+    assert Q1 in say(cluster.server(0), sender, OPENING).text
+    assert Q2 in say(cluster.server(0), sender, "yes").text
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    survivor = str(cluster.cluster.ports[1])
+    for message, expected in [("yes", "Question 3:"), ("yes", "Question 4:")]:
+        reply = say(cluster.url, sender, message)  # nginx: the dead one is skipped
+        assert reply.status == 200 and expected in reply.text, reply
+        assert reply.server == survivor
