@@ -24,7 +24,7 @@ TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(GENERATED_DOMAIN) $(wil
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
 
 .PHONY: help install spacy names domain check-domain train validate migrate run run-cluster shell \
-        test test-unit \
+        test test-unit audit \
         test-stories test-nlu test-reading test-e2e bench lint format clean teams-app bench-webchat
 
 help:
@@ -114,8 +114,19 @@ shell: train migrate
 # --- tests -------------------------------------------------------------------------------------
 # The Rasa test stories and the held-out NLU evaluation first, then the pytest suite (its summary
 # line closes the output).
-test: install train migrate validate test-stories test-nlu test-reading
+test: install train migrate validate test-stories test-nlu test-reading audit
 	INFOSHARE_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -q
+
+# Known vulnerabilities in the installed Python packages (pip-audit, from its own venv: installed
+# into .venv it would upgrade what Rasa 3.6 pins) and the web chat's npm packages (npm audit).
+# Reports in results/audit/; findings not accepted in config/audit-accepted.yml fail.
+.venv-audit/.installed:
+	python3 -m venv .venv-audit
+	.venv-audit/bin/pip install --quiet pip-audit
+	@touch $@
+
+audit: install .venv-audit/.installed
+	$(PY) scripts/audit.py
 
 test-unit: install spacy
 	$(PY) -m pytest -q -m "not e2e"

@@ -161,8 +161,9 @@ class Servers:
                 "--port",
                 str(port),
                 "--enable-api",
-                "--auth-token",
-                token,
+                # one argument: a token may begin with "-" (token_urlsafe), which argparse would
+                # take for an option
+                f"--auth-token={token}",
                 *[arg for origin in self.cors for arg in ("--cors", origin)],
             ],
             env,

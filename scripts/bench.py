@@ -16,6 +16,10 @@ RSS of each server's process tree (sampled from /proc every 0.2 s for the whole 
 together. With ``--train`` it first times ``make train`` ``--train-runs`` times: when nothing has
 changed that is the no-change case (make's stamp, or Rasa's fingerprint, skips the training).
 
+Then, unless ``--no-cluster``, the same cases through nginx on the cluster ``make run-cluster``
+starts (bot/cluster.py: PostgreSQL, Redis, the action server with a worker per core), once with
+one Rasa server and once with two, in the same run: one server beside two.
+
 Prints a Markdown table for the README, writes the numbers as JSON, and exits 1 if any request
 failed, returned an empty reply, or the conversation went off script.
 """
@@ -491,6 +495,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="sample both servers with py-spy while they answer; results/profile/",
     )
+    parser.add_argument(
+        "--no-cluster",
+        dest="cluster",
+        action="store_false",
+        help="skip one Rasa server vs two behind nginx on PostgreSQL and Redis",
+    )
+    parser.add_argument("--cluster-port", type=int, default=5605, help="first Rasa server's")
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/0", help="for the cluster (default local)"
+    )
     parser.add_argument("--startup-timeout", type=float, default=600.0)
     parser.add_argument(
         "--max-seconds",
@@ -714,6 +728,78 @@ def run_baseline(args: argparse.Namespace, prefix: str) -> dict[str, Any]:
     }
 
 
+def run_cluster(args: argparse.Namespace, prefix: str, servers: int) -> dict[str, Any]:
+    """The same cases through nginx, on ``servers`` Rasa servers sharing a new PostgreSQL
+    database and Redis (with a key prefix of their own)."""
+    from bot.cluster import Cluster, ensure_database
+    from bot.records.testing import temporary_postgres_database
+
+    token = secrets.token_urlsafe(24)
+    first = args.cluster_port
+    with (
+        tempfile.TemporaryDirectory(prefix="infoshare-bench-cluster-") as tmp,
+        temporary_postgres_database("infoshare_bench") as url,
+    ):
+        ensure_database(url)
+        cluster = Cluster(
+            servers,
+            first_port=first,
+            actions_port=free_port(first + 50),
+            nginx_port=free_port(first + 80),
+            database_url=url,
+            redis_url=args.redis_url,
+            redis_prefix=f"bench{secrets.token_hex(4)}",
+            env={"INFOSHARE_VAR_DIR": tmp},
+            directory=Path(tmp),
+        )
+        print(f"Cluster: {servers} Rasa server(s) behind nginx on {cluster.url}…", flush=True)
+        try:
+            cluster.start(token)
+            startup = cluster.wait_ready(args.startup_timeout)
+            warm, cases = measure(cluster.url, args, SCRIPT, f"{prefix}-cluster{servers}")
+        except (RuntimeError, TimeoutError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            for log in sorted(Path(tmp).glob("*.log")):
+                print(f"--- {log.name}\n{(_read(log) or '')[-4000:]}", file=sys.stderr)
+            raise
+        finally:
+            cluster.stop()
+    return {
+        "servers": servers,
+        "startup_s": startup,
+        "warmup": warm.as_dict(),
+        "cases": {name: case.as_dict() for name, case in cases.items()},
+        "errors": sum(c.errors + c.off_script for c in [warm, *cases.values()]),
+    }
+
+
+def cluster_comparison(one: Mapping[str, Any], two: Mapping[str, Any]) -> str:
+    """One Rasa server beside two (both through nginx), with two over one."""
+    lines = [
+        "| through nginx, on PostgreSQL and Redis | 1 Rasa server | 2 Rasa servers | 2 / 1 |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for case in ("single", "concurrent"):
+        a, b = one["cases"][case], two["cases"][case]
+        label = (
+            "one conversation at a time"
+            if case == "single"
+            else (f"{a['concurrency']} conversations at once")
+        )
+        for p in ("p50", "p95"):
+            x, y = a["latency_ms"][p], b["latency_ms"][p]
+            lines.append(
+                f"| {label}, latency {p} (ms) | {_fmt(x)} | {_fmt(y)} "
+                f"| {_fmt(y / x if x else None, 2)}× |"
+            )
+        x, y = a["messages_per_second"], b["messages_per_second"]
+        lines.append(
+            f"| {label}, messages / s | {_fmt(x, 1)} | {_fmt(y, 1)} "
+            f"| {_fmt(y / x if x else None, 2)}× |"
+        )
+    return "\n".join(lines)
+
+
 def ratios(results: Mapping[str, Any]) -> dict[str, float | None]:
     """This assistant's figures over the baseline's (latency: lower is better; rate: higher)."""
     ours, base = results["cases"], results["baseline"]["cases"]
@@ -813,6 +899,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["server_log_problems"] = log_problems(Path(tmp) / "logs")[:MAX_PROBLEMS_KEPT]
     if args.baseline:
         results["ratios"] = ratios(results)
+    if args.cluster:
+        try:
+            results["cluster"] = {str(n): run_cluster(args, prefix, n) for n in (1, 2)}
+        except (RuntimeError, TimeoutError):
+            return 1
     if profile:
         results["profile"] = profile
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -820,6 +911,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n" + markdown(results) + "\n")
     if args.baseline:
         print(comparison(results) + "\n")
+    if args.cluster:
+        print(cluster_comparison(results["cluster"]["1"], results["cluster"]["2"]) + "\n")
     for name, rows in profile.items():
         print(f"Profile of the {name} server (py-spy, % of samples: on the stack / on top):")
         for function, inclusive, own in rows:
@@ -832,6 +925,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in results["server_log_problems"]:
         print(f"server log: {line}", file=sys.stderr)
     baseline_errors = results.get("baseline", {}).get("errors", 0)
+    baseline_errors += sum(c["errors"] for c in results.get("cluster", {}).values())
     return 1 if baseline_errors or any(c.errors or c.off_script for c in failures) else 0
 
 

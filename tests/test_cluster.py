@@ -82,8 +82,17 @@ def say(base: str, sender: str, message: str) -> Reply:
 
 def records(database_url: str) -> list[dict]:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "records", "export", "--format", "json",
-         "--database-url", database_url],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "records",
+            "export",
+            "--format",
+            "json",
+            "--database-url",
+            database_url,
+        ],  # fmt: skip
         cwd=PROJECT,
         capture_output=True,
         text=True,
@@ -306,6 +315,115 @@ def test_a_flood_from_one_sender_is_limited_and_others_go_on(cluster):
     (PROJECT / "results").mkdir(exist_ok=True)
     (PROJECT / "results" / "cluster-flood.json").write_text(json.dumps(report, indent=2))
     print("flood:", report)
+
+
+# --- the web chat through nginx ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from test_webchat import CHROMIUM, CHROMIUM_ARGS
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+def _adviser_token(cluster: Running) -> str:
+    from bot.helpdesk.accounts import Accounts
+    from bot.records.db import make_engine
+
+    db = make_engine(cluster.records_url)
+    _, token = Accounts(db).create_token(f"desk-{uuid.uuid4().hex[:6]}", "adviser")
+    db.dispose()
+    return token
+
+
+def test_the_web_chat_through_nginx_survives_a_reload_onto_the_other_server(cluster, browser):
+    """socket.io sessions stick to the server that opened them (nginx's cookie); a reload that
+    lands on the other server continues the conversation there, and the helpdesk's answer,
+    given on the first server, reaches the page on the second at once."""
+    from test_webchat import conversation, session_id, type_answer, wait_for_text
+
+    context = browser.new_context(viewport={"width": 800, "height": 900})
+    page = context.new_page()
+    served: list[str] = []
+    page.on(
+        "response",
+        lambda r: "/socket.io/" in r.url and served.append(r.headers.get("x-infoshare-server")),
+    )
+    try:
+        page.goto(f"{cluster.url}/chat/")
+        wait_for_text(page, "Hello.")
+        type_answer(page, "Can I tell the school nurse about Jane Smith's asthma so she can help?")
+        wait_for_text(page, Q1)
+        type_answer(page, "yes, to keep her safe at school")
+        wait_for_text(page, Q2)
+        (cookie,) = [c for c in context.cookies() if c["name"] == "infoshare_node"]
+        first = cookie["value"]
+        assert first in {str(p) for p in cluster.cluster.ports}
+        assert set(filter(None, served)) == {first}, served  # every socket.io request: one server
+        other = next(str(p) for p in cluster.cluster.ports if str(p) != first)
+
+        before = session_id(page)
+        context.clear_cookies()
+        context.add_cookies(
+            [
+                {
+                    "name": "infoshare_node",
+                    "value": other,
+                    "domain": "127.0.0.1",
+                    "path": "/socket.io/",
+                }
+            ]  # fmt: skip
+        )
+        served.clear()
+        page.reload()
+        wait_for_text(page, Q2)  # the conversation is shown again …
+        assert session_id(page) == before
+        type_answer(page, "yes it names her")
+        wait_for_text(page, "Question 3:")  # … and continued by the other server
+        assert set(filter(None, served)) == {other}, served
+
+        type_answer(page, "yes, it's health")
+        wait_for_text(page, "Question 4:")
+        type_answer(page, "not sure, her mum might not agree")
+        wait_for_text(page, "send this to the helpdesk")
+        type_answer(page, "yes please")
+        wait_for_text(page, "What would you like to ask")
+        type_answer(page, "Do I need her mother's agreement first?")
+        wait_for_text(page, "Shall I send it?")
+        type_answer(page, "send it")
+        wait_for_text(page, "Sent to the helpdesk as")
+        reference = conversation(page).split("Sent to the helpdesk as ")[1].split()[0].strip(".")
+
+        # the adviser answers on the first server (the API, not through nginx)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{first}/api/advice/{reference}/answer",
+            data=json.dumps(
+                {"advice": "Ask her mother first.", "suggested_answer": "not_asked"}
+            ).encode(),
+            headers={
+                "Authorization": f"Bearer {_adviser_token(cluster)}",
+                "Content-Type": "application/json",
+            },
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            assert response.status == 200
+        wait_for_text(page, f"The helpdesk has answered your request {reference}")
+        assert "Ask her mother first." in conversation(page)
+        # pushed by the server the page is on, asked through Redis by the one that was answered
+        log = (cluster.logs / f"rasa-{other}.log").read_text()
+        assert f"the answer to {reference} was pushed to its socketio chat" in log
+    finally:
+        context.close()
 
 
 # --- faults ----------------------------------------------------------------------------------

@@ -108,7 +108,6 @@ class Outbox:
             saved.append(record)
         return saved
 
-
     def saved_since(self, conversation_id: str) -> list[str]:
         """References of this conversation's kept records saved since it was last told (each
         is returned once)."""
