@@ -59,6 +59,17 @@ def nginx_config(ports: list[int], listen: int, directory: Path, user: str | Non
     )
     routes = "\n".join(f'        "{port}" rasa_{port};' for port in ports)
     cookie = f"{NODE_COOKIE}=$served_by; Path=/socket.io/; HttpOnly; SameSite=Lax"
+    # In each location: nginx drops the server level's proxy_set_header where a location sets one.
+    headers = "\n".join(
+        f"            proxy_set_header {name} {value};"
+        for name, value in (
+            ("Host", "$http_host"),
+            ("X-Real-IP", "$remote_addr"),
+            ("X-Forwarded-For", "$proxy_add_x_forwarded_for"),
+            ("X-Forwarded-Proto", "$scheme"),
+            ("X-Forwarded-Host", "$http_host"),
+        )
+    )
     return f"""# Written by bot/cluster.py (make run-cluster): {len(ports)} Rasa servers, nginx.
 {f"user {user};" if user else ""}
 worker_processes auto;
@@ -115,11 +126,6 @@ http {{
         listen 127.0.0.1:{listen};
 
         proxy_http_version 1.1;
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header X-Forwarded-Host $http_host;
         # A server that does not answer: the next one (POSTs only if nothing was sent yet).
         proxy_next_upstream error timeout;
         proxy_connect_timeout 2s;
@@ -128,6 +134,7 @@ http {{
 
         location /socket.io/ {{
             proxy_pass http://$socketio_upstream;
+{headers}
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_buffering off;
@@ -138,6 +145,7 @@ http {{
 
         location / {{
             proxy_pass http://rasa;
+{headers}
             proxy_set_header Connection "";
         }}
     }}
@@ -298,9 +306,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", type=int, default=2, help="Rasa servers (default 2)")
     parser.add_argument("--port", type=int, default=8080, help="nginx's port (default 8080)")
+    parser.add_argument(
+        "--first-port", type=int, default=5005, help="the first Rasa server's (default 5005)"
+    )
+    parser.add_argument(
+        "--actions-port", type=int, default=5055, help="the action server's (default 5055)"
+    )
+    parser.add_argument(
+        "--print-nginx",
+        action="store_true",
+        help="print nginx's configuration for these servers and stop (to adapt for other hosts)",
+    )
     args = parser.parse_args(argv)
     if args.servers < 1:
         parser.error("--servers must be at least 1")
+    ports = [args.first_port + index for index in range(args.servers)]
+    if args.print_nginx:
+        print(nginx_config(ports, args.port, var_dir() / "cluster"), end="")
+        return 0
     if shutil.which("nginx") is None and not Path(NGINX).exists():
         print("nginx not found: sudo apt-get install nginx", file=sys.stderr)
         return 1
@@ -315,7 +338,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the database {safe_url(database)}: {error}", file=sys.stderr)
         return 1
     token, generated = api_token(var_dir())
-    cluster = Cluster(args.servers, nginx_port=args.port, database_url=database, redis_url=redis)
+    cluster = Cluster(
+        args.servers,
+        first_port=args.first_port,
+        actions_port=args.actions_port,
+        nginx_port=args.port,
+        database_url=database,
+        redis_url=redis,
+    )
     stop = {"now": False}
 
     def _stop(signum: int, frame: object) -> None:

@@ -28,6 +28,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,7 @@ from bot import settings
 logger = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "infoshare"
-DEFAULT_RATE = "20/10"
+DEFAULT_RATE = "60/60"
 
 
 def redis_url() -> str:
@@ -126,6 +127,9 @@ class PushRelay:
         self.channel = channel
         self._task: asyncio.Task | None = None
         self._redis: Any = None
+        # this server's own requests come back to it: ignored (it tried already, and trying
+        # again would race the server that has the page for the delivery's claim)
+        self.origin = uuid.uuid4().hex
 
     def _client(self) -> Any:
         if self._redis is None:
@@ -136,7 +140,10 @@ class PushRelay:
 
     async def publish(self, reference: str) -> bool:
         try:
-            await self._client().publish(self.channel, json.dumps({"reference": reference}))
+            heard = await self._client().publish(
+                self.channel, json.dumps({"reference": reference, "origin": self.origin})
+            )
+            logger.info("the answer to %s relayed to the other servers (%s)", reference, heard - 1)
             return True
         except Exception as error:  # noqa: BLE001 - the answer waits for the next message
             logger.warning("could not relay the answer to %s: %s", reference, error)
@@ -155,17 +162,28 @@ class PushRelay:
             self._redis = None
 
     async def _listen(self, handler: Handler) -> None:
+        from redis import asyncio as aioredis
+
         delay = 1.0
         while True:
+            # its own connection, waiting for messages without a read timeout (a timeout would
+            # drop the subscription between messages); health checks find a dead one
+            listener = aioredis.Redis.from_url(
+                self.url, socket_connect_timeout=5, health_check_interval=30
+            )
             try:
-                pubsub = self._client().pubsub(ignore_subscribe_messages=True)
+                pubsub = listener.pubsub(ignore_subscribe_messages=True)
                 await pubsub.subscribe(self.channel)
                 delay = 1.0
                 async for message in pubsub.listen():
                     try:
-                        reference = json.loads(message["data"])["reference"]
+                        data = json.loads(message["data"])
+                        reference, origin = data["reference"], data.get("origin")
                     except (KeyError, TypeError, ValueError):
                         continue
+                    if origin == self.origin:
+                        continue
+                    logger.debug("answers relay: asked to push %s", reference)
                     await handler(str(reference))
             except asyncio.CancelledError:
                 raise
@@ -173,6 +191,8 @@ class PushRelay:
                 logger.warning("answers relay: %s; retrying in %.0f s", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+            finally:
+                await listener.close()
 
 
 def push_relay() -> PushRelay | None:
@@ -194,7 +214,7 @@ class Rate:
 
 
 def rate() -> Rate:
-    """``INFOSHARE_RATE_LIMIT`` (COUNT/SECONDS, default 20/10; 0 for no limit)."""
+    """``INFOSHARE_RATE_LIMIT`` (COUNT/SECONDS, default 60/60; 0 for no limit)."""
     value = settings.get(settings.RATE_LIMIT, DEFAULT_RATE)
     if value == "0":
         return Rate(0, 1)
@@ -210,8 +230,9 @@ class RateLimiter:
     """At most ``rate.count`` messages per conversation in each ``rate.seconds`` window.
 
     Counted in Redis when the deployment has one (so the limit holds across servers), in memory
-    otherwise or while Redis is unreachable. A fixed window: simple to explain ("20 messages in
-    10 seconds"), and no practitioner types that fast.
+    otherwise or while Redis is unreachable. A fixed window: simple to explain ("60 messages a
+    minute"); no practitioner types that fast, and a script replaying a whole check (about 20
+    messages in a few seconds) stays under it.
     """
 
     def __init__(self, limit: Rate, url: str = "", key_prefix: str = DEFAULT_PREFIX) -> None:

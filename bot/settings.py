@@ -101,7 +101,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         RATE_LIMIT,
-        "messages one conversation may send per window: COUNT/SECONDS, default 20/10 "
+        "messages one conversation may send per window: COUNT/SECONDS, default 60/60 "
         "(0 switches the limit off)",
     ),
     Setting(ACTION_ENDPOINT_URL, "the action server, for Rasa (set by make run)"),

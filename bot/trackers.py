@@ -5,9 +5,12 @@ each message (a query, a JSON decode and an ``Event`` lookup per event), and cou
 events again before each save: the longer the check, the slower each message. This store keeps the
 trackers it saved in memory (a bounded LRU) and, on each message, asks the database only for the
 conversation's newest event id. The same id means nothing was added since — by this server or any
-other sharing the database — and the tracker in memory is the stored one; anything else (another
-server wrote, the process restarted, the tracker in memory was changed but not saved) falls back to
-Rasa's own read. What is stored, and how, is Rasa's: the events table is unchanged.
+other sharing the database — and the tracker in memory is the stored one. A newer id means another
+server took the messages since (several Rasa servers take a conversation's messages in turn): the
+events after ours are read and applied to the tracker in memory, as Rasa's read would apply them,
+unless a new session began among them. Anything else (the process restarted, the tracker in memory
+was changed but not saved) falls back to Rasa's own read. What is stored, and how, is Rasa's: the
+events table is unchanged.
 
 ``endpoints.yml``: ``tracker_store: {type: bot.trackers.CachedSQLTrackerStore, url: …}``.
 """
@@ -25,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -33,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 2000
 _NEWEST_EVENT = sa.text("SELECT max(id) FROM events WHERE sender_id = :sender_id")
+_EVENTS_AFTER = sa.text(
+    "SELECT id, type_name, data FROM events WHERE sender_id = :sender_id AND id > :after "
+    "ORDER BY id"
+)
 
 
 @dataclass
@@ -52,6 +59,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._cache_size = int(cache_size)
         self._lock = threading.Lock()
         self.hits = 0
+        self.caught_up = 0
         self.misses = 0
 
     # --- reading --------------------------------------------------------------------------
@@ -67,6 +75,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if cached is not None and len(cached.tracker.events) == cached.stored_events:
             with self.session_scope() as session:
                 newest = self._newest_event_id(session, sender_id)
+                if newest is not None and newest > cached.last_event_id:
+                    later = session.execute(
+                        _EVENTS_AFTER, {"sender_id": sender_id, "after": cached.last_event_id}
+                    ).all()
+                    if self._catch_up(cached, later):
+                        self.caught_up += 1
+                        return cached.tracker
             if newest == cached.last_event_id:
                 with self._lock:
                     self._cache.move_to_end(sender_id)
@@ -75,6 +90,19 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.misses += 1
         self._forget(sender_id)
         return await super().retrieve(sender_id)
+
+    def _catch_up(self, cached: _Cached, later: list[Any]) -> bool:
+        """Apply the events another server stored after ours to the tracker in memory; False
+        (read it all again) if a new session began among them."""
+        if not later or any(row.type_name == SessionStarted.type_name for row in later):
+            return False
+        for event in deserialise_events([json.loads(row.data) for row in later]):
+            cached.tracker.update(event)
+        cached.last_event_id = later[-1].id
+        cached.stored_events = len(cached.tracker.events)
+        with self._lock:
+            self._cache.move_to_end(cached.tracker.sender_id)
+        return True
 
     # --- writing --------------------------------------------------------------------------
 

@@ -115,6 +115,7 @@ class Running:
     redis: OwnRedis
     records_url: str
     logs: Path
+    fake: object
 
     @property
     def url(self) -> str:
@@ -133,8 +134,11 @@ def cluster(tmp_path_factory) -> Iterator[Running]:
     if reason:
         pytest.fail(reason)
     logs = tmp_path_factory.mktemp("cluster")
+    from test_botframework import FakeMicrosoft
+
     records_db = OwnPostgres(port(5532)).create()
     redis = OwnRedis(port(5579)).start()
+    fake = FakeMicrosoft().start()  # Microsoft Teams' side, for the Teams webhook through nginx
     running = None
     try:
         records_url = records_db.url.rsplit("/", 1)[0] + "/infoshare"
@@ -152,11 +156,13 @@ def cluster(tmp_path_factory) -> Iterator[Running]:
                 env={
                     "TRACKER_DATABASE_URL": conversations_url,
                     "INFOSHARE_VAR_DIR": str(logs / "var"),
+                    "INFOSHARE_RATE_LIMIT": "20/10",  # the flood test's limit
+                    **fake.environ(),
                 },
                 directory=logs,
             )
             cluster.start(TOKEN)
-            running = Running(cluster, records_db, redis, records_url, logs)
+            running = Running(cluster, records_db, redis, records_url, logs, fake)
             try:
                 cluster.wait_ready(timeout=400)
             except Exception:
@@ -170,6 +176,7 @@ def cluster(tmp_path_factory) -> Iterator[Running]:
             running.cluster.stop()
         redis.stop()
         records_db.destroy()
+        fake.stop()
 
 
 # --- conversations across servers ------------------------------------------------------------
@@ -187,13 +194,14 @@ def test_rest_messages_need_a_sender_of_their_own(cluster):
         ({"sender": "../../etc", "message": OPENING}, "1-128 characters"),
         ({"sender": 42, "message": OPENING}, "1-128 characters"),
         ({"sender": "ok-1", "message": ["not", "text"]}, '"message" must be text'),
-        ({"sender": "ok-1", "message": "x" * 5001}, "longer than 5000"),
         ({"sender": "ok-1", "message": "hi", "metadata": "no"}, '"metadata" must be'),
         (["sender", "message"], "JSON object"),
     ]:
         reply = post(cluster.url, body)
         assert reply.status == 400, (body, reply)
         assert fault in reply.messages["error"], (body, reply.messages)
+    too_long = post(cluster.url, {"sender": "ok-1", "message": "x" * 5001})
+    assert too_long.status == 413 and "too long for me to read" in too_long.text
     assert [e for e in tracker(cluster.url, "default")["events"] if e["event"] == "user"] == []
     ok = say(cluster.url, "a.valid:sender@example-1", OPENING)
     assert ok.status == 200 and Q1 in ok.text
@@ -271,9 +279,10 @@ def test_fifty_concurrent_conversations_leave_exactly_fifty_correct_records(clus
 
 
 def test_a_flood_from_one_sender_is_limited_and_others_go_on(cluster):
-    """300 messages from one sender in a few seconds: at most the limit is taken in each
-    10-second window (the rest get 429 without reaching Rasa), and another practitioner's
-    check goes on. Latencies are reported against the same check without the flood."""
+    """300 messages from one sender in a few seconds: at most the limit (20 in 10 s here) is
+    taken in each 10-second window (the rest get 429 without reaching Rasa), and another
+    practitioner's check goes on. Latencies are reported against the same check without the
+    flood."""
 
     def timed_check(sender: str) -> list[float]:
         times = []
@@ -426,6 +435,70 @@ def test_the_web_chat_through_nginx_survives_a_reload_onto_the_other_server(clus
         context.close()
 
 
+def test_the_helpdesk_page_and_api_work_through_nginx_on_either_server(cluster, browser):
+    """Signed in on one server, the adviser's next pages may come from the other: the session
+    (signed with the shared secret) and the data (the shared database) are the same."""
+    from test_helpdesk import PASSWORD, UNSURE_AT_CONSENT
+    from test_helpdesk_page import _reference, _sign_in
+
+    from bot.helpdesk.accounts import Accounts
+    from bot.helpdesk.requests import AdviceRequests
+    from bot.records.db import make_engine
+
+    db = make_engine(cluster.records_url)
+    name = f"adviser{uuid.uuid4().hex[:6]}"
+    Accounts(db).add_user(name, PASSWORD, "adviser")
+    reference = _reference()
+    AdviceRequests(db).create(
+        reference, UNSURE_AT_CONSENT, "Must I ask her mother?", conversation_id="c", channel="rest"
+    )
+    _, token = Accounts(db).create_token(f"ig-{uuid.uuid4().hex[:6]}", "reporting")
+    db.dispose()
+
+    context, page, errors = _sign_in(browser, cluster.url, name)
+    served: list[str] = []
+    page.on(
+        "response",
+        lambda r: "/helpdesk/" in r.url and served.append(r.headers.get("x-infoshare-server")),
+    )
+    try:
+        for _ in range(4):
+            page.goto(f"{cluster.url}/helpdesk/")
+            assert page.get_by_role("heading", name="Open requests").count() == 1
+            assert reference in page.inner_text("main")  # the same queue on both servers
+            assert page.get_by_role("button", name="Sign in").count() == 0  # still signed in
+        assert set(filter(None, served)) == {str(p) for p in cluster.cluster.ports}, served
+        assert errors == []
+    finally:
+        context.close()
+
+    totals, servers = set(), set()
+    for _ in range(4):
+        request = urllib.request.Request(
+            f"{cluster.url}/api/records?limit=1", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            totals.add(json.load(response)["total"])
+            servers.add(response.headers.get("X-Infoshare-Server"))
+    assert len(totals) == 1 and totals.pop() >= 50  # one database seen from both
+    assert servers == {str(p) for p in cluster.cluster.ports}
+
+
+def test_teams_through_nginx(cluster):
+    """Microsoft Teams' activities through nginx (each to the next server in turn): the token
+    is checked and the check goes on, the replies posted to the (fake) Bot Connector."""
+    from conftest import Chat
+    from test_teams_e2e import Deployment, TeamsUser, text_of
+
+    deployment = Deployment(
+        cluster.url, cluster.fake, Chat(cluster.url, cluster.records_url), cluster.logs
+    )
+    user = TeamsUser.new(deployment)
+    assert Q1 in text_of(user.send(OPENING))
+    for answer, expected in [("yes", Q2), ("yes", "Question 3:"), ("no", Q6)]:
+        assert expected in text_of(user.send(answer)), answer
+
+
 # --- faults ----------------------------------------------------------------------------------
 
 
@@ -532,3 +605,68 @@ def test_a_rasa_server_killed_mid_check_the_other_continues_it(cluster):
         reply = say(cluster.url, sender, message)  # nginx: the dead one is skipped
         assert reply.status == 200 and expected in reply.text, reply
         assert reply.server == survivor
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def test_make_run_clusters_command_starts_everything_and_ctrl_c_stops_it(tmp_path):
+    """`python -m bot.cluster` (what `make run-cluster SERVERS=2` runs) on ports of its own:
+    a check through its nginx, then SIGINT stops every process it started."""
+    import os
+    import socket
+
+    from bot.cluster import ensure_database
+    from bot.records.testing import temporary_postgres_database
+
+    first, actions, nginx = port(5705), port(5755), port(5780)
+    with temporary_postgres_database("infoshare_runcluster") as url:
+        ensure_database(url)
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "INFOSHARE_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "INFOSHARE_REDIS_PREFIX": f"run{uuid.uuid4().hex[:8]}",
+            "INFOSHARE_VAR_DIR": str(tmp_path),
+            "INFOSHARE_API_TOKEN": TOKEN,
+        }
+        command = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot.cluster",
+                "--servers",
+                "2",
+                "--port",
+                str(nginx),
+                "--first-port",
+                str(first),
+                "--actions-port",
+                str(actions),
+            ],  # fmt: skip
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        output = []
+        try:
+            for line in command.stdout:
+                output.append(line)
+                if "Press Ctrl-C to stop" in line:
+                    break
+            assert any("on 2 Rasa servers" in line for line in output), "".join(output)
+            base = f"http://127.0.0.1:{nginx}"
+            assert f"{base}/chat/" in "".join(output)
+            sender = f"cmd-{uuid.uuid4().hex[:6]}"
+            assert Q1 in say(base, sender, OPENING).text
+            assert Q2 in say(base, sender, "yes").text
+        finally:
+            command.send_signal(signal.SIGINT)
+            rest, _ = command.communicate(timeout=60)
+        assert command.returncode == 0, "".join(output) + rest
+        assert "Stopping" in rest
+        for number in (first, first + 1, actions, nginx):  # nothing left listening
+            with socket.socket() as probe:
+                assert probe.connect_ex(("127.0.0.1", number)) != 0, number

@@ -65,7 +65,7 @@ def test_a_prefix_rasa_would_ignore_is_refused(monkeypatch, prefix):
 
 @pytest.mark.parametrize(
     "value,expected",
-    [("", (20, 10)), ("30/60", (30, 60)), (" 5 / 1 ", (5, 1)), ("0", (0, 1))],
+    [("", (60, 60)), ("30/60", (30, 60)), (" 5 / 1 ", (5, 1)), ("0", (0, 1))],
 )
 def test_rate_limit_setting(monkeypatch, value, expected):
     monkeypatch.setenv(settings.RATE_LIMIT, value)
@@ -312,6 +312,10 @@ def test_nginx_accepts_the_generated_configuration(tmp_path, servers):
         [NGINX, "-t", "-c", str(config), "-p", str(tmp_path)], capture_output=True, text=True
     )
     assert check.returncode == 0, check.stderr
+    # the request's Host and origin reach the servers from every location (a location that sets
+    # one proxy_set_header loses the server block's: the helpdesk's origin check needs them)
+    assert text.count("proxy_set_header Host $http_host;") == 2
+    assert text.count("proxy_set_header X-Forwarded-Proto $scheme;") == 2
     for port in ports:
         assert f'"{port}" rasa_{port};' in text  # the sticky route of each server
         assert text.count(f"server 127.0.0.1:{port} backup;") == servers - 1

@@ -6,6 +6,7 @@ back through `infoshare records export --format json` and checked.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -362,7 +363,20 @@ def test_start_again_starts_a_new_check_and_stop_ends_it(chat):
 def test_bad_input_is_not_taken_as_an_answer_and_loses_nothing(chat, message):
     sender = f"e2e-{uuid.uuid4().hex[:8]}"
     chat.text(sender, OPENING)
-    reply = chat.say(sender, message)
+    if len(message) > 5000:  # longer than the assistant reads: 413, and asked for a shorter one
+        import urllib.error
+
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            chat.say(sender, message)
+        assert refused.value.code == 413
+        (said,) = json.loads(refused.value.read())
+        assert "too long for me to read" in said["text"]
+        assert [e for e in chat.tracker(sender)["events"] if e["event"] == "user"][-1][
+            "text"
+        ] == OPENING  # never reached Rasa
+        reply = chat.say(sender, "x" * 5000)  # the longest it reads: read, not taken
+    else:
+        reply = chat.say(sender, message)
     assert reply, "no answer at all"
     texts = "\n".join(m.get("text") or "" for m in reply)
     assert "<script" not in texts

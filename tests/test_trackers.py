@@ -73,8 +73,19 @@ async def test_what_another_server_wrote_is_read_from_the_database(url: str) -> 
     _turn(other, "green")
     await theirs.save(other)
     mine = await ours.retrieve("bob")
-    assert mine is not tracker and mine.get_slot("colour") == "green" and ours.misses == 1
-    assert len(mine.events) == 6
+    # the tracker in memory caught up with the events the other server stored: as Rasa reads it
+    assert mine is tracker and ours.caught_up == 1 and ours.misses == 0
+    assert mine.get_slot("colour") == "green" and len(mine.events) == 6
+    rasas = await _store(url, SQLTrackerStore).retrieve("bob")
+    assert [e.as_dict() for e in rasas.events] == [e.as_dict() for e in mine.events]
+    assert rasas.current_slot_values() == mine.current_slot_values()
+    # and it is saved on from there: our next turn adds only its own events
+    _turn(mine, "blue")
+    await ours.save(mine)
+    again = await theirs.retrieve("bob")
+    assert again.get_slot("colour") == "blue" and len(again.events) == 9
+    rasas = await _store(url, SQLTrackerStore).retrieve("bob")
+    assert [e.as_dict() for e in rasas.events] == [e.as_dict() for e in again.events]
 
 
 async def test_a_tracker_changed_but_not_saved_is_read_again(url: str) -> None:

@@ -6,8 +6,10 @@ nothing to say. This channel, at the same address and with the same replies, als
 
 * refuses (400, with what is wrong) a body that is not a JSON object, a missing or malformed
   ``sender`` (1–128 characters of letters, digits and ``_ - . : @``), a ``message`` that is not
-  text or longer than :data:`MAX_MESSAGE_LENGTH`, and ``metadata`` that is not an object;
-* limits each conversation to ``INFOSHARE_RATE_LIMIT`` messages (default 20 in 10 seconds;
+  text, and ``metadata`` that is not an object; a message longer than
+  :data:`MAX_MESSAGE_LENGTH` gets 413 and, as the assistant's reply, a request for a shorter one
+  (the conversation is unchanged);
+* limits each conversation to ``INFOSHARE_RATE_LIMIT`` messages (default 60 a minute;
   counted across servers in Redis when there are several): beyond it, 429 with ``Retry-After``
   and a message saying so, without Rasa being asked;
 * answers 503 with ``Retry-After`` and a message saying that nothing is lost when the database
@@ -42,6 +44,10 @@ class InputError(ValueError):
     """What is wrong with a request body, in words for the integrator."""
 
 
+class TooLong(InputError):
+    """A message longer than the assistant reads: said to the practitioner, not to Rasa."""
+
+
 def parse(body: Any) -> tuple[str, str, dict[str, Any] | None, str | None]:
     """(sender, message, metadata, input_channel) from a REST body, or :class:`InputError`."""
     if not isinstance(body, dict):
@@ -60,7 +66,7 @@ def parse(body: Any) -> tuple[str, str, dict[str, Any] | None, str | None]:
     if not isinstance(message, str):
         raise InputError('"message" must be text')
     if len(message) > MAX_MESSAGE_LENGTH:
-        raise InputError(f'"message" is longer than {MAX_MESSAGE_LENGTH} characters')
+        raise TooLong(f'"message" is longer than {MAX_MESSAGE_LENGTH} characters')
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise InputError('"metadata" must be a JSON object')
@@ -92,6 +98,17 @@ class RestInput(RasaRestInput):
                 body = None
             try:
                 sender, text, metadata, channel = parse(body)
+            except TooLong as error:  # the practitioner's words: told as the assistant
+                return response.json(
+                    [
+                        {
+                            "recipient_id": body["sender"],
+                            "text": say.too_long(MAX_MESSAGE_LENGTH).text,
+                        }
+                    ],
+                    status=413,
+                    headers={"X-Error": str(error)},
+                )
             except InputError as error:
                 return response.json({"error": str(error)}, status=400)
             allowed, retry = await coordination.rate_limiter().allow(sender)

@@ -39,6 +39,7 @@ from socketio import AsyncServer
 
 from bot import coordination, settings
 from bot.channels import failures
+from bot.channels.rest import MAX_MESSAGE_LENGTH
 from bot.helpdesk import delivery
 from bot.protocol import messages as say
 
@@ -244,6 +245,9 @@ class SocketIOInput(RasaSocketIOInput):
             if not isinstance(metadata, dict):
                 metadata = {}
             output = SocketIOOutput(sio, self.bot_message_evt)
+            if len(text) > MAX_MESSAGE_LENGTH:
+                await output.send_text_message(sender_id, say.too_long(MAX_MESSAGE_LENGTH).text)
+                return
             allowed, retry = await coordination.rate_limiter().allow(sender_id)
             if not allowed:
                 await output.send_text_message(sender_id, say.slow_down(retry).text)

@@ -558,6 +558,13 @@ def unavailable(what: Unavailable) -> Reply:
     )
 
 
+def too_long(limit: int) -> Reply:
+    return Reply(
+        f"That message is too long for me to read (more than {limit:,} characters). Please send "
+        "a shorter one: nothing has changed in our conversation."
+    )
+
+
 def slow_down(seconds: int) -> Reply:
     return Reply(
         "You are sending messages faster than I can take them. Please wait "
