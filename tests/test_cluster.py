@@ -235,6 +235,26 @@ def test_one_conversation_alternating_between_the_servers_completes(cluster):
     assert [e["text"] for e in events if e["event"] == "user"] == [m for m, _ in turns]
 
 
+def test_messages_of_one_conversation_sent_at_once_to_both_servers_are_taken_one_by_one(cluster):
+    """Rasa's lock store in Redis: six answers sent at the same moment, three to each server,
+    are taken one after the other — every turn ends (listening) before the next message's turn
+    begins, none is lost, and the check is where six "yes" answers put it."""
+    sender = f"lock-{uuid.uuid4().hex[:6]}"
+    assert Q1 in say(cluster.url, sender, OPENING).text
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        replies = list(pool.map(lambda i: say(cluster.server(i % 2), sender, "yes"), range(6)))
+    assert all(r.status == 200 and r.text for r in replies), replies
+    events = tracker(cluster.url, sender)["events"]
+    users = [i for i, e in enumerate(events) if e["event"] == "user"]
+    assert len(users) == 7  # the opening and the six answers, none lost
+    for index in users[1:]:  # each message's turn began after the previous one had ended
+        assert events[index - 1]["event"] == "action" and (
+            events[index - 1]["name"] == "action_listen"
+        ), events[index - 3 : index + 1]
+    slots = tracker(cluster.url, sender)["slots"]
+    assert [slots[q] for q in ("purpose", "identifiable", "confidential", "consent")] == ["yes"] * 4
+
+
 def _check(base: str, number: int) -> tuple[str, str, list[str]]:
     """One short check through nginx: even numbers decide not to share (with a reason naming
     the case), odd ones are unsure at question 1 (seek advice). The servers that answered."""
@@ -553,6 +573,16 @@ def test_redis_down_is_said_plainly_and_the_check_goes_on_when_it_is_back(cluste
         assert reply.headers.get("Retry-After")
         assert "a service I need is not answering" in reply.text
         assert "your answers up to the last question are kept" in reply.text
+        # in Teams: said in the chat, and 200 to the Bot Service (which would resend on a 5xx)
+        from conftest import Chat
+        from test_teams_e2e import Deployment, TeamsUser, text_of
+
+        teams = TeamsUser.new(
+            Deployment(
+                cluster.url, cluster.fake, Chat(cluster.url, cluster.records_url), cluster.logs
+            )
+        )
+        assert "a service I need is not answering" in text_of(teams.send(OPENING))
     finally:
         cluster.redis.start()
     deadline = time.monotonic() + 30

@@ -220,11 +220,23 @@ def test_large_input_is_fast() -> None:
         "jane@example.org. The meeting went well and nobody raised anything unusual today. "
     ) * 650
     assert len(text) > 100_000
-    for sample in (text, "a" * 100_000, "a@" * 50_000, "0 " * 50_000, "Aa" * 50_000):
-        for function in (redact, safeguarding_signs, extract_purpose):
+
+    def median_seconds(function, sample: str) -> float:
+        times = []
+        for _ in range(3):
             started = time.perf_counter()
             function(sample)
-            assert time.perf_counter() - started < 1.0, (function.__name__, sample[:20])
+            times.append(time.perf_counter() - started)
+        return sorted(times)[1]
+
+    # Linear, not worse: ten times the text takes at most ~30 times as long (a backtracking or
+    # quadratic pattern takes ~100 times and more). A ratio measured in the same run, not a time
+    # limit: the machines are shared and noisy. A floor of 2 ms keeps tiny times out of it.
+    for sample in (text, "a" * 100_000, "a@" * 50_000, "0 " * 50_000, "Aa" * 50_000):
+        for function in (redact, safeguarding_signs, extract_purpose):
+            small = max(median_seconds(function, sample[:10_000]), 0.002)
+            large = median_seconds(function, sample[:100_000])
+            assert large <= 30 * small, (function.__name__, sample[:20], small, large)
     redacted = redact(text)
     for placeholder in set(PLACEHOLDERS) - {"[NI_NUMBER]"}:
         assert redacted.count(placeholder) == 650, placeholder
@@ -457,8 +469,7 @@ def test_packaged_pipeline_loads_in_a_subprocess(built_package: None, tmp_path: 
     }
 
 
-def test_second_build_is_a_fast_no_op(built_package: None) -> None:
-    started = time.perf_counter()
+def test_second_build_is_a_no_op(built_package: None) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot.nlp.build"],
         cwd=PROJECT_ROOT,
@@ -468,8 +479,7 @@ def test_second_build_is_a_fast_no_op(built_package: None) -> None:
         text=True,
         timeout=120,
     )
-    assert "already up to date" in result.stdout
-    assert time.perf_counter() - started < 5
+    assert "already up to date" in result.stdout  # (no time limit: shared, noisy machines)
 
 
 def test_import_is_light() -> None:

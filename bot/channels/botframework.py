@@ -51,6 +51,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
+from bot.channels import failures
 from bot.channels.teams_cards import card_activity
 from bot.helpdesk import delivery
 from bot.protocol.messages import Card, Reply
@@ -767,7 +768,10 @@ class BotFrameworkInput(InputChannel):
         user = _account_id(activity, "from")
         output = self._output(activity)
         conversation = activity["conversation"]
-        await on_new_message(
+        # a message Rasa could not take (the database or Redis down): said in the chat, and
+        # answered 200, so that the Bot Service does not resend it (bot/channels/failures.py)
+        await failures.take(
+            on_new_message,
             UserMessage(
                 text=self.message_text(activity),
                 output_channel=output,
@@ -782,7 +786,7 @@ class BotFrameworkInput(InputChannel):
                         "reference": conversation_reference(activity),
                     }
                 },
-            )
+            ),
         )
         logger.debug("Bot Framework message from %s handled", user)
 
