@@ -23,6 +23,7 @@ goes on when Redis is back (redis-py reconnects by itself). The rate limit then 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -58,23 +59,93 @@ def prefix() -> str:
 # --- Rasa's lock store -------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
+def atomic_redis_lock_store() -> type:
+    """Rasa's ``RedisLockStore`` with every change to a conversation's lock made atomically.
+
+    Rasa 3.6 changes a lock in Redis by reading it, changing it in Python and writing it back
+    (``issue_ticket``, ``update_lock``, ``finish_serving``, ``cleanup``). Within one server that
+    is safe (one event loop, blocking calls); across servers two of them interleave: a ticket
+    issued on one server is overwritten by the other's, and two messages of one conversation are
+    processed at once — seen in tests/test_cluster.py as lost turns and errors. Here each change
+    is one Redis transaction (WATCH the key, read, MULTI, write; redis-py retries it when the key
+    changed meanwhile). The tickets, their order and lifetimes are Rasa's own ``TicketLock``.
+    """
+    from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore, TicketLock
+
+    class AtomicRedisLockStore(RedisLockStore):
+        def _atomically(self, conversation_id: str, change: Callable[[Any], Any]) -> Any:
+            key = self.key_prefix + conversation_id
+
+            def transaction(pipe: Any) -> Any:
+                stored = pipe.get(key)
+                lock = TicketLock.from_dict(json.loads(stored)) if stored else None
+                result, changed = change(lock)
+                pipe.multi()
+                if changed is None:
+                    pipe.delete(key)
+                else:
+                    pipe.set(key, changed.dumps())
+                return result
+
+            return self.red.transaction(transaction, key, value_from_callable=True)
+
+        def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+            def change(lock: Any) -> tuple[int, Any]:
+                lock = lock or self.create_lock(conversation_id)
+                return lock.issue_ticket(lock_lifetime), lock
+
+            try:
+                return self._atomically(conversation_id, change)
+            except Exception as error:
+                raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+        def update_lock(self, conversation_id: str) -> None:
+            def change(lock: Any) -> tuple[None, Any]:
+                if lock is not None:
+                    lock.remove_expired_tickets()
+                return None, lock
+
+            self._atomically(conversation_id, change)
+
+        def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+            def change(lock: Any) -> tuple[None, Any]:
+                if lock is not None:
+                    lock.remove_ticket_for(ticket_number)
+                return None, lock
+
+            self._atomically(conversation_id, change)
+
+        def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+            def change(lock: Any) -> tuple[None, Any]:
+                if lock is None:
+                    return None, None
+                lock.remove_ticket_for(ticket_number)
+                return None, lock if lock.is_someone_waiting() else None
+
+            self._atomically(conversation_id, change)
+
+    return AtomicRedisLockStore
+
+
 class LockStore:
     """``lock_store: {type: bot.coordination.LockStore}``: Rasa's ``RedisLockStore`` on
-    ``INFOSHARE_REDIS_URL`` with the deployment's prefix, or its ``InMemoryLockStore`` without.
+    ``INFOSHARE_REDIS_URL`` with the deployment's prefix — with its changes made atomic
+    (:func:`atomic_redis_lock_store`) — or its ``InMemoryLockStore`` without.
 
     Rasa builds custom lock stores as ``cls(endpoint_config=…)``; this class hands back Rasa's own
-    store, so the locking is Rasa's, unchanged.
+    store, so the locking is Rasa's ticket lock.
     """
 
     def __new__(cls, endpoint_config: Any = None) -> Any:  # noqa: ARG003 - Rasa's signature
-        from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+        from rasa.core.lock_store import InMemoryLockStore
 
         url = redis_url()
         if not url:
             return InMemoryLockStore()
         parsed = urlparse(url)
         database = (parsed.path or "/0").lstrip("/") or "0"
-        store = RedisLockStore(
+        store = atomic_redis_lock_store()(
             host=parsed.hostname or "127.0.0.1",
             port=parsed.port or 6379,
             db=int(database),

@@ -406,3 +406,20 @@ def test_a_record_made_for_a_caller_says_who_made_it(records_db_url: str) -> Non
     assert (plain.made_by, plain.on_behalf_of_caller) == (None, False)
     assert "For a caller" not in render_record(plain)
     repository.engine.dispose()
+
+
+def test_reads_close_stale_requests_at_most_once_a_minute(engine, monkeypatch) -> None:  # noqa: F811
+    """Not a write transaction at every read (the look for answers runs at every message of a
+    practitioner who waits): once, then again only after a minute."""
+    requests = AdviceRequests(engine)
+    requests.create("ISD-000020", UNSURE_AT_CONSENT, "", conversation_id="c", channel="rest")
+    calls = []
+    real = requests.close_stale
+    monkeypatch.setattr(requests, "close_stale", lambda *a: calls.append(1) or real(*a))
+    for _ in range(3):
+        requests.get("ISD-000020")
+        requests.list()
+    assert len(calls) == 1
+    requests._stale_checked_at -= AdviceRequests.STALE_CHECK_SECONDS
+    requests.get("ISD-000020")
+    assert len(calls) == 2

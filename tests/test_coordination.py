@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,35 @@ def test_several_servers_get_rasas_redis_lock_store_with_the_prefix(monkeypatch)
         2,
         "s3cret",
     )
+
+
+def test_tickets_issued_at_once_by_two_servers_are_all_kept(monkeypatch):
+    """Rasa's RedisLockStore reads, changes and writes the lock: two servers issuing tickets at
+    once overwrite each other's. Ours changes it in one Redis transaction: every ticket is kept,
+    in order, and the lock is gone when the last one is served."""
+    import threading
+
+    monkeypatch.setenv(settings.REDIS_URL, "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv(settings.REDIS_PREFIX, f"t{uuid.uuid4().hex[:8]}")
+    servers = [coordination.LockStore(), coordination.LockStore()]
+    conversation = "c-1"
+    issued: list[int] = []
+
+    def issue(store: Any) -> None:
+        for _ in range(40):
+            issued.append(store.issue_ticket(conversation))
+
+    threads = [threading.Thread(target=issue, args=(store,)) for store in servers * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lock = servers[0].get_lock(conversation)
+    assert sorted(issued) == list(range(160))  # none issued twice
+    assert [t.number for t in lock.tickets] == list(range(160))  # none lost
+    for number in range(160):
+        servers[number % 2].cleanup(conversation, number)
+    assert servers[0].get_lock(conversation) is None
 
 
 def test_endpoints_name_the_lock_store():

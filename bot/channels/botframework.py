@@ -768,11 +768,13 @@ class BotFrameworkInput(InputChannel):
         user = _account_id(activity, "from")
         output = self._output(activity)
         conversation = activity["conversation"]
-        # a message Rasa could not take (the database or Redis down): said in the chat, and
-        # answered 200, so that the Bot Service does not resend it (bot/channels/failures.py)
+        # a message Rasa could not take because the database or Redis is down: said in the
+        # chat, and answered 200, so that the Bot Service does not resend it; any other failure
+        # is answered 500, as before (bot/channels/failures.py)
         await failures.take(
             on_new_message,
-            UserMessage(
+            raise_unknown=True,
+            message=UserMessage(
                 text=self.message_text(activity),
                 output_channel=output,
                 sender_id=self.sender_id(activity),

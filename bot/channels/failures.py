@@ -46,15 +46,20 @@ def classify(error: BaseException) -> Unavailable:
 
 
 async def take(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    message: UserMessage,
+    raise_unknown: bool = False,
 ) -> Unavailable | None:
     """Rasa handles ``message``; on failure the practitioner is told (through the message's own
-    output channel) and the cause is returned."""
+    output channel) and the cause is returned. With ``raise_unknown``, a failure that is not the
+    database or Redis being unreachable is raised instead (the channel answers it itself)."""
     try:
         await on_new_message(message)
         return None
     except Exception as error:  # noqa: BLE001 - every failure gets a reply
         what = classify(error)
+        if raise_unknown and what is Unavailable.ACTIONS:
+            raise
         logger.error(
             "message from %s not taken (%s unavailable): %s",
             message.sender_id,

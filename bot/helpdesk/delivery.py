@@ -65,9 +65,9 @@ async def push_answer(reference: str, relay: bool = True) -> bool:
 
     requests = stores()[1]
     try:
-        found = await asyncio.to_thread(requests.get, reference)
-        conversation, channel = await asyncio.to_thread(requests.conversation_of, reference)
-        reply_to = await asyncio.to_thread(requests.reply_to, reference)
+        found, conversation, channel, reply_to = await asyncio.to_thread(
+            requests.for_delivery, reference
+        )
     except Exception:  # noqa: BLE001
         logger.exception("the answer to %s could not be looked up for pushing", reference)
         return False

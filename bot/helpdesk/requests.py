@@ -169,8 +169,23 @@ def _now() -> datetime:
 class AdviceRequests:
     """The advice requests in the records database."""
 
+    #: how often reads look for answered requests to close (at most once a minute per process:
+    #: not a write transaction on every read, such as the look for answers at every message)
+    STALE_CHECK_SECONDS = 60.0
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._stale_checked_at: float | None = None
+
+    def _close_stale_now_and_then(self) -> None:
+        import time
+
+        now = time.monotonic()
+        if self._stale_checked_at is None or now - self._stale_checked_at >= (
+            self.STALE_CHECK_SECONDS
+        ):
+            self._stale_checked_at = now
+            self.close_stale()
 
     def create(
         self,
@@ -219,7 +234,7 @@ class AdviceRequests:
 
     def list(self, status: str | None = None, limit: int = 100) -> list[AdviceRequest]:
         """Requests with ``status`` (default: open and claimed), urgent first, then oldest."""
-        self.close_stale()
+        self._close_stale_now_and_then()
         wanted = [status] if status else ["open", "claimed"]
         if any(s not in STATUSES for s in wanted):
             raise RequestError(f"a status is one of {', '.join(STATUSES)}")
@@ -253,7 +268,7 @@ class AdviceRequests:
             return session.scalar(select(func.count()).where(AdviceRequestRow.status == status))
 
     def get(self, reference: str) -> AdviceRequest:
-        self.close_stale()
+        self._close_stale_now_and_then()
         with Session(self.engine) as session:
             return _request(self._row(session, reference))
 
@@ -262,6 +277,14 @@ class AdviceRequests:
         with Session(self.engine) as session:
             row = self._row(session, reference)
             return row.conversation_id, row.channel
+
+    def for_delivery(self, reference: str) -> tuple[AdviceRequest, str, str, dict[str, Any] | None]:
+        """The request and where its answer goes — conversation id, channel, reply address —
+        in one read (the answer's push)."""
+        self._close_stale_now_and_then()
+        with Session(self.engine) as session:
+            row = self._row(session, reference)
+            return _request(row), row.conversation_id, row.channel, row.reply_to
 
     def reply_to(self, reference: str) -> dict[str, Any] | None:
         """The channel's address for a proactive answer (a Teams conversation reference)."""
