@@ -215,13 +215,12 @@ def unreachable(error: BaseException) -> bool:
     """Did this action fail because the action server could not be reached in time?"""
     import aiohttp
 
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, aiohttp.ClientConnectionError | asyncio.TimeoutError):
-            return True
-        current = current.__cause__ or current.__context__
+    from bot.causes import causes
+
+    if any(
+        isinstance(c, aiohttp.ClientConnectionError | asyncio.TimeoutError) for c in causes(error)
+    ):
+        return True
     return "Couldn't connect to the server" in str(error)
 
 

@@ -11,24 +11,16 @@ end of a turn, so a turn that fails leaves it as it was before the message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
+from bot.causes import causes
 from bot.protocol import messages as say
 from bot.protocol.messages import Unavailable
 
 logger = logging.getLogger(__name__)
-
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 def classify(error: BaseException) -> Unavailable:
@@ -39,7 +31,7 @@ def classify(error: BaseException) -> Unavailable:
 
     if database_unreachable(error):
         return Unavailable.DATABASE
-    for link in _chain(error):
+    for link in causes(error):
         if isinstance(link, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
             return Unavailable.REDIS
     return Unavailable.ACTIONS

@@ -127,10 +127,9 @@ def database_unreachable(error: BaseException) -> bool:
     """Did this fail because the database could not be reached (rather than a fault of ours)?"""
     import sqlalchemy.exc
 
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    from bot.causes import causes
+
+    for current in causes(error):
         if isinstance(
             current,
             sqlalchemy.exc.OperationalError
@@ -140,7 +139,6 @@ def database_unreachable(error: BaseException) -> bool:
             return True
         if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
             return True
-        current = current.__cause__ or current.__context__
     return False
 
 
