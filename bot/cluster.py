@@ -36,7 +36,7 @@ from pathlib import Path
 
 from bot import settings
 from bot.records.db import safe_url
-from bot.server import Servers, api_token, var_dir
+from bot.server import Servers, api_token, run_in_foreground, var_dir
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/infoshare"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -273,6 +273,10 @@ class Cluster:
         self.nginx.wait_ready()
         return seconds
 
+    def check_alive(self) -> None:
+        assert self.rasa is not None
+        self.rasa._check_alive()
+
     def stop(self) -> None:
         if self.nginx is not None:
             self.nginx.stop()
@@ -346,18 +350,10 @@ def main(argv: list[str] | None = None) -> int:
         database_url=database,
         redis_url=redis,
     )
-    stop = {"now": False}
-
-    def _stop(signum: int, frame: object) -> None:
-        stop["now"] = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
     print(f"Records and conversations: {safe_url(database)}; Redis: {redis}", flush=True)
-    cluster.start(token)
-    try:
-        seconds = cluster.wait_ready()
-        print(
+
+    def banner(seconds: float) -> str:
+        return (
             f"\nCan I share? is running on {args.servers} Rasa servers "
             f"({', '.join(map(str, cluster.ports))}) behind nginx (started in {seconds:.0f} s).\n"
             f"  Web chat:      {cluster.url}/chat/\n"
@@ -365,20 +361,12 @@ def main(argv: list[str] | None = None) -> int:
             f"  Helpdesk:      {cluster.url}/helpdesk/\n"
             f"  HTTP API token "
             + (f"in {var_dir() / 'api_token'}" if generated else "from INFOSHARE_API_TOKEN")
-            + f"\n  Logs:          {var_dir() / 'cluster'}\n  Press Ctrl-C to stop.",
-            flush=True,
+            + f"\n  Logs:          {var_dir() / 'cluster'}\n  Press Ctrl-C to stop."
         )
-        while not stop["now"]:
-            assert cluster.rasa is not None
-            cluster.rasa._check_alive()
-            time.sleep(0.5)
-    except (RuntimeError, TimeoutError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        cluster.stop()
-        return 1
-    print("Stopping…", flush=True)
-    cluster.stop()
-    return 0
+
+    return run_in_foreground(
+        lambda: cluster.start(token), cluster.wait_ready, cluster.check_alive, cluster.stop, banner
+    )
 
 
 if __name__ == "__main__":

@@ -275,19 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     servers = Servers(
         args.rasa_port, args.actions_port, env={settings.API_TOKEN: token}, cors=args.cors
     )
-    stop = {"now": False}
-
-    def _stop(signum: int, frame: object) -> None:
-        stop["now"] = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
     env = servers.environment()
     print(f"Records and conversations: {safe_url(env['DATABASE_URL'])}", flush=True)
-    servers.start(token)
-    try:
-        seconds = servers.wait_ready()
-        print(
+
+    def banner(seconds: float) -> str:
+        return (
             f"\nCan I share? is running (started in {seconds:.0f} s).\n"
             f"  Web chat:      {env[PUBLIC_URL_ENV]}/chat/\n"
             f"  REST channel:  POST {servers.url}/webhooks/rest/webhook "
@@ -298,18 +290,42 @@ def main(argv: list[str] | None = None) -> int:
                 if generated
                 else "from INFOSHARE_API_TOKEN"
             )
-            + ")\n  Press Ctrl-C to stop both servers.",
-            flush=True,
+            + ")\n  Press Ctrl-C to stop both servers."
         )
-        while not stop["now"]:
-            servers._check_alive()
+
+    return run_in_foreground(
+        lambda: servers.start(token), servers.wait_ready, servers._check_alive, servers.stop, banner
+    )
+
+
+def run_in_foreground(
+    start: Callable[[], None],
+    wait_ready: Callable[[], float],
+    check_alive: Callable[[], None],
+    stop: Callable[[], None],
+    banner: Callable[[float], str],
+) -> int:
+    """Start, say ``banner(seconds it took)``, watch until Ctrl-C (SIGINT) or SIGTERM, stop;
+    0, or 1 when something did not start or exited (``make run``, ``make run-cluster``)."""
+    stopping = {"now": False}
+
+    def _stop(signum: int, frame: object) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    start()
+    try:
+        print(banner(wait_ready()), flush=True)
+        while not stopping["now"]:
+            check_alive()
             time.sleep(0.5)
     except (RuntimeError, TimeoutError) as error:
         print(f"error: {error}", file=sys.stderr)
-        servers.stop()
+        stop()
         return 1
     print("Stopping…", flush=True)
-    servers.stop()
+    stop()
     return 0
 
 

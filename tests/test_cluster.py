@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, port
+from conftest import TOKEN, Chat, port
 from services import OwnPostgres, OwnRedis, kill_tree
+from test_e2e import CHECKLIST_YES
+from test_webchat import browser  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -81,25 +83,7 @@ def say(base: str, sender: str, message: str) -> Reply:
 
 
 def records(database_url: str) -> list[dict]:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "records",
-            "export",
-            "--format",
-            "json",
-            "--database-url",
-            database_url,
-        ],  # fmt: skip
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(result.stdout)
+    return Chat("", database_url).records()  # the CLI's JSON export
 
 
 def tracker(base: str, sender: str) -> dict:
@@ -213,12 +197,7 @@ def test_one_conversation_alternating_between_the_servers_completes(cluster):
         (OPENING, Q1),
         ("yes, to keep her safe", Q2),
         ("no, it is about the service only", Q6),
-        ("yes", "point 2 of 7"),
-        ("yep", "point 3 of 7"),
-        ("yes", "point 4 of 7"),
-        ("yes", "point 5 of 7"),
-        ("yes", "point 6 of 7"),
-        ("yes", "point 7 of 7"),
+        *CHECKLIST_YES,
         ("they already know", "please give the reasons"),
         ("The GP needs this to support her care", SAVE),
         ("yes", SAVED),
@@ -349,21 +328,6 @@ def test_a_flood_from_one_sender_is_limited_and_others_go_on(cluster):
 # --- the web chat through nginx ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from test_webchat import CHROMIUM, CHROMIUM_ARGS
-
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
 def _adviser_token(cluster: Running) -> str:
     from bot.helpdesk.accounts import Accounts
     from bot.records.db import make_engine
@@ -374,7 +338,7 @@ def _adviser_token(cluster: Running) -> str:
     return token
 
 
-def test_the_web_chat_through_nginx_survives_a_reload_onto_the_other_server(cluster, browser):
+def test_the_web_chat_through_nginx_survives_a_reload_onto_the_other_server(cluster, browser):  # noqa: F811
     """socket.io sessions stick to the server that opened them (nginx's cookie); a reload that
     lands on the other server continues the conversation there, and the helpdesk's answer,
     given on the first server, reaches the page on the second at once."""
@@ -455,7 +419,7 @@ def test_the_web_chat_through_nginx_survives_a_reload_onto_the_other_server(clus
         context.close()
 
 
-def test_the_helpdesk_page_and_api_work_through_nginx_on_either_server(cluster, browser):
+def test_the_helpdesk_page_and_api_work_through_nginx_on_either_server(cluster, browser):  # noqa: F811
     """Signed in on one server, the adviser's next pages may come from the other: the session
     (signed with the shared secret) and the data (the shared database) are the same."""
     from test_helpdesk import PASSWORD, UNSURE_AT_CONSENT
@@ -507,7 +471,6 @@ def test_the_helpdesk_page_and_api_work_through_nginx_on_either_server(cluster, 
 def test_teams_through_nginx(cluster):
     """Microsoft Teams' activities through nginx (each to the next server in turn): the token
     is checked and the check goes on, the replies posted to the (fake) Bot Connector."""
-    from conftest import Chat
     from test_teams_e2e import Deployment, TeamsUser, text_of
 
     deployment = Deployment(
@@ -574,7 +537,6 @@ def test_redis_down_is_said_plainly_and_the_check_goes_on_when_it_is_back(cluste
         assert "a service I need is not answering" in reply.text
         assert "your answers up to the last question are kept" in reply.text
         # in Teams: said in the chat, and 200 to the Bot Service (which would resend on a 5xx)
-        from conftest import Chat
         from test_teams_e2e import Deployment, TeamsUser, text_of
 
         teams = TeamsUser.new(
