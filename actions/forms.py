@@ -18,10 +18,18 @@ from rasa_sdk.types import DomainDict
 from actions.common import FORM, PENDING, UNUSABLE, check_slots, heard, utter
 from actions.training import training_feedback
 from bot import nlp
-from bot.protocol import NOTES_SLOT, Kind, answer_checklist_item, load_protocol, required_slots
+from bot.protocol import (
+    ANSWERED_BY_SLOT,
+    NOTES_SLOT,
+    AnsweredBy,
+    Kind,
+    answer_checklist_item,
+    load_protocol,
+    required_slots,
+)
 from bot.protocol import messages as say
 from bot.protocol.engine import next_checklist_item
-from bot.protocol.reading import Pending, Reading, Result, Unusable, asked_for, read
+from bot.protocol.reading import Evidence, Pending, Reading, Result, Unusable, asked_for, read
 from bot.text import MAX_FREE_TEXT, clean_free_text
 
 REQUESTED_SLOT = "requested_slot"
@@ -63,6 +71,20 @@ class ValidateInformationSharingForm(FormValidationAction):
             # same call (a read-back waiting for its answer is the question for now).
             utter(dispatcher, say.ask(following, slots))
         return [*(SlotSet(k, v) for k, v in updates.items()), SlotSet(REQUESTED_SLOT, following)]
+
+
+def read_unplaced(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """A message the dialogue's policies could not place while the form asks a question: read
+    at that question as the form reads any answer (so it is taken, read back, followed up — or,
+    the second time, answered with help instead of the same reply). None: not at a question,
+    or a command."""
+    slot = tracker.get_slot(REQUESTED_SLOT)
+    if tracker.active_loop_name != FORM or not slot:
+        return None
+    updates = _Step(slot, check_slots(tracker)).read(tracker, dispatcher)
+    if updates is None:
+        return None
+    return [SlotSet(k, v) for k, v in updates.items()]
 
 
 def _answers_the_form(tracker: Tracker) -> bool:
@@ -114,6 +136,19 @@ class _Step:
             if reading.side is not None:
                 utter(dispatcher, say.side_question(reading.side, self.slot))
             updates.update(self._take(reading, message.text, dispatcher))
+        elif reading.result is Result.FOLLOW_UP:
+            assert reading.follow_up is not None
+            if reading.side is not None:
+                utter(dispatcher, say.side_question(reading.side, self.slot))
+            waiting = Pending.from_slot(self.slots.get(PENDING))
+            if waiting is not None and waiting.follow_up == reading.follow_up.id:
+                utter(dispatcher, say.not_understood())  # the follow-up again, not answered
+            utter(dispatcher, say.follow_up(reading.follow_up))
+            if reading.note:
+                updates[NOTES_SLOT] = self._notes(reading.note)
+        elif reading.result is Result.READ_BACK and reading.follow_up is not None:
+            assert reading.value is not None
+            utter(dispatcher, say.read_back_follow_up(reading.follow_up, reading.value))
         elif reading.result is Result.READ_BACK:
             assert reading.value is not None
             utter(dispatcher, say.read_back(self.asked.key, reading.value, self.asked.answers))
@@ -124,6 +159,8 @@ class _Step:
         elif reading.result is Result.SIDE_QUESTION:
             assert reading.side is not None
             utter(dispatcher, say.side_question(reading.side, self.slot))
+            if reading.follow_up is not None:  # then the follow-up it interrupted, again
+                utter(dispatcher, say.follow_up(reading.follow_up))
         elif reading.result is Result.HELP:
             utter(dispatcher, say.help_with(self.slot, self.slots))
         else:
@@ -143,10 +180,24 @@ class _Step:
         if kind in (Kind.FREE_TEXT, Kind.JUSTIFICATION):
             return self._free_text(text, dispatcher)
         assert reading.value is not None
-        updates: dict[str, Any] = {}
-        if reading.note:
+        updates: dict[str, Any] = {ANSWERED_BY_SLOT: self._answered_by(reading)}
+        kept = (self.slots.get(NOTES_SLOT) or {}).get(self.asked.key)
+        if reading.evidence is Evidence.FOLLOW_UP and reading.follow_up is not None:
+            # the reason first given, then the follow-up and its answer: the question's note
+            asked = reading.follow_up.label
+            said = next(
+                (label for v, label in reading.follow_up.labels.items() if v in _means(reading)),
+                reading.value,
+            )
+            parts = [kept, f"{asked}: {said}", reading.note]
+            updates[NOTES_SLOT] = self._notes(" — ".join(p for p in parts if p))
+        elif kind is Kind.CONFIRM:
+            pass  # "yes, save it": the words of the answer are not a reason to keep
+        elif reading.note:
             updates[NOTES_SLOT] = self._notes(reading.note)
-        elif self.asked.key in (self.slots.get(NOTES_SLOT) or {}):
+        elif reading.evidence is Evidence.CONFIRMED and kept:
+            pass  # a read-back confirmed: the reason given with the answer stays
+        elif kept is not None:
             updates[NOTES_SLOT] = self._notes(None)
         if kind is Kind.CHECKLIST:
             updates.update(self._checklist(reading.value, dispatcher))
@@ -156,6 +207,12 @@ class _Step:
         else:
             updates[self.slot] = reading.value
         return updates
+
+    def _answered_by(self, reading: Reading) -> dict[str, str]:
+        """How this answer was reached, kept by step key for the record (``answered_by``)."""
+        ways = dict(self.slots.get(ANSWERED_BY_SLOT) or {})
+        ways[self.asked.key] = _ANSWERED_BY.get(reading.evidence, AnsweredBy.WORD).value
+        return ways
 
     def _notes(self, note: str | None) -> dict[str, str] | None:
         notes = dict(self.slots.get(NOTES_SLOT) or {})
@@ -187,6 +244,21 @@ class _Step:
             self.slot: "yes" if step.complete else None,
             self.checklist.checks_slot: step.checks,
         }
+
+
+_ANSWERED_BY = {
+    Evidence.BUTTON: AnsweredBy.BUTTON,
+    Evidence.WORDS: AnsweredBy.WORD,
+    Evidence.CONFIRMED: AnsweredBy.READ_BACK,
+    Evidence.FOLLOW_UP: AnsweredBy.FOLLOW_UP,
+    Evidence.HELPDESK: AnsweredBy.HELPDESK,
+}
+
+
+def _means(reading: Reading) -> set[str]:
+    """The follow-up answers that mean the step's answer taken."""
+    assert reading.follow_up is not None
+    return {k for k, v in reading.follow_up.means.items() if v == reading.value}
 
 
 __all__ = ["ValidateInformationSharingForm"]

@@ -273,7 +273,14 @@ def _records_show(args: argparse.Namespace) -> int:
 
 def _print_record(data: dict[str, Any], out: TextIO) -> None:
     """A record for a person to read: every declared field (bot/records/fields.py), by section."""
-    from bot.records.fields import ADVICE_PARTS, FIELDS, FieldKind, Section
+    from bot.records.fields import (
+        ADVICE_PARTS,
+        FIELDS,
+        NOT_RECORDED,
+        FieldKind,
+        Section,
+        how_answered,
+    )
 
     def line(label: str, value: Any) -> None:
         text = "-" if value in (None, "", [], {}) else str(value)
@@ -297,6 +304,13 @@ def _print_record(data: dict[str, Any], out: TextIO) -> None:
                 for part, label in ADVICE_PARTS if value else ():
                     shown = str(value.get(part) or "-").replace("\n", "\n" + " " * 26)
                     out.write(f"  {label:<23} {shown}\n")
+            elif field.kind is FieldKind.ANSWERED_BY:
+                if not value:  # a record saved before it was kept
+                    line(field.label, NOT_RECORDED)
+                    continue
+                out.write(f"{field.label}:\n")
+                for key in value:
+                    out.write(f"  {key:<23} {how_answered(value, key)}\n")
             elif field.kind in (FieldKind.ANSWERS, FieldKind.CHECKS, FieldKind.NOTES):
                 out.write(f"{field.label}:\n" if value else f"{field.label + ':':<25} -\n")
                 for name, item in (value or {}).items():

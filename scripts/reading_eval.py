@@ -5,12 +5,19 @@ For every answer in ``tests/reading/heldout_answers.yml`` this starts a new conv
 real servers, goes to the question it answers through the REST channel (pressing buttons: the
 route comes from the protocol), types the answer, and reads the tracker to see what happened:
 
-- right first time: the answer taken as meant (for a hedge: read back as what it leans to);
+- right first time: the answer taken as meant (for a hedge: read back as what it leans to; for an
+  answer a careful colleague could not take as it stands, ``expect: ask``: read back or followed
+  up);
 - read back: a firm answer read back for confirmation (not wrong, but a step more);
+- follow-up: the guidance's own follow-up question asked (not wrong, a step more);
 - not taken: neither taken nor read back (then the same message is sent again: a reply that
   repeats the first one word for word is a loop);
 - wrong: another answer taken, not a costly one; a hedge taken without a read-back;
-- costly: "no", "not sure" or "not asked" taken as "yes", or "yes" taken as "no" or "not sure".
+- costly: an answer that moves the check toward sharing (the protocol's ``toward_sharing``) taken
+  when the practitioner meant another, or meant nothing that could be taken without asking.
+
+The red-team sets (``tests/reading/redteam_answers*.yml``, written to break the reader) are run
+with ``--heldout``; an item may give its own ``opening`` (the recipient matters to its answer).
 
 Writes ``results/reading/summary.md`` and ``summary.json`` and prints the table. With the
 ``--max-*`` options it exits 1 when a count is over its limit (``make test-reading``).
@@ -43,12 +50,31 @@ if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
 HELDOUT = sorted((PROJECT / "tests" / "reading").glob("heldout_answers*.yml"))
+REDTEAM = sorted((PROJECT / "tests" / "reading").glob("redteam_answers*.yml"))
 RESULTS = PROJECT / "results" / "reading"
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 REASONS = "Recording the reasons for this test conversation."
-CATEGORIES = ("right", "read_back", "not_taken", "wrong", "costly")
+CATEGORIES = ("right", "read_back", "follow_up", "not_taken", "wrong", "costly")
 PAYLOADS = {"yes": "/affirm", "no": "/deny", "not_sure": "/not_sure", "not_asked": "/not_asked"}
-POSITIVE = {"yes", "already_aware"}
+# Answers to the context questions an item's own opening leaves open (before question 1).
+CONTEXT_FILLERS = {
+    "information": "the details of the concern",
+    "recipient": "the team who asked",
+    "purpose_text": "to keep her safe",
+}
+ASK = "ask"  # a red-team answer no careful colleague would take without asking
+# Which answers move the check toward sharing, where the protocol does not say (the reader
+# before `toward_sharing`, measured as a baseline on the same answers).
+TOWARD = {
+    "purpose": {"yes"},
+    "identifiable": {"no"},
+    "confidential": {"no"},
+    "consent": {"yes"},
+    "consent_unsafe": {"yes"},
+    "public_interest": {"yes"},
+    "record": {"yes"},
+}
+POINT_TOWARD = {"yes", "already_aware", "no_unsafe", "no_inappropriate"}
 
 
 @dataclass
@@ -59,9 +85,11 @@ class Outcome:
     text: str
     expect: str
     hedge: bool
+    opening: str = OPENING
     category: str = ""
     taken: str | None = None
     read_back: str | None = None
+    follow_up: str | None = None
     loop: bool = False
     reply: str = ""
 
@@ -174,15 +202,33 @@ def taken_value(slots: dict[str, Any], question: str, point: str | None, reply: 
     return slots.get(question)
 
 
+def toward_sharing(question: str, point: str | None) -> set[str]:
+    """The answers to this step that move the check toward sharing (from the protocol)."""
+    from bot.protocol import load_protocol
+
+    protocol = load_protocol()
+    step = protocol.questions.get(question)
+    if point:
+        item = next((i for i in step.checklist if i.id == point), None) if step else None
+        toward = getattr(item, "toward_sharing", None)
+        return set(toward) if toward else set(POINT_TOWARD)
+    toward = getattr(step, "toward_sharing", None)
+    return set(toward) if toward else set(TOWARD.get(question, ()))
+
+
 def classify(outcome: Outcome) -> str:
     expect, taken, read_back = outcome.expect, outcome.taken, outcome.read_back
+    toward = toward_sharing(outcome.question, outcome.point)
     if taken is not None:
         if taken == expect:
             return "wrong" if outcome.hedge else "right"
-        negative = expect not in POSITIVE
-        if (negative and taken in POSITIVE) or (expect == "yes" and taken in {"no", "not_sure"}):
+        if taken in toward and expect not in toward:
             return "costly"
         return "wrong"
+    if expect == ASK and (read_back is not None or outcome.follow_up):
+        return "right"
+    if outcome.follow_up:
+        return "follow_up"
     if read_back is not None:
         return "right" if outcome.hedge and read_back == expect else "read_back"
     return "not_taken"
@@ -196,16 +242,29 @@ def run_one(base: str, token: str, item: dict[str, Any]) -> Outcome:
         item["text"],
         str(item["expect"]),
         bool(item.get("hedge")),
+        str(item.get("opening") or OPENING),
     )
     chat = Conversation(base, token)
-    chat.say(OPENING)
+    chat.say(outcome.opening)
+    for _ in CONTEXT_FILLERS:  # what the opening did not say is asked before question 1
+        missing = chat.slots().get("requested_slot")
+        if missing not in CONTEXT_FILLERS:
+            break
+        chat.say(CONTEXT_FILLERS[missing])
+    if outcome.opening != OPENING and chat.slots().get("requested_slot") is None:
+        # the item's opening did not start a check (measured with the openings): the default
+        outcome.opening = OPENING
+        chat = Conversation(base, token)
+        chat.say(OPENING)
     for press in route_to(outcome.question) + point_presses(outcome.point):
         chat.say(press)
     outcome.reply = chat.say(outcome.text)
     slots = chat.slots()
     outcome.taken = taken_value(slots, outcome.question, outcome.point, outcome.reply)
     pending = slots.get("pending_answer") or {}
-    if outcome.taken is None and pending.get("answer"):
+    if outcome.taken is None and pending.get("follow_up"):
+        outcome.follow_up = str(pending["follow_up"])
+    elif outcome.taken is None and pending.get("answer"):
         outcome.read_back = str(pending["answer"])
     outcome.category = classify(outcome)
     if outcome.category == "not_taken":
@@ -225,9 +284,9 @@ def evaluate(base: str, token: str, items: Sequence[dict[str, Any]], workers: in
 
 def markdown(report: Report) -> str:
     lines = [
-        "| question | answers | right first time | read back | not taken | wrong | costly "
-        "| loops |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| question | answers | right first time | read back | follow-up | not taken | wrong "
+        "| costly | loops |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
 
     def row(name: str, counts: collections.Counter) -> str:
@@ -235,7 +294,8 @@ def markdown(report: Report) -> str:
         right = counts["right"]
         return (
             f"| {name} | {n} | {right} ({right / n:.0%}) | {counts['read_back']} | "
-            f"{counts['not_taken']} | {counts['wrong']} | {counts['costly']} | {counts['loops']} |"
+            f"{counts['follow_up']} | {counts['not_taken']} | {counts['wrong']} | "
+            f"{counts['costly']} | {counts['loops']} |"
         )
 
     for name, counts in report.by_question().items():
@@ -245,9 +305,9 @@ def markdown(report: Report) -> str:
     if len(sets) > 1:
         lines += [
             "",
-            "| held-out set | answers | right first time | read back | not taken "
+            "| set | answers | right first time | read back | follow-up | not taken "
             "| wrong | costly | loops |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for name, counts in sets.items():
             lines.append(row(f"`{name}`", counts))
@@ -256,7 +316,13 @@ def markdown(report: Report) -> str:
         lines += ["", "Not right first time:", ""]
         for o in misses:
             where = o.question + (f".{o.point}" if o.point else "")
-            got = o.taken or (f"read back as {o.read_back}" if o.read_back else "nothing")
+            got = o.taken or (
+                f"read back as {o.read_back}"
+                if o.read_back
+                else f"follow-up {o.follow_up}"
+                if o.follow_up
+                else "nothing"
+            )
             lines.append(
                 f"- {o.category}: `{where}` {o.text!r} — expected {o.expect}, got {got} ({o.set})"
             )
@@ -280,6 +346,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-wrong", type=int, default=None)
     parser.add_argument("--max-loops", type=int, default=None)
     parser.add_argument("--min-right", type=float, default=None, help="share right first time")
+    parser.add_argument(
+        "--min-asked",
+        type=float,
+        default=None,
+        help="share right first time, read back or followed up (the red-team goal)",
+    )
+    parser.add_argument(
+        "--redteam", action="store_true", help="the red-team sets instead of the held-out ones"
+    )
     return parser.parse_args(argv)
 
 
@@ -295,7 +370,7 @@ def _bench() -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     items = []
-    for path in args.heldout or HELDOUT:
+    for path in args.heldout or (REDTEAM if args.redteam else HELDOUT):
         for item in yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]:
             items.append({**item, "set": path.stem})
     if args.limit:
@@ -331,7 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text)
     totals = report.totals()
     n = sum(totals[c] for c in CATEGORIES)
-    print(f"{n} answers in {report.seconds:.0f} s; right first time {totals['right'] / n:.1%}")
+    asked = totals["right"] + totals["read_back"] + totals["follow_up"]
+    print(
+        f"{n} answers in {report.seconds:.0f} s; right first time {totals['right'] / n:.1%}; "
+        f"right, read back or followed up {asked / n:.1%}"
+    )
     failures = []
     for name, limit in (
         ("costly", args.max_costly),
@@ -343,6 +422,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.min_right is not None and totals["right"] / n < args.min_right:
         failures.append(
             f"right first time {totals['right'] / n:.1%} (at least {args.min_right:.0%})"
+        )
+    if args.min_asked is not None and asked / n < args.min_asked:
+        failures.append(
+            f"right, read back or followed up {asked / n:.1%} (at least {args.min_asked:.0%})"
         )
     if failures:
         print("FAILED: " + "; ".join(failures), file=sys.stderr)

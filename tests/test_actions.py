@@ -374,6 +374,7 @@ async def test_go_back_clears_the_previous_answer_and_its_dependents():
         "identifiable": "yes",
         "confidential": "yes",
         "answer_notes": {"purpose": "to help", "confidential": "told in confidence"},
+        "answered_by": {"purpose": "button", "identifiable": "word", "confidential": "read_back"},
     }
     events = await ActionGoBack().run(
         CollectingDispatcher(), tracker(slots=slots, requested="consent"), domain()
@@ -381,10 +382,16 @@ async def test_go_back_clears_the_previous_answer_and_its_dependents():
     assert SlotSet("confidential", None) in events
     assert SlotSet("identifiable", None) not in events
     assert SlotSet("answer_notes", {"purpose": "to help"}) in events
+    assert SlotSet("answered_by", {"purpose": "button", "identifiable": "word"}) in events
 
 
 async def test_change_answer_from_the_summary():
-    slots = {**CONTEXT, **SHARE_ANSWERS, "reasons": "because"}
+    slots = {
+        **CONTEXT,
+        **SHARE_ANSWERS,
+        "reasons": "because",
+        "answered_by": {"purpose": "word", "identifiable": "button", "appropriate.secure": "word"},
+    }
     t = tracker(
         slots=slots,
         text='/change_answer{"question": "identifiable"}',
@@ -402,6 +409,7 @@ async def test_change_answer_from_the_summary():
         "reasons",
     } <= cleared
     assert "purpose" not in cleared
+    assert SlotSet("answered_by", {"purpose": "word"}) in events
     dispatcher = CollectingDispatcher()
     await ActionChangeAnswer().run(dispatcher, tracker(slots=slots, requested="record"), domain())
     assert dispatcher.messages[0]["buttons"]
@@ -416,6 +424,32 @@ async def test_not_understood_repeats_the_current_question():
     assert {"event": "followup", "name": FORM, "timestamp": None} in events
 
 
+async def test_a_message_the_policies_could_not_place_is_read_at_the_question():
+    """Rasa's core fallback during the form: the reader still reads the message, so the same
+    unusable message twice gets help, and an answer in it is not lost."""
+    text = "i've taken her name off but it's her own GP, they'll know exactly who it is"
+    active = {"name": FORM}
+    first_dispatcher = CollectingDispatcher()
+    first = tracker(slots={**CONTEXT, "purpose": "yes"}, text=text, requested="identifiable")
+    first.active_loop = active
+    events = await ActionNotUnderstood().run(first_dispatcher, first, domain())
+    assert texts(first_dispatcher) == ["Sorry, I didn't catch that."]
+    unusable = next(e["value"] for e in events if e.get("name") == "unusable_answer")
+    second_dispatcher = CollectingDispatcher()
+    second = tracker(
+        slots={**CONTEXT, "purpose": "yes", "unusable_answer": unusable},
+        text=text,
+        requested="identifiable",
+    )
+    second.active_loop = active
+    await ActionNotUnderstood().run(second_dispatcher, second, domain())
+    assert texts(second_dispatcher) != ["Sorry, I didn't catch that."]
+    answered = tracker(slots={**CONTEXT}, text="yes, to safeguard her", requested="purpose")
+    answered.active_loop = active
+    events = await ActionNotUnderstood().run(CollectingDispatcher(), answered, domain())
+    assert SlotSet("purpose", "yes") in events
+
+
 async def test_finish_saves_exactly_one_record_with_redacted_reasons(records):
     slots = {
         **CONTEXT,
@@ -426,6 +460,14 @@ async def test_finish_saves_exactly_one_record_with_redacted_reasons(records):
         "answer_notes": {
             "purpose": "to arrange support",
             "consent": "left over from another route",
+        },
+        "answered_by": {
+            "purpose": "word",
+            "identifiable": "button",
+            "confidential": "read_back",
+            "consent": "button",  # left over from another route
+            "appropriate.necessary": "follow_up",
+            "appropriate.inform_person": "word",
         },
     }
     for _ in range(2):
@@ -445,6 +487,13 @@ async def test_finish_saves_exactly_one_record_with_redacted_reasons(records):
         "appropriate": "yes",
     }
     assert record["notes"] == {"purpose": "to arrange support"}
+    assert record["answered_by"] == {
+        "purpose": "word",
+        "identifiable": "button",
+        "confidential": "read_back",
+        "appropriate.necessary": "follow_up",
+        "appropriate.inform_person": "word",
+    }
     assert record["golden_rules"] == [1, 2, 3, 6, 7]
     assert record["checks"]["inform_person"] == "already_aware"
     assert "[PHONE]" in record["reasons"] and "07700" not in record["reasons"]
@@ -505,11 +554,18 @@ async def test_an_explicit_start_again_starts_a_new_check_straight_away(text):
     from actions.check import ActionRestart
 
     dispatcher = CollectingDispatcher()
-    slots = {**CONTEXT, "purpose": "yes", "check_id": "old"}
+    slots = {
+        **CONTEXT,
+        "purpose": "yes",
+        "check_id": "old",
+        "answer_notes": {"purpose": "to help"},
+        "answered_by": {"purpose": "word"},
+    }
     t = tracker(slots=slots, text=text, intent="restart", requested="identifiable")
     events = await ActionRestart().run(dispatcher, t, domain())
     set_ = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert set_["purpose"] is None and set_["information"] is None
+    assert set_["answer_notes"] is None and set_["answered_by"] is None
     assert set_["check_id"] and set_["check_id"] != "old"
     assert events[-1] == {"event": "followup", "name": FORM, "timestamp": None}
     assert texts(dispatcher) == ["OK — starting a new check."]
@@ -534,3 +590,68 @@ async def test_only_a_clear_goodbye_ends_a_check(text, stops):
     t = tracker(slots=CONTEXT, text=text, intent="goodbye", requested="purpose")
     events = await ActionStopCheck().run(dispatcher, t, domain())
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events) is stops
+
+
+async def test_a_reason_that_touches_a_qualifier_gets_the_guidances_follow_up():
+    base = {**CONTEXT, "purpose": "yes", "identifiable": "yes"}
+    slots, said = await validate(
+        base, text="her ex posted it on facebook to shame her", requested="confidential"
+    )
+    assert "confidential" not in slots and slots["requested_slot"] == "confidential"
+    assert slots["pending_answer"]["follow_up"] == "lawfully_public"
+    assert said == [
+        "The guidance says: “Confidential information is information of a private or sensitive "
+        "nature that is not already lawfully in the public domain or readily available from "
+        "another public source, and has been provided in circumstances where the person giving "
+        "the information could reasonably expect that it would not be shared with others.”"
+        "\n\nWas it put in the public domain lawfully — for example by "
+        "the person themselves, in an official publication or in open court — and not by "
+        "someone who had no right to share it?"
+    ]
+    assert slots["answer_notes"] == {"confidential": "her ex posted it on facebook to shame her"}
+    # the practitioner's answer to the follow-up decides the question and goes on the record
+    slots, said = await validate(
+        {**base, **slots}, text="/deny", intent="deny", requested="confidential"
+    )
+    assert slots["confidential"] == "yes" and slots["pending_answer"] is None
+    assert slots["answered_by"] == {"confidential": "follow_up"}
+    assert slots["answer_notes"] == {
+        "confidential": "her ex posted it on facebook to shame her — lawfully in the public "
+        "domain: No, it was not put there lawfully"
+    }
+    assert slots["requested_slot"] == "consent" and said[0].startswith("Question 4")
+
+
+async def test_how_each_answer_was_given_is_kept_for_the_record():
+    slots, _ = await validate(CONTEXT, text="/affirm", intent="affirm", requested="purpose")
+    assert slots["answered_by"] == {"purpose": "button"}
+    ways = {"purpose": "button"}
+    slots, _ = await validate(
+        {**CONTEXT, "purpose": "yes", "answered_by": ways}, text="yes", requested="identifiable"
+    )
+    assert slots["answered_by"] == {"purpose": "button", "identifiable": "word"}
+    pending = {"question": "confidential", "answer": "yes", "text": "i think so"}
+    slots, _ = await validate(
+        {**CONTEXT, "purpose": "yes", "identifiable": "yes", "pending_answer": pending},
+        text="yes that's right",
+        requested="confidential",
+    )
+    assert slots["answered_by"] == {"confidential": "read_back"}
+
+
+async def test_yes_save_it_keeps_no_note_for_the_record_question():
+    finished = {
+        **CONTEXT,
+        **SHARE_ANSWERS,
+        "reasons": "to arrange support at school",
+        "answer_notes": {"purpose": "they need it"},
+    }
+    slots, _ = await validate(finished, text="yes, save it", requested="record")
+    assert slots.get("record") == "yes"
+    assert (slots.get("answer_notes") or finished["answer_notes"]) == {"purpose": "they need it"}
+
+
+async def test_the_helpdesks_suggested_answer_is_recorded_as_theirs():
+    payload = '/affirm{"answer": "yes", "question": "purpose", "suggested_by": "helpdesk"}'
+    slots, _ = await validate(CONTEXT, text=payload, intent="affirm", requested="purpose")
+    assert slots["purpose"] == "yes" and slots["answered_by"] == {"purpose": "helpdesk"}

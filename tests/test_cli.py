@@ -26,6 +26,14 @@ pytest_plugins = ["bot.records.testing"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+# How ISD-000001's answers were given (ISD-000002 and 3 are as saved before that was kept).
+ANSWERED_BY = {
+    "purpose": "button",
+    "identifiable": "word",
+    "confidential": "read_back",
+    "consent": "helpdesk",
+    "appropriate.secure": "follow_up",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +62,7 @@ def seeded_url(records_db_url: str) -> Iterator[str]:
             checks={"necessary": True, "secure": True, "inform_person": "already_aware"},
             reasons="Consent given in writing.\nSecond line <b>bold</b>",
             golden_rules=[1, 4, 6],
+            answered_by=ANSWERED_BY,
             created_at=START - timedelta(minutes=4),
             completed_at=START,
         ),
@@ -180,6 +189,7 @@ def test_show_is_readable(seeded_url: str, capsys: pytest.CaptureFixture) -> Non
     assert "  identifiable            not_sure\n" in out
     assert "👀 not sure; '; DROP TABLE decision_records; --" in out
     assert "Path:                     purpose → identifiable" in out
+    assert "How each answer was given: not recorded\n" in out  # saved before it was kept
 
     code, out, _ = run(capsys, "records", "show", "ISD-000001", "--database-url", seeded_url)
     assert code == 0
@@ -188,6 +198,14 @@ def test_show_is_readable(seeded_url: str, capsys: pytest.CaptureFixture) -> Non
     assert "  necessary               yes\n" in out
     assert "  inform_person           already_aware\n" in out
     assert "Golden rules:             1, 4, 6" in out
+    assert (
+        "How each answer was given:\n"
+        "  purpose                 button\n"
+        "  identifiable            typed answer word\n"
+        "  confidential            read back and confirmed\n"
+        "  consent                 helpdesk's suggested answer\n"
+        "  appropriate.secure      follow-up question\n"
+    ) in out
 
 
 def test_show_json(seeded_url: str, capsys: pytest.CaptureFixture) -> None:
@@ -233,6 +251,7 @@ def test_export_json_to_stdout(seeded_url: str, capsys: pytest.CaptureFixture) -
         "secure": True,
         "inform_person": "already_aware",
     }
+    assert records[2]["answered_by"] == ANSWERED_BY and records[1]["answered_by"] is None
 
 
 def test_export_defaults_to_json_and_filters(
@@ -255,6 +274,7 @@ def test_export_csv_to_stdout(seeded_url: str, capsys: pytest.CaptureFixture) ->
     assert json.loads(rows[1]["answers"]) == {"purpose": "yes", "identifiable": "not_sure"}
     assert rows[1]["safeguarding_concern"] == "true" and rows[0]["checks"] == ""
     assert rows[2]["reasons"] == "Consent given in writing.\nSecond line <b>bold</b>"
+    assert json.loads(rows[2]["answered_by"]) == ANSWERED_BY and rows[1]["answered_by"] == ""
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])

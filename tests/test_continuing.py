@@ -78,13 +78,26 @@ def test_a_seek_advice_record_gives_back_the_check_and_the_continued_one_links_t
         **UNSURE_AT_CONSENT,
         "check_id": "first",
         "answer_notes": {"identifiable": "it names her"},
+        "answered_by": {
+            "purpose": "button",
+            "identifiable": "word",
+            "confidential": "read_back",
+            "consent": "button",
+        },
     }
     first = repository.save(draft_from_check(slots, conversation_id="c1", channel="rest"))
     assert first.outcome == "seek_advice" and first.continues is None and first.advice is None
+    assert first.answered_by == slots["answered_by"]  # "not sure" at consent, by its button
     restored = slots_from_record(first)
     assert _next_question(restored) == "consent"
     assert restored["information"] == first.information  # as the record holds it (redacted)
     assert restored["answer_notes"] == {"identifiable": "it names her"}
+    # how the answers kept were given is kept; the question asked again is answered afresh
+    assert restored["answered_by"] == {
+        "purpose": "button",
+        "identifiable": "word",
+        "confidential": "read_back",
+    }
 
     asked = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
     advice = {
@@ -104,11 +117,19 @@ def test_a_seek_advice_record_gives_back_the_check_and_the_continued_one_links_t
         "appropriate": "yes",
         "reasons": "the helpdesk agreed",
         "record": "yes",
+        "answered_by": {**restored["answered_by"], "consent": "helpdesk", "appropriate": "word"},
     }
     second = repository.save(
         draft_from_check(finished, conversation_id="c1", channel="rest", advice=advice)
     )
     assert second.outcome == "share" and second.continues == first.reference
+    assert second.answered_by == {
+        "purpose": "button",
+        "identifiable": "word",
+        "confidential": "read_back",
+        "consent": "helpdesk",
+        "appropriate": "word",
+    }
     assert second.advice["answered_at"] == "2026-12-01T11:00:00+00:00"
     assert second.advice["adviser"] == "jo"
     assert repository.get(first.reference) == first  # the seek_advice record as it was
@@ -116,6 +137,7 @@ def test_a_seek_advice_record_gives_back_the_check_and_the_continued_one_links_t
     assert exported["continues"] == first.reference and exported["advice"]["citation"] == "4.1-4.5"
     page = render_record(second)
     assert "Helpdesk advice" in page and "jo" in page and first.reference in page
+    assert "<td>Yes — helpdesk&#x27;s suggested answer</td>" in page
     assert "&lt;b&gt;unless&lt;/b&gt;" in page  # escaped like every value
     assert "Helpdesk advice" not in render_record(first)
     with pytest.raises(ValueError, match="did not end in seek advice"):

@@ -50,6 +50,19 @@ def _protocol_with_an_extra_question():
                 "not_sure": "outcome:seek_advice",
             },
             "phrases": {True: ["looked at it (today|yesterday)"]},
+            "cues": {True: ["the file is on my desk"]},
+            "toward_sharing": [True],
+            "follow_ups": [
+                {
+                    "id": "skimmed",
+                    "label": "read the file properly",
+                    "guidance": ["Make sure the information is accurate and up-to-date."],
+                    "ask": "Did you read the whole file, or only skim it?",
+                    "when": ["skim(med|ming)?"],
+                    "means": {True: "yes", False: "no", "not_sure": "not_sure"},
+                    "labels": {True: "Read it all", False: "Only skimmed", "not_sure": "Not sure"},
+                }
+            ],
         },
     )
     return parse_protocol(raw)
@@ -72,6 +85,18 @@ def test_a_question_added_to_the_protocol_is_asked_read_and_recorded() -> None:
     step = asked_for("recently_reviewed", protocol=protocol)
     assert read(step, Heard("I looked at it yesterday")).value == "yes"
     assert read(step, Heard("I think so")).result is Result.READ_BACK
+    # DESIGN.md's safety rule holds for the new question with no other edit: toward sharing
+    # ("yes" here) only from the practitioner's own answer, never a cue alone or a turning reason
+    assert read(step, Heard("the file is on my desk")).result is Result.READ_BACK
+    assert read(step, Heard("yes, but it was the 2019 file")).result is Result.READ_BACK
+    turned = read(step, Heard("I looked at it yesterday, although not all of it"))
+    assert turned.result is Result.READ_BACK
+    assert read(step, Heard("no, not this week")).value == "no"
+    # and its follow-up, as data, is asked when the reason touches it; its answer decides
+    skimmed = read(step, Heard("the file is on my desk, i skimmed it"))
+    assert skimmed.result is Result.FOLLOW_UP and skimmed.follow_up.id == "skimmed"
+    answered = read(step, Heard("/deny"), skimmed.pending)
+    assert (answered.result, answered.value) == (Result.ANSWER, "no")
     finished = {
         **slots,
         "recently_reviewed": "not_sure",

@@ -143,6 +143,10 @@ def test_the_request_is_the_half_built_decision_without_names() -> None:
     assert content["unsure"]["answers"] == ["yes", "no", "not_asked", "not_sure"]
     assert content["question"] == "Does [NAME] need to agree first?"
     assert any("[NAME]" in a["value"] for a in content["answers"] if a["kind"] == "detail")
+    assert content["how_answered"] is None  # not kept for this check: "not recorded" on the page
+    ways = {"purpose": "button", "identifiable": "word", "appropriate": "button"}
+    content = request_content({**UNSURE_AT_CONSENT, "answered_by": ways}, "?")
+    assert content["how_answered"] == {"purpose": "button", "identifiable": "word"}  # on path
 
 
 def test_the_queue_is_urgent_first_then_oldest(engine) -> None:

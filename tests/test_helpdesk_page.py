@@ -340,6 +340,34 @@ def test_every_value_is_escaped(chat, desk) -> None:
     assert status == 404
 
 
+def test_the_request_says_how_each_answer_was_given(chat, desk) -> None:
+    _, requests, name = desk
+    told, old = _reference(), _reference()
+    ways = {
+        "purpose": "button",
+        "identifiable": "word",
+        "confidential": "read_back",
+        "consent": "button",
+    }
+    requests.create(told, {**UNSURE, "answered_by": ways}, "?", conversation_id="e", channel="rest")
+    requests.create(old, UNSURE, "?", conversation_id="f", channel="rest")
+    with Session(requests.engine) as session, session.begin():  # a request made before
+        row = session.query(AdviceRequestRow).filter_by(reference=old).one()
+        row.content = {k: v for k, v in row.content.items() if k != "how_answered"}
+    client = Client(chat.base)
+    client.sign_in(name, PASSWORD)
+    status, page = client.get(f"/helpdesk/requests/{told}")
+    assert status == 200
+    section = page.split("<h2>How each answer was given</h2>")[1].split("<h2>")[0]
+    assert "Q1 Is there a clear and legitimate purpose" in section
+    assert ": button</li>" in section and ": typed answer word</li>" in section
+    assert ": read back and confirmed</li>" in section
+    assert section.count("<li>") == 4
+    status, page = client.get(f"/helpdesk/requests/{old}")
+    assert status == 200
+    assert "<h2>How each answer was given</h2><p>Not recorded</p>" in page
+
+
 def test_a_lead_reads_the_audit_log_and_an_adviser_cannot(chat, desk) -> None:
     accounts, requests, name = desk
     lead = f"lead{uuid.uuid4().hex[:6]}"

@@ -9,9 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.protocol import (
+    ANSWERED_BY_SLOT,
+    NOTES_SLOT,
     Answer,
+    AnsweredBy,
     Outcome,
     answer_checklist_item,
+    answered_by_on_path,
     answers_on_path,
     load_protocol,
     next_checklist_item,
@@ -223,6 +227,49 @@ def test_reset_clears_answers_from_an_abandoned_route():
     updates = reset_from("identifiable", slots)
     assert updates["consent"] is None and updates["appropriate"] is None
     assert updates["appropriate_checks"] is None
+
+
+def test_how_answers_were_given_is_kept_and_cleared_like_the_reasons_given_with_them():
+    """``answered_by`` follows the answers it goes with: what "go back" / "change" clear, it
+    clears; what is off the route or not one of the ways is not recorded."""
+    ways = {
+        "purpose": "button",
+        "identifiable": "word",
+        "confidential": "read_back",
+        "consent": "follow_up",
+        "appropriate.necessary": "helpdesk",
+    }
+    slots = {
+        **CONTEXT,
+        **parse("purpose=yes identifiable=yes confidential=yes consent=no"),
+        NOTES_SLOT: {"purpose": "to help", "confidential": "told in confidence"},
+        ANSWERED_BY_SLOT: ways,
+    }
+    updates = reset_from("identifiable", slots)
+    assert updates[NOTES_SLOT] == {"purpose": "to help"}
+    assert updates[ANSWERED_BY_SLOT] == {"purpose": "button"}
+    assert reset_from("purpose", slots)[ANSWERED_BY_SLOT] is None
+    # nothing to clear: the slot is left alone
+    earlier_only = {**slots, ANSWERED_BY_SLOT: {"purpose": "button"}}
+    assert ANSWERED_BY_SLOT not in reset_from("consent", earlier_only)
+    assert ANSWERED_BY_SLOT not in reset_from("purpose", {**slots, ANSWERED_BY_SLOT: None})
+    # on the record: only the steps still on the route (question 6 is not on it yet)
+    assert answered_by_on_path(slots) == {
+        "purpose": "button",
+        "identifiable": "word",
+        "confidential": "read_back",
+        "consent": "follow_up",
+    }
+    assert answered_by_on_path({**slots, ANSWERED_BY_SLOT: None}) is None
+    odd = {**slots, ANSWERED_BY_SLOT: {"purpose": "guessed", "identifiable": None}}
+    assert answered_by_on_path(odd) is None
+    assert {way.value for way in AnsweredBy} == {
+        "button",
+        "word",
+        "read_back",
+        "follow_up",
+        "helpdesk",
+    }
 
 
 def test_checklist_walks_each_point_and_gives_remedies():

@@ -90,7 +90,7 @@ def reading(slot: str, text: str, checks: dict | None = None, **heard):
         ("purpose", "yes 😟 they need it today", "yes"),
         # doubt said later in the message
         ("confidential", "some from school, some from mum, not sure tbh", "not_sure"),
-        ("identifiable", "only about someone who died in 2019", "no"),
+        ("identifiable", "no, only about someone who died in 2019", "no"),
         ("identifiable", "yes, even without her name they'd know who it is", "yes"),
         ("identifiable", "I'd need to look at the letter first", "not_sure"),
         ("purpose", "we need to make a safeguarding referral today", "yes"),
@@ -328,3 +328,179 @@ def test_unusable_slot_round_trip() -> None:
     unusable = Unusable("purpose", "purple", 2)
     assert Unusable.from_slot(unusable.as_slot()) == unusable
     assert Unusable.from_slot(None) is None and Pending.from_slot({"x": 1}) is None
+
+
+# --- the safety rule: never toward sharing on a cue or a turning reason (issue 18) ---------------
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "follow_up"),
+    [
+        # the issue's table: each was read by its cue, most toward sharing
+        (
+            "public_interest",
+            "he has capacity but he's putting other road users at risk",
+            "competent_adult",
+        ),
+        (
+            "identifiable",
+            "no names, but it's a small school and parents talk",
+            "with_other_information",
+        ),
+        ("identifiable", "it's about a child whose dad passed away", "living_person"),
+        ("confidential", "her ex posted it on facebook to shame her", "lawfully_public"),
+        ("consent", "she agreed to us talking to her GP, not to the police", "limits_of_consent"),
+        ("consent", "no capacity, but her daughter has power of attorney", "someone_authorised"),
+        ("consent", "she agreed at first but withdrew it last week", "consent_withdrawn"),
+        ("consent_unsafe", "asking would only cause a short delay", "unjustified_delay"),
+    ],
+)
+def test_a_reason_that_touches_the_guidances_qualifier_gets_its_follow_up(
+    slot: str, text: str, follow_up: str
+) -> None:
+    result = reading(slot, text)
+    assert result.result is Result.FOLLOW_UP and result.follow_up.id == follow_up, result
+    assert result.pending.follow_up == follow_up and result.value is None
+
+
+@pytest.mark.parametrize(
+    ("slot", "reply", "value"),
+    [
+        # the follow-up's answer decides the question, in either direction
+        ("confidential", "/deny", "yes"),  # not lawfully public: confidential
+        ("confidential", "no, she never agreed to it going up", "yes"),
+        ("confidential", "/affirm", "no"),  # a button: the practitioner's own answer
+        ("identifiable", "yes they'd know straight away", "yes"),
+        ("public_interest", "/affirm", "yes"),
+        ("public_interest", "no, only to himself", "no"),
+        ("consent", "/not_asked", "not_asked"),
+    ],
+)
+def test_the_follow_ups_answer_decides_the_question(slot: str, reply: str, value: str) -> None:
+    first = {
+        "confidential": "her ex posted it on facebook to shame her",
+        "identifiable": "no names, but it's a small school and parents talk",
+        "public_interest": "he has capacity but he's putting other road users at risk",
+        "consent": "she agreed to us talking to her GP, not to the police",
+    }[slot]
+    asked = asked_for(slot)
+    follow = read(asked, Heard(first))
+    result = read(asked, Heard(reply), follow.pending)
+    assert (result.result, result.value, result.evidence) == (
+        Result.ANSWER,
+        value,
+        Evidence.FOLLOW_UP,
+    ), result
+
+
+def test_a_follow_up_answered_by_a_cue_toward_sharing_is_read_back_in_its_words() -> None:
+    asked = asked_for("confidential")
+    follow = read(asked, Heard("her ex posted it on facebook to shame her"))
+    result = read(asked, Heard("i think she posted it herself originally"), follow.pending)
+    assert result.result is Result.READ_BACK and result.follow_up.id == "lawfully_public"
+    confirmed = read(asked, Heard("yes"), result.pending)
+    assert (confirmed.result, confirmed.value) == (Result.ANSWER, "no")
+
+
+def test_an_unusable_reply_to_a_follow_up_asks_it_again() -> None:
+    asked = asked_for("consent_unsafe")
+    follow = read(asked, Heard("asking would only cause a short delay"))
+    again = read(asked, Heard("hmm"), follow.pending)
+    assert again.result is Result.FOLLOW_UP and again.pending.follow_up == "unjustified_delay"
+    assert read(asked, Heard("go back"), again.pending).result is Result.COMMAND
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        # a cue alone never moves the check toward sharing
+        ("confidential", "it's common knowledge round here"),
+        ("consent_unsafe", "she's at risk"),
+        # the practitioner's answer word, then a turn
+        ("purpose", "yes but i'm not sure the police need all of it"),
+        ("consent", "yeah she's agreed, sort of"),
+        ("purpose", "yes - sorry i mean no"),
+        ("public_interest", "yes as long as her dad doesn't find out"),
+        # a negation that is not an answer
+        ("confidential", "it's not in the public domain, no"),
+        ("identifiable", "it's not that she couldn't be identified, i just don't want to name her"),
+        # an echoed question answered: "common knowledge? no" is not "not confidential"
+        ("confidential", "common knowledge? no chance, she's kept it from everyone"),
+        # the whole message a question
+        ("confidential", "it's not confidential if she's a risk to herself is it?"),
+        # another answer's cue after the first
+        ("consent", "yes she agreed but she lacks capacity"),
+    ],
+)
+def test_nothing_toward_sharing_is_taken_from_a_cue_or_a_turning_reason(
+    slot: str, text: str
+) -> None:
+    asked = asked_for(slot)
+    result = read(asked, Heard(text))
+    assert not (result.result is Result.ANSWER and result.value in asked.toward), result
+    assert result.result in (Result.READ_BACK, Result.FOLLOW_UP), result
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        ("consent", "she hasn't refused"),
+        ("consent", "she didn't say no"),
+        ("purpose", "no reason not to"),
+        ("consent", "not so much refused as never got round to asking"),
+    ],
+)
+def test_double_negatives_are_read_back_whichever_way(slot: str, text: str) -> None:
+    assert reading(slot, text).result is Result.READ_BACK
+
+
+def test_every_question_keeps_the_rule_whatever_its_words() -> None:
+    """For every step of the shipped protocol that moves toward sharing: its own answer word is
+    taken, the same word with a turning reason never is, and a button always is."""
+    protocol = load_protocol()
+    steps = [(q.id, None) for q in protocol.questions.values() if not q.is_checklist]
+    points = [item.id for item in protocol.checklist_question.checklist]
+    steps += [("appropriate", {p: True for p in points[:i]}) for i in range(len(points))]
+    words = {"yes": "yes", "no": "no"}
+    for slot, checks in steps:
+        asked = asked_for(slot, checks)
+        assert asked.toward, f"{asked.key}: no answer moves toward sharing"
+        for value in sorted(asked.toward & set(words)):
+            plain = read(asked, Heard(words[value]))
+            assert (plain.result, plain.value) == (Result.ANSWER, value), asked.key
+            turned = read(asked, Heard(f"{words[value]}, but it's complicated"))
+            assert turned.result is not Result.ANSWER, (asked.key, turned)
+            button = read(asked, Heard({"yes": "/affirm", "no": "/deny"}[value]))
+            assert button.evidence is Evidence.BUTTON, asked.key
+
+
+@pytest.mark.parametrize(
+    ("text", "result", "value"),
+    [
+        ("aye", Result.ANSWER, "yes"),
+        ("ya", Result.ANSWER, "yes"),
+        ("yep", Result.ANSWER, "yes"),
+        ("nope", Result.ANSWER, "no"),
+        ("nae", Result.ANSWER, "no"),
+        ("na", Result.ANSWER, "no"),
+        ("dunno", Result.ANSWER, "not_sure"),
+        ("deffo", Result.ANSWER, "yes"),
+        ("yeah, no", Result.READ_BACK, "no"),
+        ("yeah nah", Result.READ_BACK, "no"),
+    ],
+)
+def test_regional_and_informal_answer_words(text: str, result: Result, value: str) -> None:
+    got = reading("purpose", text)
+    assert (got.result, got.value) == (result, value), got
+
+
+def test_the_helpdesks_suggestion_is_taken_with_its_button_at_its_question_only() -> None:
+    from bot.protocol import messages as say
+
+    advice = say.Advice("ISD-000007", "Share it.", "yes", "Question 4", None, "consent")
+    (button,) = say.continuing(advice).buttons
+    assert button["title"] == "Answer “Yes” as the helpdesk suggests"
+    taken = reading("consent", button["payload"])
+    assert (taken.result, taken.value, taken.evidence) == (Result.ANSWER, "yes", Evidence.HELPDESK)
+    assert reading("purpose", button["payload"]).result is Result.NOT_UNDERSTOOD
+    assert say.continuing(say.Advice("ISD-000007", "Ask your DSL.")).buttons == []

@@ -68,7 +68,7 @@ DESIGN_TYPES: dict[str, tuple[type, ...]] = {
     "golden_rules": (list,),
 }
 # The later fields DESIGN.md lists ("extend, never rename"): check_id, notes, continues, advice,
-# made_by and on_behalf_of_caller.
+# made_by, on_behalf_of_caller and answered_by.
 EXPORT_KEYS = set(DESIGN_TYPES) | {
     "check_id",
     "notes",
@@ -76,6 +76,7 @@ EXPORT_KEYS = set(DESIGN_TYPES) | {
     "advice",
     "made_by",
     "on_behalf_of_caller",
+    "answered_by",
 }
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 
@@ -231,6 +232,62 @@ def test_migrations_match_the_models(records_db_url: str) -> None:
     engine.dispose()
 
 
+def test_records_saved_before_answered_by_was_kept_read_as_not_recorded(
+    blank_db_url: str,
+) -> None:
+    """Migration 0010 adds ``answered_by`` to a table that already holds records: they keep
+    every value and read as "not recorded"; downgrading drops only that column."""
+    from sqlalchemy import MetaData, Table
+
+    from bot.records.printable import render_record
+
+    engine = make_engine(blank_db_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009")
+    table = Table("decision_records", MetaData(), autoload_with=engine)
+    assert "answered_by" not in table.columns
+    with engine.begin() as connection:
+        connection.execute(
+            table.insert().values(
+                reference="ISD-000001",
+                conversation_id="old",
+                check_id="old-1",
+                channel="rest",
+                created_at=datetime(2026, 11, 1, 9, 0),
+                completed_at=datetime(2026, 11, 1, 9, 5),
+                protocol="hmg-2008",
+                outcome="share",
+                path=["purpose", "identifiable", "appropriate", "record"],
+                answers={"purpose": "yes", "identifiable": "no", "appropriate": "yes"},
+                golden_rules=[1, 2, 6, 7],
+                safeguarding_concern=False,
+                on_behalf_of_caller=False,
+            )
+        )
+    assert upgrade(engine=engine) == head_revision() == "0010"
+    old = RecordRepository(engine).get("ISD-000001")
+    assert old is not None and old.answered_by is None
+    assert old.answers == {"purpose": "yes", "identifiable": "no", "appropriate": "yes"}
+    assert old.to_dict()["answered_by"] is None
+    assert csv_row(to_csv([old]))["answered_by"] == ""
+    page = render_record(old)
+    assert "<th scope=row>How each answer was given</th><td>not recorded</td>" in page
+    assert "<td>Yes</td>" in page  # the answers as they were, nothing made up beside them
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    columns = Table("decision_records", MetaData(), autoload_with=engine).columns
+    assert "answered_by" not in columns and "notes" in columns
+    engine.dispose()
+
+
+def csv_row(text: str) -> dict[str, str]:
+    (row,) = csv.DictReader(io.StringIO(text))
+    return row
+
+
 def test_downgrade_to_base_and_back(blank_db_url: str) -> None:
     engine = make_engine(blank_db_url)
     upgrade(engine=engine)
@@ -316,6 +373,33 @@ def test_save_and_get_round_trip(repository: RecordRepository) -> None:
     assert saved.completed_at.tzinfo == timezone.utc
 
 
+def test_how_each_answer_was_given_round_trips(repository: RecordRepository) -> None:
+    """draft → database → record → JSON and CSV export, unchanged; enum members as values."""
+    from bot.protocol import AnsweredBy
+
+    ways = {
+        "purpose": AnsweredBy.BUTTON,
+        "identifiable": "word",
+        "confidential": "read_back",
+        "consent": "follow_up",
+        "public_interest": "helpdesk",
+        "appropriate.necessary": "button",
+        "appropriate.inform_person": "word",
+    }
+    saved = repository.save(make_draft(answered_by=ways))
+    plain = {key: str(getattr(way, "value", way)) for key, way in ways.items()}
+    assert saved.answered_by == plain
+    assert repository.get(saved.reference) == saved
+    exported = json.loads(to_json([repository.get(saved.reference)]))[0]
+    assert exported["answered_by"] == plain
+    assert list(exported)[-1] == "answered_by"  # a later field: at the end, nothing moved
+    row = csv_row(to_csv([saved]))
+    assert json.loads(row["answered_by"]) == plain
+    # nothing given is null, not an empty mapping
+    empty = repository.save(make_draft(check_id="check-2", answered_by={}))
+    assert empty.answered_by is None and repository.get(empty.reference).answered_by is None
+
+
 @pytest.mark.parametrize("spelling", ["ISD-000001", "isd-000001", " Isd-1 ", "ISD1", "1", "0001"])
 def test_get_is_forgiving_about_how_the_reference_is_typed(
     repository: RecordRepository, spelling: str
@@ -391,6 +475,8 @@ def test_enum_values_are_stored_as_their_values(repository: RecordRepository) ->
         ({"check_id": "x" * 129}, "check_id is longer"),
         ({"path": "purpose"}, "path must be a list"),
         ({"answers": ["purpose"]}, "answers must be a mapping"),
+        ({"answered_by": ["purpose"]}, "answered_by must be a mapping"),
+        ({"answered_by": {"purpose": "guessed"}}, "answered_by: unknown guessed"),
     ],
 )
 def test_invalid_drafts_are_refused(
@@ -663,6 +749,7 @@ def test_json_export_matches_the_design_contract(repository: RecordRepository) -
         "advice": None,
         "made_by": None,
         "on_behalf_of_caller": False,
+        "answered_by": None,
     }
     assert "👍" in to_json(repository.list())  # UTF-8, not \\u escapes
     assert json.loads(to_json([])) == []

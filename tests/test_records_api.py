@@ -27,6 +27,7 @@ from bot.helpdesk.audit import AuditLog
 from bot.records import RecordDraft, RecordFilter, RecordRepository, make_engine
 
 PROJECT = Path(__file__).resolve().parent.parent
+ANSWERED_BY = {"purpose": "word", "identifiable": "read_back", "appropriate.secure": "button"}
 
 
 def _draft(**changes) -> RecordDraft:
@@ -128,7 +129,14 @@ def saved(chat) -> list:
     repository = RecordRepository(db)
     tag = uuid.uuid4().hex[:6]
     records = [
-        repository.save(_draft(channel=f"api-{tag}", completed_at=datetime(2026, 10, d, 9)))
+        repository.save(
+            _draft(
+                channel=f"api-{tag}",
+                completed_at=datetime(2026, 10, d, 9),
+                # how the answers were given, on one record; the others as saved before
+                answered_by=ANSWERED_BY if d == 4 else None,
+            )
+        )
         for d in (3, 4, 5)
     ]
     records.append(
@@ -176,9 +184,30 @@ def test_records_are_listed_filtered_paged_and_exported(chat, saved) -> None:
         assert rows[0]["information"].startswith("'=")  # not run as a formula
     status, body, _ = _get(chat, f"/api/records/{saved[1].reference}", token)
     assert status == 200 and json.loads(body)["reference"] == saved[1].reference
+    assert json.loads(body)["answered_by"] == ANSWERED_BY
+    status, body, _ = _get(chat, f"/api/records/{saved[0].reference}", token)
+    assert json.loads(body)["answered_by"] is None  # saved before it was kept
     number = int(saved[1].reference.split("-")[1])
     status, body, _ = _get(chat, f"/api/records/{number}?format=csv", token)
     assert status == 200 and saved[1].reference in body
+    (row,) = csv.DictReader(io.StringIO(body))
+    assert json.loads(row["answered_by"]) == ANSWERED_BY
+
+
+def test_the_openapi_record_schema_names_how_answers_were_given() -> None:
+    from bot.helpdesk.openapi import spec
+
+    record = spec()["components"]["schemas"]["Record"]
+    assert "answered_by" in record["required"]
+    assert record["properties"]["answered_by"] == {
+        "type": "object",
+        "nullable": True,
+        "additionalProperties": {
+            "type": "string",
+            "enum": ["button", "word", "read_back", "follow_up", "helpdesk"],
+        },
+        "description": "How each answer was given",
+    }
 
 
 @pytest.mark.e2e

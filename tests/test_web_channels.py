@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -155,6 +156,7 @@ def _record(**changes) -> DecisionRecord:
         advice=None,
         made_by=None,
         on_behalf_of_caller=False,
+        answered_by=None,
     )
     values.update(changes)
     return DecisionRecord(**values)
@@ -177,6 +179,37 @@ def test_the_printable_summary_shows_the_records_fields_escaped():
     assert "Yes — follow your local safeguarding procedures" in page
     assert "Golden Rule 1." in page and "Golden Rule 2." in page and "Golden Rule 3." not in page
     assert '<script src="/chat/static/record.js"></script>' in page  # the only script
+
+
+def test_the_printable_summary_says_how_each_answer_was_given():
+    page = render_record(
+        _record(
+            answered_by={
+                "purpose": "word",
+                "identifiable": "button",
+                "consent": "read_back",
+                "public_interest": "follow_up",
+                "appropriate": "helpdesk",
+                "appropriate.necessary": "button",
+                "appropriate.inform_person": "word",
+            }
+        )
+    )
+    purpose = "<th scope=row>Q1 Is there a clear and legitimate purpose"
+    assert re.search(f"{purpose}[^<]*</th><td>Yes — typed answer word</td>", page)
+    assert "<td>Yes — button</td>" in page
+    assert "<td>No — read back and confirmed</td>" in page
+    assert "<td>Yes — follow-up question</td>" in page
+    assert "<td>Yes — helpdesk&#x27;s suggested answer</td>" in page
+    assert "<td>Confirmed — button</td>" in page
+    assert "<td>No — telling them is not safe — typed answer word</td>" in page
+    assert "<td>Confirmed — not recorded</td>" in page  # a point whose way was not kept
+    assert "<td>Not answered</td>" in page  # nothing beside a point not answered
+    assert "How each answer was given</th>" not in page  # shown beside the answers instead
+    # a record saved before it was kept: one row says so, the answers are as they were
+    old = render_record(_record())
+    assert "<th scope=row>How each answer was given</th><td>not recorded</td>" in old
+    assert " — typed answer word" not in old and "<td>Confirmed</td>" in old
 
 
 def test_the_printable_summary_of_a_seek_advice_record():

@@ -650,6 +650,26 @@ def _precedents_html(found: Any, pool: list) -> str:
     return f"{heading}<ol>{items}</ol></section>"
 
 
+def _how_answered_html(content: dict, protocol: Any) -> str:
+    """How each answer so far was given (button, typed word, read back, …): "not recorded" for a
+    request made before that was kept."""
+    from bot.protocol.messages import question_title
+    from bot.records.fields import NOT_RECORDED, how_answered
+
+    ways = content.get("how_answered") or {}
+    if not ways:
+        return f"<h2>How each answer was given</h2><p>{e(NOT_RECORDED.capitalize())}</p>"
+    points = {item.id: item.label for item in protocol.checklist_question.checklist}
+    items = []
+    for key in ways:
+        question, _, point = key.partition(".")
+        label = question_title(question, protocol)
+        if point:
+            label = f"{label} — {points.get(point, point)}"
+        items.append(f"<li>{e(label)}: {e(how_answered(ways, key))}</li>")
+    return f"<h2>How each answer was given</h2><ul>{''.join(items)}</ul>"
+
+
 def _request_body(found: Any, user: dict, error: str = "") -> str:
     from bot.protocol import load_protocol
 
@@ -681,6 +701,7 @@ def _request_body(found: Any, user: dict, error: str = "") -> str:
         for a in content.get("answers", [])
     )
     parts.append(f"<h2>Answers so far</h2><ul>{answers or '<li>None yet</li>'}</ul>")
+    parts.append(_how_answered_html(content, protocol))
     unsure = content.get("unsure")
     if unsure:
         question = protocol.owner(unsure["id"]) or protocol.question(unsure["id"].split(".")[0])

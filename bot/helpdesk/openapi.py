@@ -30,6 +30,12 @@ _REQUEST = {
                 "answers": {"type": "array", "items": {"type": "object"}},
                 "unsure": {"type": "object", "nullable": True},
                 "question": _TEXT,
+                "how_answered": {
+                    "type": "object",
+                    "nullable": True,
+                    "description": "how each answer so far was given, by step key",
+                    "additionalProperties": {"type": "string"},
+                },
             },
         },
         "channel": {"type": "string"},
@@ -75,7 +81,7 @@ _ANSWER = {
 
 def record_schema() -> dict[str, Any]:
     """A decision record (DESIGN.md's format), from the declared fields (bot/records/fields.py)."""
-    from bot.records.fields import FIELDS, FieldKind
+    from bot.records.fields import ANSWERED_BY_WORDS, FIELDS, FieldKind
     from bot.records.repository import OUTCOMES
 
     kinds: dict[FieldKind, dict[str, Any]] = {
@@ -95,6 +101,11 @@ def record_schema() -> dict[str, Any]:
         FieldKind.FLAG: {"type": "boolean"},
         FieldKind.RULES: {"type": "array", "items": {"type": "integer"}},
         FieldKind.ADVICE: {"type": "object", "nullable": True},
+        FieldKind.ANSWERED_BY: {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": {"type": "string", "enum": list(ANSWERED_BY_WORDS)},
+        },
     }
     properties = {}
     for field in FIELDS:

@@ -2,8 +2,9 @@
 
 :func:`request_content` builds what the adviser sees from the check's slots, through the protocol
 (the questions in the guidance's words) and redaction (every free text again, names included):
-what, with whom and why, the answers so far with the practitioner's reasons, the question where
-they were unsure, and their own question. Nothing else of the conversation goes in it.
+what, with whom and why, the answers so far with the practitioner's reasons and how each was
+given, the question where they were unsure, and their own question. Nothing else of the
+conversation goes in it.
 
 :class:`AdviceRequests` keeps them: a request's reference is its ``seek_advice`` record's; its
 status goes open → claimed → answered → closed.
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.helpdesk.models import STATUSES, AdviceRequestRow
 from bot.nlp.redaction import redact
-from bot.protocol import load_protocol, walk
+from bot.protocol import answered_by_on_path, load_protocol, walk
 from bot.protocol import messages as say
 from bot.protocol.model import Protocol
 from bot.text import clean_free_text
@@ -76,6 +77,7 @@ class AdviceRequest:
             self.suggested_answer,
             (self.content.get("unsure") or {}).get("title"),
             self.citation,
+            (self.content.get("unsure") or {}).get("id"),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -125,6 +127,8 @@ def request_content(
         "answers": answers,
         "unsure": unsure_info,
         "question": _clean(question) or None,
+        # how each answer so far was given, by step key (the record's ``answered_by``)
+        "how_answered": answered_by_on_path(slots, protocol),
     }
 
 

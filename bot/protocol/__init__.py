@@ -1,9 +1,11 @@
 """The information-sharing decision flow: data (``hmg2008.yml``) plus a pure engine."""
 
 from bot.protocol.engine import (
+    ANSWERED_BY_SLOT,
     NOTES_SLOT,
     Walk,
     answer_checklist_item,
+    answered_by_on_path,
     answers_on_path,
     next_checklist_item,
     next_step,
@@ -16,17 +18,20 @@ from bot.protocol.engine import (
     step_key,
     walk,
 )
-from bot.protocol.model import Answer, Kind, Outcome, Protocol, Question, load_protocol
+from bot.protocol.model import Answer, AnsweredBy, Kind, Outcome, Protocol, Question, load_protocol
 
 __all__ = [
+    "ANSWERED_BY_SLOT",
     "NOTES_SLOT",
     "Answer",
+    "AnsweredBy",
     "Kind",
     "Outcome",
     "Protocol",
     "Question",
     "Walk",
     "answer_checklist_item",
+    "answered_by_on_path",
     "answers_on_path",
     "load_protocol",
     "next_checklist_item",

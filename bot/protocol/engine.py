@@ -15,6 +15,7 @@ from typing import Any
 from bot.protocol.model import (
     OUTCOME_PREFIX,
     Answer,
+    AnsweredBy,
     ChecklistItem,
     Outcome,
     Protocol,
@@ -25,6 +26,11 @@ from bot.protocol.model import (
 # The slot holding the practitioner's reasons given with their answers, by step key
 # (``purpose``, ``appropriate.inform_person``): conversation plumbing, not a question.
 NOTES_SLOT = "answer_notes"
+# The slot holding how each answer was reached, by the same step keys (``AnsweredBy`` values;
+# set by the form's validation when it takes an answer): kept and cleared like the notes.
+ANSWERED_BY_SLOT = "answered_by"
+# The slots keyed by step: what is kept of them follows the answers they go with.
+STEP_KEYED_SLOTS = (NOTES_SLOT, ANSWERED_BY_SLOT)
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ def dependent_slots(protocol: Protocol | None = None) -> list[str]:
             names.append(question.justification.slot)
         if question.checks_slot:
             names.append(question.checks_slot)
-    return [*names, protocol.record.reasons_slot, protocol.record.id, NOTES_SLOT]
+    return [*names, protocol.record.reasons_slot, protocol.record.id, *STEP_KEYED_SLOTS]
 
 
 def step_key(slot: str, item: ChecklistItem | None = None) -> str:
@@ -140,10 +146,24 @@ def notes_on_path(
     slots: Mapping[str, Any], protocol: Protocol | None = None
 ) -> dict[str, str] | None:
     """The practitioner's reasons given with answers still on the current route."""
+    return _on_path(NOTES_SLOT, slots, protocol)
+
+
+def answered_by_on_path(
+    slots: Mapping[str, Any], protocol: Protocol | None = None
+) -> dict[str, str] | None:
+    """How each answer still on the current route was reached (``AnsweredBy`` values only)."""
+    ways = {way.value for way in AnsweredBy}
+    kept = _on_path(ANSWERED_BY_SLOT, slots, protocol) or {}
+    return {key: how for key, how in kept.items() if how in ways} or None
+
+
+def _on_path(name: str, slots: Mapping[str, Any], protocol: Protocol | None) -> dict | None:
+    """The entries of a step-keyed slot whose step is still asked on the current route."""
     protocol = protocol or load_protocol()
-    notes = slots.get(NOTES_SLOT) or {}
+    values = slots.get(name) or {}
     asked = set(required_slots(slots, protocol))
-    kept = {key: text for key, text in notes.items() if key.split(".")[0] in asked and text}
+    kept = {key: value for key, value in values.items() if key.split(".")[0] in asked and value}
     return kept or None
 
 
@@ -164,13 +184,14 @@ def reset_from(
     updates: dict[str, Any] = {
         name: None
         for name in [*context, *dependent_slots(protocol)]
-        if name not in keep and name != NOTES_SLOT and slots.get(name) is not None
+        if name not in keep and name not in STEP_KEYED_SLOTS and slots.get(name) is not None
     }
     updates[slot] = None
-    notes = slots.get(NOTES_SLOT) or {}
-    kept = {key: text for key, text in notes.items() if key.split(".")[0] in keep}
-    if kept != notes:
-        updates[NOTES_SLOT] = kept or None
+    for name in STEP_KEYED_SLOTS:
+        values = slots.get(name) or {}
+        kept = {key: value for key, value in values.items() if key.split(".")[0] in keep}
+        if kept != values:
+            updates[name] = kept or None
     return updates
 
 

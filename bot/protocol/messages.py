@@ -21,7 +21,14 @@ from bot.protocol.engine import (
     step_key,
     walk,
 )
-from bot.protocol.model import Answer, GuidanceText, Outcome, Protocol, load_protocol
+from bot.protocol.model import (
+    Answer,
+    FollowUp,
+    GuidanceText,
+    Outcome,
+    Protocol,
+    load_protocol,
+)
 from bot.protocol.reading import CONTINUE_INTENT, Side, SideKind
 
 ANSWER_WORDS = {
@@ -262,6 +269,27 @@ def about(protocol: Protocol | None = None) -> Reply:
 
 
 # --- reading answers -----------------------------------------------------------------------------
+
+
+def follow_up(step: FollowUp) -> Reply:
+    """The guidance's own follow-up question: what the guidance says, then the question, with
+    its answers as buttons."""
+    quoted = " ".join(f"“{item.text}”" for item in step.guidance)
+    buttons = [_button(label, ANSWER_PAYLOADS[value]) for value, label in step.labels.items()]
+    return Reply(f"The guidance says: {quoted}\n\n{step.ask}", buttons)
+
+
+def read_back_follow_up(step: FollowUp, value: str) -> Reply:
+    """ "I read that as “Yes, it is lawfully public” — is that right?" (a follow-up's answer)."""
+    buttons = [_button("Yes, that's right", "/affirm")]
+    for other, label in step.labels.items():
+        if other != value:
+            buttons.append(
+                _button(
+                    f"I meant “{label}”", ANSWER_PAYLOADS[other] + json.dumps({"answer": other})
+                )
+            )
+    return Reply(f"I read that as “{step.labels[value]}” — is that right?", buttons)
 
 
 def read_back(
@@ -731,6 +759,7 @@ class Advice:
     suggested_answer: str | None = None
     unsure_title: str | None = None
     citation: str | None = None
+    unsure_id: str | None = None  # the question the suggested answer is for
 
     def lines(self) -> list[str]:
         lines = [self.advice]
@@ -763,7 +792,22 @@ def continuing(advice: Advice) -> Reply:
         "The answer is yours to give. A new record will be saved, linked to "
         f"{advice.reference}; that record stays as it was.",
     ]
-    return Reply("\n".join(lines))
+    buttons = []
+    if advice.suggested_answer in ANSWER_PAYLOADS and advice.unsure_id:
+        # one press takes the adviser's suggestion, and the record says it was theirs
+        suggested = {
+            "answer": advice.suggested_answer,
+            "question": advice.unsure_id,
+            "suggested_by": "helpdesk",
+        }
+        word = ANSWER_WORDS.get(advice.suggested_answer, advice.suggested_answer)
+        buttons.append(
+            _button(
+                f"Answer “{word}” as the helpdesk suggests",
+                ANSWER_PAYLOADS[advice.suggested_answer] + json.dumps(suggested),
+            )
+        )
+    return Reply("\n".join(lines), buttons)
 
 
 def continue_which() -> Reply:

@@ -34,6 +34,16 @@ class Outcome(str, Enum):
     SEEK_CONSENT = "seek_consent"
 
 
+class AnsweredBy(str, Enum):
+    """How an answer was reached (the decision record's ``answered_by``, by step key)."""
+
+    BUTTON = "button"  # an answer button
+    WORD = "word"  # a typed answer word
+    READ_BACK = "read_back"  # an answer read back and confirmed
+    FOLLOW_UP = "follow_up"  # the guidance's own follow-up question answered
+    HELPDESK = "helpdesk"  # the helpdesk adviser's suggested answer, on a continued check
+
+
 class Kind(str, Enum):
     """What the form does with an answer to a step (see hmg2008.yml's header)."""
 
@@ -59,6 +69,28 @@ class GuidanceText:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """The guidance's own follow-up to a question, asked instead of guessing when the reason
+    given with an answer touches a qualifier the guidance makes ("lawfully in the public domain",
+    "when considered with other information", "unjustified delay" …).
+
+    ``when``: the reason touches it (asked when the answer cannot be taken as it stands);
+    ``always``: the reason raises the qualifier outright (asked even after a plain answer word);
+    ``means``: the follow-up's answer → the question's answer; ``labels``: its buttons.
+    """
+
+    id: str
+    label: str
+    ask: str
+    guidance: tuple[GuidanceText, ...]
+    when: tuple[str, ...]
+    always: tuple[str, ...] = ()
+    means: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ChecklistItem:
     id: str
     label: str
@@ -78,6 +110,11 @@ class ChecklistItem:
         if self.choices:
             return (*self.choices, Answer.NOT_SURE.value)
         return (Answer.YES.value, Answer.NO.value, Answer.NOT_SURE.value)
+
+    @property
+    def toward_sharing(self) -> tuple[str, ...]:
+        """The answers that confirm this point (the check moves on toward sharing)."""
+        return tuple(self.choices) if self.choices else (Answer.YES.value,)
 
 
 @dataclass(frozen=True)
@@ -111,6 +148,13 @@ class Question:
     text_source: GuidanceText | None = None
     # What each answer means here, in the assistant's words (for "what can I answer?").
     meanings: dict[str, str] = field(default_factory=dict)
+    # The answers that move the check toward sharing (DESIGN.md's safety rule for reading): taken
+    # only from the practitioner's own answer word or button, never from a cue alone.
+    toward_sharing: tuple[str, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
+    # Evidence in a reason ("on facebook", "has capacity"), unlike `phrases`, which say the answer
+    # in words of their own ("she agreed"): a cue alone never moves the check toward sharing.
+    cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def section(self) -> str:
@@ -241,6 +285,9 @@ class Protocol:
             for item in q.checklist:
                 for text in item.guidance:
                     yield f"{q.id} {item.id}", text
+            for follow_up in q.follow_ups:
+                for text in follow_up.guidance:
+                    yield f"{q.id} follow-up {follow_up.id}", text
         for text in self.record.considerations:
             yield "record considerations", text
         for outcome, data in self.outcomes.items():
@@ -270,6 +317,20 @@ def guidance_items(raw: Any, section: str) -> tuple[GuidanceText, ...]:
 
 def _phrases(raw: Any) -> dict[str, tuple[str, ...]]:
     return {_yaml_key(k): tuple(str(p) for p in v) for k, v in (raw or {}).items()}
+
+
+def _follow_up(raw: dict[str, Any], section: str) -> FollowUp:
+    return FollowUp(
+        id=str(raw["id"]),
+        label=_text(raw["label"]),
+        ask=_text(raw["ask"]),
+        guidance=guidance_items(raw.get("guidance"), section),
+        when=tuple(str(p) for p in raw.get("when") or ()),
+        always=tuple(str(p) for p in raw.get("always") or ()),
+        means={_yaml_key(k): _yaml_key(v) for k, v in (raw.get("means") or {}).items()},
+        labels={_yaml_key(k): _text(v) for k, v in (raw.get("labels") or {}).items()},
+        phrases=_phrases(raw.get("phrases")),
+    )
 
 
 def _question(raw: dict[str, Any]) -> Question:
@@ -320,6 +381,9 @@ def _question(raw: dict[str, Any]) -> Question:
             if raw.get("source")
             else None
         ),
+        toward_sharing=tuple(_yaml_key(a) for a in raw.get("toward_sharing") or ()),
+        follow_ups=tuple(_follow_up(f, section) for f in raw.get("follow_ups") or ()),
+        cues=_phrases(raw.get("cues")),
     )
 
 
@@ -403,9 +467,25 @@ def _check(protocol: Protocol) -> None:
                 Outcome(target[len(OUTCOME_PREFIX) :])
             elif target not in protocol.questions:
                 raise ValueError(f"{q.id}: answer {answer.value!r} leads to unknown {target!r}")
-        for value in q.phrases:
+        for value in [*q.phrases, *q.cues]:
             if value not in {a.value for a in q.answers}:
                 raise ValueError(f"{q.id}: phrases for {value!r}, which is not one of its answers")
+        answers = {a.value for a in q.answers}
+        if q.kind is Kind.CHOICE and not q.toward_sharing:
+            raise ValueError(f"{q.id}: say which answers move the check toward sharing")
+        if not set(q.toward_sharing) <= answers:
+            raise ValueError(f"{q.id}: toward_sharing names answers it does not take")
+        for follow_up in q.follow_ups:
+            where = f"{q.id} follow-up {follow_up.id}"
+            if not follow_up.means or not set(follow_up.means.values()) <= answers:
+                raise ValueError(f"{where}: `means` must map its answers to {sorted(answers)}")
+            if set(follow_up.labels) != set(follow_up.means):
+                raise ValueError(f"{where}: one label for each answer in `means`")
+            if not follow_up.when or not follow_up.guidance:
+                raise ValueError(f"{where}: needs `when` patterns and the guidance it asks about")
+            for value in follow_up.phrases:
+                if value not in follow_up.means:
+                    raise ValueError(f"{where}: phrases for unknown answer {value!r}")
         for item in q.checklist:
             for value in item.phrases:
                 if value not in item.answers:

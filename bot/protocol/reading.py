@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from bot.protocol.model import Answer, Kind, Protocol, load_protocol
+from bot.protocol.model import Answer, FollowUp, Kind, Protocol, load_protocol
 
 ANSWERS_FILE = Path(__file__).with_name("answers.yml")
 # Intent names (DESIGN.md's contract) that answer a question, and what they answer.
@@ -66,6 +66,7 @@ class Result(str, Enum):
     NOT_UNDERSTOOD = "not_understood"
     HELP = "help"
     COMMAND = "command"
+    FOLLOW_UP = "follow_up"  # ask the guidance's own follow-up question (``Reading.follow_up``)
 
 
 class Evidence(str, Enum):
@@ -77,6 +78,9 @@ class Evidence(str, Enum):
     CONFLICT = "conflict"  # the words say two things: read back
     MODEL = "model"  # only the intent model saw an answer: read back
     CONFIRMED = "confirmed"  # a read-back confirmed
+    TURNS = "turns"  # toward sharing, but the message turns or rests on a cue alone: read back
+    FOLLOW_UP = "follow_up"  # the answer to the guidance's own follow-up question
+    HELPDESK = "helpdesk"  # the helpdesk adviser's suggested answer, taken with its button
 
 
 @dataclass(frozen=True)
@@ -101,28 +105,61 @@ class Asked:
     answers: tuple[str, ...] = ()
     phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     terms: tuple[str, ...] = ()
+    cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The answers that move the check toward sharing (the protocol's `toward_sharing`): taken
+    # only from the practitioner's own answer word or button, never from a cue alone.
+    toward: frozenset[str] = frozenset()
+    follow_ups: tuple[FollowUp, ...] = ()
 
     @property
     def takes_answers(self) -> bool:
         return self.kind in (Kind.CHOICE, Kind.CHECKLIST, Kind.CONFIRM)
 
+    def follow_up(self, follow_up_id: str | None) -> FollowUp | None:
+        return next((f for f in self.follow_ups if f.id == follow_up_id), None)
+
+    def asking(self, follow_up: FollowUp) -> Asked:
+        """The step while its follow-up is asked: the follow-up's answers and words, and the
+        same safety rule (an answer of the follow-up that means a step toward sharing)."""
+        return Asked(
+            self.key,
+            Kind.CHOICE,
+            tuple(follow_up.means),
+            follow_up.phrases,
+            (),
+            {},
+            frozenset(k for k, v in follow_up.means.items() if v in self.toward),
+        )
+
 
 @dataclass(frozen=True)
 class Pending:
-    """An answer read back and waiting for confirmation."""
+    """An answer read back and waiting for confirmation, or a follow-up question waiting for
+    its answer (``follow_up``; with a ``value``, the follow-up's answer read back)."""
 
     key: str
     value: str
     text: str
+    follow_up: str | None = None
 
     def as_slot(self) -> dict[str, str]:
-        return {"question": self.key, "answer": self.value, "text": self.text}
+        slot = {"question": self.key, "answer": self.value, "text": self.text}
+        if self.follow_up:
+            slot["follow_up"] = self.follow_up
+        return slot
 
     @classmethod
     def from_slot(cls, value: Any) -> Pending | None:
-        if not isinstance(value, dict) or not value.get("question") or not value.get("answer"):
+        if not isinstance(value, dict) or not value.get("question"):
             return None
-        return cls(str(value["question"]), str(value["answer"]), str(value.get("text") or ""))
+        if not value.get("answer") and not value.get("follow_up"):
+            return None
+        return cls(
+            str(value["question"]),
+            str(value.get("answer") or ""),
+            str(value.get("text") or ""),
+            str(value["follow_up"]) if value.get("follow_up") else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -166,6 +203,7 @@ class Reading:
     side: Side | None = None
     pending: Pending | None = None
     unusable: Unusable | None = None
+    follow_up: FollowUp | None = None  # asked (FOLLOW_UP), or answered (ANSWER, READ_BACK)
 
     @property
     def takes_value(self) -> bool:
@@ -389,6 +427,7 @@ class _Match:
     end: int
     hedged: bool
     head: bool  # a general answer word at the start (or as the last clause)
+    cue: bool = False  # a cue in a reason, not the answer in words of its own
 
 
 def _allowed(value: str, asked: Asked) -> str | None:
@@ -434,15 +473,16 @@ def _negated(text: str, start: int, floor: int = 0) -> bool:
 
 def _phrases(text: str, asked: Asked, floor: int = 0) -> list[_Match]:
     found = []
-    for value, patterns in asked.phrases.items():
-        allowed = _allowed(value, asked)
-        if allowed is None or not patterns:
-            continue
-        for match in _compiled(tuple(patterns)).finditer(text):
-            starts_negative = bool(_NEGATION.match(match.group(0)))
-            if not starts_negative and _negated(text, match.start(), floor):
+    for cue, words in ((False, asked.phrases), (True, asked.cues)):
+        for value, patterns in words.items():
+            allowed = _allowed(value, asked)
+            if allowed is None or not patterns:
                 continue
-            found.append(_Match(allowed, match.start(), match.end(), False, head=False))
+            for match in _compiled(tuple(patterns)).finditer(text):
+                starts_negative = bool(_NEGATION.match(match.group(0)))
+                if not starts_negative and _negated(text, match.start(), floor):
+                    continue
+                found.append(_Match(allowed, match.start(), match.end(), False, False, cue))
     return sorted(found, key=lambda m: (m.start, -m.end))
 
 
@@ -500,19 +540,29 @@ class _Words:
     evidence: Evidence | None
     end: int  # where the answer's own words end (what follows is the note)
     start: int = 0
+    head: bool = False  # the value is the practitioner's own answer ("yes", "she agreed")
+    head_word: bool = False  # … given by a general answer word ("yes", "nope", "it's not")
+
+
+_ECHO = re.compile(r"[^?.,;!]{1,40}\?\s*")
 
 
 def _read_words(text: str, asked: Asked) -> _Words:
     """The answer the words give, before any intent model: head word, phrases, hedges."""
     lexicon = _lexicon()
     start = lexicon.fillers.match(text).end()
+    echo = _ECHO.match(text, start)
+    if echo and _head(text, start, asked) is None and _head(text, echo.end(), asked) is not None:
+        # the question echoed first: "confidential? no, but …", "dangerous? no"
+        start = echo.end()
     head = _head(text, start, asked)
+    echoed = echo is not None and start == echo.end()
     if head is not None and head.value == Answer.NOT_SURE.value:
         # "not sure whether the school name would identify her", "might be, some of it is from
         # her health records": what follows is the doubt, not another answer.
         evidence = Evidence.HEDGE if head.hedged else Evidence.WORDS
         return _Words(head.value, evidence, head.end, head.start)
-    phrases = _phrases(text, asked)
+    phrases = [p for p in _phrases(text, asked) if not echoed or p.start >= start]
     if (
         head is not None
         and not any(p.start < head.end for p in phrases)
@@ -520,7 +570,7 @@ def _read_words(text: str, asked: Asked) -> _Words:
     ):
         # A bare answer word negates no phrase after it ("no, it would put …"); "it doesn't"
         # does ("it doesn't outweigh her right to privacy").
-        phrases = _phrases(text, asked, head.end)
+        phrases = [p for p in _phrases(text, asked, head.end) if not echoed or p.start >= start]
     doubt = _doubt_later(text, head.end if head is not None else start)
     if doubt is not None and not (head and head.value == doubt.value):
         # "she didn't say either way so I genuinely don't know": doubt stated anywhere wins;
@@ -542,24 +592,46 @@ def _read_words(text: str, asked: Asked) -> _Words:
         compatible = {p for p in values if (head.value, p) in _COMPATIBLE}
         if compatible and len(compatible) == len(values) and len(values) == 1:
             (value,) = compatible
-            return _Words(value, Evidence.HEDGE if hedged else Evidence.WORDS, head.end)
+            return _Words(
+                value,
+                Evidence.HEDGE if hedged else Evidence.WORDS,
+                head.end,
+                head.start,
+                True,
+                True,
+            )
         if values - {head.value}:
             if head.value in values:
                 # The answer word and one of the phrases agree ("no, our secure email is down, so
                 # normal email"): the other phrase is read in passing, not as the answer.
-                return _Words(head.value, Evidence.HEDGE if hedged else Evidence.WORDS, head.end)
+                return _Words(
+                    head.value,
+                    Evidence.HEDGE if hedged else Evidence.WORDS,
+                    head.end,
+                    head.start,
+                    True,
+                    True,
+                )
             last = phrases[-1]
             return _Words(last.value, Evidence.CONFLICT, head.end)
         if _contradicts(text, head, asked):
             return _Words(head.value, Evidence.CONFLICT, head.end)
         return _Words(
-            head.value, Evidence.HEDGE if hedged else Evidence.WORDS, head.end, head.start
+            head.value,
+            Evidence.HEDGE if hedged else Evidence.WORDS,
+            head.end,
+            head.start,
+            True,
+            True,
         )
     if len(values) > 1:
         return _Words(phrases[-1].value, Evidence.CONFLICT, 0)
     first = phrases[0]
     hedged = any(_hedged(text, p) for p in phrases)
-    return _Words(first.value, Evidence.HEDGE if hedged else Evidence.WORDS, 0)
+    # the answer in words of its own ("she's agreed to it") counts as the answer word; a cue in a
+    # reason ("her ex posted it on facebook") does not
+    says = any(not p.cue for p in phrases if p.value == first.value)
+    return _Words(first.value, Evidence.HEDGE if hedged else Evidence.WORDS, 0, first.start, says)
 
 
 _DOUBT_LATER = re.compile(
@@ -678,6 +750,11 @@ def read(
     if unusable is not None and unusable.key != asked.key:
         unusable = None
 
+    if pending is not None and pending.follow_up:
+        follow_up = asked.follow_up(pending.follow_up)
+        if follow_up is not None:
+            return _read_follow_up(asked, follow_up, heard, pending, unusable)
+        pending = None
     if raw.startswith("/"):
         return _read_payload(asked, heard, pending, text, unusable)
     if text and _COMMAND.match(text) or asks_to_continue(raw) or _asks_for_training(raw):
@@ -704,6 +781,13 @@ def _read_payload(
     if not asked.takes_answers or intent not in ANSWER_INTENTS:
         return _unless_repeated(Reading(Result.NOT_UNDERSTOOD), asked, text, unusable)
     choice = entities.get("inform_choice") or entities.get("answer") or heard.choice
+    if entities.get("suggested_by") == "helpdesk":
+        # the adviser's suggestion, pressed: only at the question it was given for
+        question = str(entities.get("question") or "")
+        value = _allowed(str(choice or ""), asked)
+        if value and question and asked.key.split(".")[0] == question:
+            return _answer(value, Evidence.HELPDESK, None)
+        return _unless_repeated(Reading(Result.NOT_UNDERSTOOD), asked, text, unusable)
     if pending is not None:
         if intent == "affirm" and not choice:
             return _answer(pending.value, Evidence.CONFIRMED, None)
@@ -758,9 +842,18 @@ def _read_answer(asked: Asked, heard: Heard, text: str, raw: str) -> Reading:
     if words.value is not None:
         note = _note(raw, text, words.end)
         side = _side(heard, text[words.end :], answered=True)
-        if words.evidence is Evidence.WORDS:
+        care = _care(asked, words, text)
+        follow_up = _follow_up_touched(asked, text, care.follow_up, words.value)
+        if follow_up is not None and words.value != Answer.NOT_SURE.value:
+            # The reason touches a qualifier the guidance makes: ask it, in its words.
+            pending = Pending(asked.key, "", text, follow_up.id)
+            return Reading(
+                Result.FOLLOW_UP, note=note, side=side, pending=pending, follow_up=follow_up
+            )
+        if words.evidence is Evidence.WORDS and not care.read_back:
             return _answer(words.value, Evidence.WORDS, note, side)
-        return _read_back(words.value, words.evidence or Evidence.HEDGE, note, asked.key, text)
+        evidence = Evidence.TURNS if words.evidence is Evidence.WORDS else words.evidence
+        return _read_back(words.value, evidence or Evidence.HEDGE, note, asked.key, text)
     side = _side(heard, text, answered=False)
     if side is not None:
         return Reading(Result.SIDE_QUESTION, side=side)
@@ -772,6 +865,202 @@ def _read_answer(asked: Asked, heard: Heard, text: str, raw: str) -> Reading:
     if heard.intent in COMMAND_INTENTS and heard.confidence >= model_threshold():
         return Reading(Result.COMMAND)
     return Reading(Result.NOT_UNDERSTOOD)
+
+
+# --- the safety rule: never toward sharing on a cue or a turning reason ------------------------
+
+# Words that turn a reason against what came before it ("he has capacity but …", "yes, although
+# …", "no names, but it's a small school").
+_TURN = re.compile(
+    r"\b(?:but|although|though|tho|however|except|apart from|whereas|even though|even so|"
+    r"that said|having said that|saying that|mind you|then again|on the other hand|unless|"
+    r"only if|other than|besides|instead|"
+    # a condition: "yes if …", "as long as …"
+    r"only if|only (?:\w+ ){1,3}if|as long as|provided|providing|so long as|"
+    # a self-correction: "yes - sorry i mean no"
+    r"sorry|i mean|i meant|no wait|scratch that|on second thoughts?|actually no|"
+    # a qualifier: "she's agreed, sort of", "not confidential as such"
+    r"sort of|kind of|kinda|sorta|as such|in a way|technically|more or less|not exactly|"
+    r"not really|not quite|partly|partially|to an extent|"
+    # a catch: "anonymised, only thing is she's the only firefighter in the village"
+    r"only thing is|the thing is|trouble is|problem is|the catch is|only problem)\b"
+)
+# Two negations in one clause ("no reason not to", "it's not that she didn't agree", "she didn't
+# say no"): the answer is the opposite of its first word, or neither. "no it isn't", "no she
+# doesn't" (a pronoun between) say "no" twice.
+_NEGATIVE = r"(?:no|not|never|nobody|nothing|none|cannot|\w+n't)"
+_TWO_NEGATIVES = re.compile(
+    rf"\b{_NEGATIVE}((?:\s+[^\s,.;:!?()–—-]+){{1,5}}?)\s+{_NEGATIVE}(?![\w'])"
+)
+_ONLY_PRONOUNS = re.compile(
+    r"^(\s+(it|it's|its|she|he|they|that's|this|i|i'm|i've|i'd|i'll|we|we've|we're|we'll|you|"
+    r"they've|they're|she's|he's|there|really|at|all|yet|way|chance|is|was|are|were|am|been|"
+    r"does|did|do|has|have|had|can|will|would|so|just|definitely|certainly|still|even))+$"
+)
+
+
+def _double_negative(text: str, start: int) -> bool:
+    for match in _TWO_NEGATIVES.finditer(text, start):
+        if not _ONLY_PRONOUNS.match(match.group(1)):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class _Care:
+    read_back: bool  # the safety rule: the reading is not taken as it stands
+    follow_up: bool  # a follow-up the reason touches is asked instead
+
+
+def _care(asked: Asked, words: _Words, text: str) -> _Care:
+    """DESIGN.md's safety rule for reading, for any step, from the protocol's answer directions.
+
+    A reading toward sharing is taken only from the practitioner's own answer word (buttons are
+    read elsewhere), and never when the same message turns against it: a contrast clause, its own
+    cue negated, a cue for another answer. A reading away from sharing that rests on a cue alone
+    is read back when the message also has a cue for another answer (not sharing can harm too);
+    with a contrast clause, a follow-up the reason touches is asked.
+    """
+    value = words.value
+    if value is None or value == Answer.NOT_SURE.value:
+        return _Care(False, False)
+    floor = words.end if words.head else 0
+    found = _phrases(text, asked, floor)
+    others = any(p.value != value for p in found)
+    turned = bool(_TURN.search(_without_questions(text), words.end if words.head_word else 0))
+    negated = _negated_cue(text, asked, value, floor)
+    # words that contradict each other (a hedge is read back as it is)
+    unclean = words.evidence in (Evidence.CONFLICT, Evidence.MODEL)
+    if (
+        _double_negative(text, 0)
+        or _negation_then_cue(text, words, asked)
+        or not _without_questions(text).strip(" ?")
+    ):
+        # two negations, a negated cue taken for an answer word, or the whole message a question
+        # ("it's not confidential if she's a risk to herself, is it?"): whichever way it goes
+        return _Care(True, True)
+    echo = _ECHO.match(text, _lexicon().fillers.match(text).end())
+    # an answer to a question the practitioner echoed first: "common knowledge? no chance" is
+    # not "no, it is not confidential"
+    echoed = echo is not None and words.start >= echo.end()
+    if value in asked.toward:
+        unsafe = not words.head or others or turned or negated or echoed
+        return _Care(unsafe, unsafe or unclean)
+    # away from sharing: an answer in words of its own or a cue, with the other answer's cue or
+    # a turn, is read back too (not sharing can harm as well)
+    unsure = not words.head_word and (others or turned)
+    return _Care(unsure, unsure or turned or unclean)
+
+
+def _negation_then_cue(text: str, words: _Words, asked: Asked) -> bool:
+    """An answer word that is a negation ("it's not", "she hasn't") with a cue right after it:
+    the negation is of the cue ("it's not in the public domain", "she hasn't refused"), not an
+    answer."""
+    if not words.head_word or not _DENIES_INSIDE.search(text[words.start : words.end]):
+        return False
+    after = text[words.end :]
+    gap = re.match(r"[\s,]*(?:(?:that|really|actually|even|just|so|exactly|as|been|be)\s+)*", after)
+    at = words.end + (gap.end() if gap else 0)
+    return any(at <= start <= at + 2 for start in _cue_starts(text, asked, words.value))
+
+
+def _cue_starts(text: str, asked: Asked, value: str | None) -> list[int]:
+    """Where a phrase or cue for ``value`` starts, negated or not ("it's not | in the public
+    domain" is a negated cue for "no", not a "no")."""
+    starts = []
+    for words in (asked.phrases, asked.cues):
+        for answer, patterns in words.items():
+            if patterns and _allowed(answer, asked) == value:
+                starts += [m.start() for m in _compiled(tuple(patterns)).finditer(text)]
+    return starts
+
+
+def _without_questions(text: str) -> str:
+    """The message with the questions it asks blanked out (same length): "yes, there's a risk
+    to the children - do I need to tell her though?" turns nothing."""
+    pieces = re.split(r"((?<=[.!;])\s*|\s[-–—]+\s|\?)", text)
+    out = []
+    for i, piece in enumerate(pieces):
+        asked = i + 1 < len(pieces) and pieces[i + 1] == "?"
+        out.append(" " * len(piece) if asked else piece)
+    return "".join(out)
+
+
+def _negated_cue(text: str, asked: Asked, value: str, floor: int) -> bool:
+    """A cue for ``value`` itself negated ("not that she agreed", "hasn't really consented")."""
+    for answer, patterns in [*asked.phrases.items(), *asked.cues.items()]:
+        if _allowed(answer, asked) != value or not patterns:
+            continue
+        for match in _compiled(tuple(patterns)).finditer(text):
+            if not _NEGATION.match(match.group(0)) and _negated(text, match.start(), floor):
+                return True
+    return False
+
+
+def _already_answers(follow_up: FollowUp, text: str, value: str | None) -> bool:
+    """The message itself answers the follow-up the way it was read ("no LPA", "he posted it
+    himself")."""
+    for answer, patterns in follow_up.phrases.items():
+        if follow_up.means.get(answer) == value and _compiled(tuple(patterns)).search(text):
+            return True
+    return False
+
+
+def _follow_up_touched(
+    asked: Asked, text: str, careful: bool, value: str | None = None
+) -> FollowUp | None:
+    """The guidance's follow-up to ask: one whose qualifier the reason raises outright, or (when
+    the answer cannot be taken as it stands) one the reason touches."""
+    for follow_up in asked.follow_ups:
+        if follow_up.always and _compiled(follow_up.always).search(text):
+            if careful or not _already_answers(follow_up, text, value):
+                return follow_up
+    if careful:
+        for follow_up in asked.follow_ups:
+            if _compiled(follow_up.when).search(text):
+                return follow_up
+    return None
+
+
+def _read_follow_up(
+    asked: Asked, follow_up: FollowUp, heard: Heard, pending: Pending, unusable: Unusable | None
+) -> Reading:
+    """A reply to the guidance's follow-up question: its answer decides the step's answer (read
+    with the same rules: a cue alone toward sharing is read back)."""
+    inner = asked.asking(follow_up)
+    waiting = Pending(asked.key, pending.value, pending.text) if pending.value else None
+    reading = read(inner, heard, waiting, unusable)
+    again = Pending(asked.key, "", pending.text, follow_up.id)
+    if reading.result is Result.ANSWER and reading.value is not None:
+        value = follow_up.means[reading.value]
+        return Reading(
+            Result.ANSWER,
+            value,
+            Evidence.FOLLOW_UP,
+            reading.note,
+            reading.side,
+            follow_up=follow_up,
+        )
+    if reading.result is Result.READ_BACK and reading.value is not None:
+        return Reading(
+            Result.READ_BACK,
+            reading.value,
+            reading.evidence,
+            reading.note,
+            pending=Pending(asked.key, reading.value, pending.text, follow_up.id),
+            follow_up=follow_up,
+        )
+    if reading.result in (Result.COMMAND, Result.HELP):
+        return Reading(reading.result, unusable=reading.unusable)
+    if reading.result is Result.SIDE_QUESTION:
+        return Reading(
+            Result.SIDE_QUESTION,
+            side=reading.side,
+            pending=again,
+            unusable=reading.unusable,
+            follow_up=follow_up,
+        )
+    return Reading(Result.FOLLOW_UP, pending=again, unusable=reading.unusable, follow_up=follow_up)
 
 
 def _read_free_text(asked: Asked, heard: Heard, text: str) -> Reading:
@@ -818,10 +1107,25 @@ def asked_for(
         item = next_checklist_item(checks, protocol) or question.checklist[-1]
         answers = item.answers if not item.choices else (*item.answers, Answer.NO.value)
         return Asked(
-            step_key(slot, item), Kind.CHECKLIST, tuple(answers), item.phrases, question.terms
+            step_key(slot, item),
+            Kind.CHECKLIST,
+            tuple(answers),
+            item.phrases,
+            question.terms,
+            {},
+            frozenset(item.toward_sharing),
         )
     if question is not None:
-        return Asked(slot, question.kind, form_slot.answers, question.phrases, question.terms)
+        return Asked(
+            slot,
+            question.kind,
+            form_slot.answers,
+            question.phrases,
+            question.terms,
+            question.cues,
+            frozenset(question.toward_sharing),
+            question.follow_ups,
+        )
     if slot == protocol.record.id:
         return Asked(slot, form_slot.kind, form_slot.answers, protocol.record.phrases)
     return Asked(slot, form_slot.kind, form_slot.answers)

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.protocol import (
+    ANSWERED_BY_SLOT,
     NOTES_SLOT,
     Kind,
+    answered_by_on_path,
     answers_on_path,
     load_protocol,
     notes_on_path,
@@ -39,9 +41,9 @@ def draft_from_check(
 
     Free-text slots are stored under the record field of the same name (what, with whom, why,
     the justification, the reasons), redacted again here as a second line of defence; the path,
-    answers, notes and golden rules come from the engine's walk of the answers. A check continued
-    after the helpdesk's advice names the record it continues and carries the ``advice``; one
-    run by helpdesk staff for a caller names them (``made_by``).
+    answers, notes, how each answer was given and golden rules come from the engine's walk of the
+    answers. A check continued after the helpdesk's advice names the record it continues and
+    carries the ``advice``; one run by helpdesk staff for a caller names them (``made_by``).
     """
     from bot import nlp
 
@@ -73,6 +75,7 @@ def draft_from_check(
         safeguarding_concern=bool(slots.get(SAFEGUARDING_SLOT)),
         golden_rules=protocol.golden_rules_for(path, result.outcome),
         notes=notes_on_path(slots, protocol),
+        answered_by=answered_by_on_path(slots, protocol),
         continues=slots.get(CONTINUES_SLOT) or None,
         advice=dict(advice) if advice else None,
         made_by=made_by,
@@ -97,5 +100,6 @@ def slots_from_record(record: Any, protocol: Protocol | None = None) -> dict[str
     if checks_slot:
         slots[checks_slot] = dict(record.checks) if record.checks else None
     slots[NOTES_SLOT] = dict(record.notes) if record.notes else None
+    slots[ANSWERED_BY_SLOT] = dict(record.answered_by) if record.answered_by else None
     slots[SAFEGUARDING_SLOT] = bool(record.safeguarding_concern)
     return resume_at_advice(slots, protocol)

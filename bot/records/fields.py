@@ -9,8 +9,12 @@ from :data:`FIELDS`. Adding a field is one entry here plus an Alembic migration
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
+
+from bot.protocol.model import AnsweredBy
 
 
 class FieldKind(str, Enum):
@@ -26,6 +30,7 @@ class FieldKind(str, Enum):
     FLAG = "flag"  # true / false
     RULES = "rules"  # golden rule numbers
     ADVICE = "advice"  # the helpdesk's advice a continued check was given (or null)
+    ANSWERED_BY = "answered_by"  # step key -> how the answer was reached (or null)
 
 
 class Section(str, Enum):
@@ -87,6 +92,11 @@ FIELDS: tuple[RecordField, ...] = (
     # A check run on the helpdesk page by a staff member for someone on the phone.
     RecordField("made_by", "Made by (helpdesk)", FieldKind.IDENTIFIER, Section.DECISION, 64),
     RecordField("on_behalf_of_caller", "For a caller", FieldKind.FLAG, Section.DECISION),
+    # How each answer was reached, by the notes' step keys (question ids, "appropriate.<point>"):
+    # one of ANSWERED_BY_WORDS. Null on records saved before it was kept.
+    RecordField(
+        "answered_by", "How each answer was given", FieldKind.ANSWERED_BY, Section.QUESTIONS
+    ),
 )
 
 # The parts of the ``advice`` field, in the order they are shown, with their labels.
@@ -98,6 +108,23 @@ ADVICE_PARTS: tuple[tuple[str, str], ...] = (
     ("asked_at", "Asked"),
     ("answered_at", "Answered"),
 )
+
+# How an answer was reached (the ``answered_by`` field), as a person reads it beside the answer.
+ANSWERED_BY_WORDS: dict[str, str] = {
+    AnsweredBy.BUTTON.value: "button",
+    AnsweredBy.WORD.value: "typed answer word",
+    AnsweredBy.READ_BACK.value: "read back and confirmed",
+    AnsweredBy.FOLLOW_UP.value: "follow-up question",
+    AnsweredBy.HELPDESK.value: "helpdesk's suggested answer",
+}
+NOT_RECORDED = "not recorded"  # a record saved before ``answered_by`` was kept, or a step without
+
+
+def how_answered(answered_by: Mapping[str, Any] | None, key: str) -> str:
+    """How the answer at step ``key`` was given, in words ("not recorded" when unknown)."""
+    how = (answered_by or {}).get(key)
+    return ANSWERED_BY_WORDS.get(str(how), NOT_RECORDED) if how else NOT_RECORDED
+
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 BY_NAME = {f.name: f for f in FIELDS}

@@ -81,7 +81,7 @@ def _column(field: RecordField) -> Column:
         return Column(Boolean, nullable=False, default=False, server_default=false())
     if kind in (FieldKind.KEYS, FieldKind.ANSWERS, FieldKind.RULES):
         return Column(JSON, nullable=False)
-    return Column(JSON(none_as_null=True), nullable=True)  # CHECKS, NOTES, ADVICE
+    return Column(JSON(none_as_null=True), nullable=True)  # CHECKS, NOTES, ADVICE, ANSWERED_BY
 
 
 def _row_class() -> type:

@@ -16,7 +16,15 @@ from bot.protocol import load_protocol
 from bot.protocol.engine import checklist, step_key
 from bot.protocol.messages import ANSWER_WORDS, RECORD_ELSEWHERE, question_title
 from bot.protocol.model import Outcome, Protocol
-from bot.records.fields import ADVICE_PARTS, FIELDS, FieldKind, RecordField, Section
+from bot.records.fields import (
+    ADVICE_PARTS,
+    FIELDS,
+    NOT_RECORDED,
+    FieldKind,
+    RecordField,
+    Section,
+    how_answered,
+)
 
 CHANNEL_NAMES = {
     "socketio": "Web chat",
@@ -45,15 +53,27 @@ def _outcome_title(outcome: str, protocol: Protocol) -> str:
         return outcome
 
 
+def _with_how(shown: str, record: Any, key: str) -> str:
+    """An answer with how it was given beside it ("Yes — typed answer word"); as it is on a
+    record saved before that was kept (one "not recorded" row says so for the whole record)."""
+    if record.answered_by is None:
+        return shown
+    return f"{shown} — {how_answered(record.answered_by, key)}"
+
+
 def _answers(record: Any, protocol: Protocol) -> list[str]:
-    """Each question on the path with its answer, the reason given with it, its justification."""
+    """Each question on the path with its answer (and how it was given), the reason given with
+    it, its justification."""
     rows = []
     notes = record.notes or {}
     for question_id in record.path:
         answer = record.answers.get(question_id)
+        shown = ANSWER_WORDS.get(answer, answer)
         if answer is None and question_id == protocol.record.id:
-            answer = "yes"  # the record exists because question 7 was answered "save it"
-        rows.append(_row(question_title(question_id, protocol), ANSWER_WORDS.get(answer, answer)))
+            shown = ANSWER_WORDS["yes"]  # the record exists because question 7 was "save it"
+        elif shown:
+            shown = _with_how(shown, record, question_id)
+        rows.append(_row(question_title(question_id, protocol), shown))
         if notes.get(question_id):
             rows.append(_row("Reason given", notes[question_id]))
         question = protocol.questions.get(question_id)
@@ -75,6 +95,8 @@ def _checks(record: Any, protocol: Protocol) -> list[str]:
             shown = item.choices.get(str(value), str(value)) if value else "Not answered"
         else:
             shown = {True: "Confirmed", False: "Not confirmed"}.get(value, "Not answered")
+        if value is not None:
+            shown = _with_how(shown, record, step_key(question.id, item))
         rows.append(_row(item.ask, shown))
         note = notes.get(step_key(question.id, item))
         if note:
@@ -134,6 +156,9 @@ def _section(section: Section, record: Any, protocol: Protocol) -> str:
                 rows += checks
         elif field.kind is FieldKind.ADVICE:
             rows += _advice(record, protocol)
+        elif field.kind is FieldKind.ANSWERED_BY:
+            if record.answered_by is None:  # saved before it was kept
+                rows.append(_row(field.label, NOT_RECORDED))
         elif field.kind in (FieldKind.KEYS, FieldKind.NOTES, FieldKind.RULES):
             continue  # shown with the answers, or as the list of rules below
         elif field.kind is FieldKind.TEXT and any(

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.records.fields import FIELD_NAMES, FIELDS, FieldKind, RecordField
+from bot.records.fields import ANSWERED_BY_WORDS, FIELD_NAMES, FIELDS, FieldKind, RecordField
 from bot.records.models import DecisionRecordRow, as_utc
 
 OUTCOMES: tuple[str, ...] = ("share", "do_not_share", "seek_advice", "seek_consent")
@@ -55,6 +55,7 @@ _TYPES = {
     FieldKind.FLAG: "bool",
     FieldKind.RULES: "list[int]",
     FieldKind.ADVICE: "dict[str, Any] | None",
+    FieldKind.ANSWERED_BY: "dict[str, str] | None",
 }
 _DRAFT_DEFAULTS: dict[str, Any] = {"protocol": DEFAULT_PROTOCOL}
 
@@ -316,6 +317,15 @@ def _stored(f: RecordField, value: Any) -> Any:
             return None
         advice = {_key(k): _advice_value(v) for k, v in _mapping(value, f.name).items()}
         return advice or None
+    if kind is FieldKind.ANSWERED_BY:
+        ways = {_key(k): _plain(v) for k, v in _mapping(value, f.name).items() if v is not None}
+        unknown = sorted({str(v) for v in ways.values()} - set(ANSWERED_BY_WORDS))
+        if unknown:
+            raise ValueError(
+                f"{f.name}: unknown {', '.join(unknown)} (expected one of "
+                f"{', '.join(ANSWERED_BY_WORDS)})"
+            )
+        return ways or None
     return value  # OUTCOME and WHEN are set by the caller of this function
 
 
