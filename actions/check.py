@@ -32,7 +32,7 @@ from bot.helpdesk.onbehalf import staff_from
 from bot.protocol import Outcome, load_protocol, previous_slot, required_slots, reset_from, walk
 from bot.protocol import messages as say
 from bot.protocol.engine import previous_checklist_item
-from bot.protocol.opening import asks_to_share
+from bot.protocol.opening import Opening, classify_opening
 from bot.protocol.reading import asks_to_restart, asks_to_stop
 from bot.records.links import summary_url
 from bot.text import clean_free_text
@@ -278,7 +278,8 @@ class ValidateSlotMappings(ValidationAction):
     Says the helpdesk's answers to this conversation's requests when they have come.
     Flags signs that someone may be at risk of harm (the alert is said once per check; the flag
     goes on the record and the check carries on), and notes whether a message outside a check
-    asks whether something can be shared (``asks_to_share``: the rules then start a check).
+    asks whether something can be shared (``asks_to_share``, from
+    :func:`bot.protocol.opening.classify_opening`: the rules then start a check).
     """
 
     def name(self) -> str:
@@ -320,7 +321,11 @@ class ValidateSlotMappings(ValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = latest_text(tracker)
-        asks = not tracker.active_loop_name and not text.startswith("/") and asks_to_share(text)
+        asks = (
+            not tracker.active_loop_name
+            and not text.startswith("/")
+            and classify_opening(text) is Opening.CHECK
+        )
         if bool(tracker.get_slot("asks_to_share")) == asks:
             return {}
         return {"asks_to_share": asks or None}
@@ -347,7 +352,7 @@ class ActionNotUnderstood(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return [*_not_understood(dispatcher, tracker), SlotSet(PENDING, None)]
+        return _not_understood(dispatcher, tracker, clear_pending=True)
 
 
 class ActionStopCheck(Action):
@@ -365,13 +370,23 @@ class ActionStopCheck(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
-def _not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """Keep the check: say so, and let the form ask its question again."""
+def _not_understood(
+    dispatcher: CollectingDispatcher, tracker: Tracker, clear_pending: bool = False
+) -> list[EventType]:
+    """Keep the check: the message read at the question being asked as the form reads any
+    answer (taken, read back, followed up, or — the same unusable message again — help instead
+    of the same reply), then the form asks its question again."""
+    from actions.forms import read_unplaced
+
     if not tracker.active_loop_name:
         dispatcher.utter_message(response="utter_default")
         return [FollowupAction("action_listen")]
+    read = read_unplaced(dispatcher, tracker)
+    if read is not None:
+        return [*read, FollowupAction(tracker.active_loop_name)]
     utter(dispatcher, say.not_understood())
-    return [FollowupAction(tracker.active_loop_name)]
+    cleared = [SlotSet(PENDING, None)] if clear_pending else []
+    return [*cleared, FollowupAction(tracker.active_loop_name)]
 
 
 class ActionOutsideCheck(Action):

@@ -536,14 +536,23 @@ def test_the_same_unusable_message_twice_gets_help_never_the_same_reply(chat):
             "the school nurse",
         ),
         ("I was asked to share some info", None, None),
+        # training words in an opening that asks to share: a check, never practice mode
+        (
+            "Can I share the case study notes about a looked-after child with the virtual school?",
+            "the case study notes about a looked-after child",
+            "the virtual school",
+        ),
+        ("Can I send the case study to the trainer?", "the case study", "the trainer"),
     ],
 )
 def test_an_opening_that_asks_to_share_starts_a_check(chat, opening, information, recipient):
     sender = f"e2e-{uuid.uuid4().hex[:8]}"
     reply = chat.text(sender, opening)
     assert "Let's work through the information-sharing questions" in reply
+    assert "scenario" not in reply.lower()
     slots = chat.tracker(sender)["slots"]
     assert (slots["information"], slots["recipient"]) == (information, recipient)
+    assert slots["training_scenario"] is None
     assert chat.tracker(sender)["active_loop"]["name"] == "information_sharing_form"
     expected = "Why do you want to share it" if recipient else "What information"
     assert expected in reply

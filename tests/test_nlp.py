@@ -425,6 +425,133 @@ def test_extract_context(built_package: None, text: str, expected: Context) -> N
     assert extract_context(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "information", "recipient"),
+    [
+        # tell / send / give / show X Y (double object)
+        (
+            "Can I tell the health visitor a dad's new address?",
+            "a dad's new address",
+            "the health visitor",
+        ),
+        ("Could I tell mum's GP the test results?", "the test results", "mum's GP"),
+        ("Can I send the youth worker his court date?", "his court date", "the youth worker"),
+        (
+            "Could I give the housing officer her new phone number?",
+            "her new phone number",
+            "the housing officer",
+        ),
+        ("Can I show the foster carer the contact notes?", "the contact notes", "the foster carer"),
+        (
+            "Can I give the school nurse's manager the care plan?",
+            "the care plan",
+            "the school nurse's manager",
+        ),
+        ("Can I tell them the address?", "the address", None),
+        ("Should I tell the police everything?", None, "the police"),
+        # tell X that Y
+        (
+            "Should I tell her GP that she has stopped eating?",
+            "that she has stopped eating",
+            "her GP",
+        ),
+        # can X be told about Y (and the passive of sharing)
+        (
+            "Can the landlord be told about his tenancy breach?",
+            "his tenancy breach",
+            "the landlord",
+        ),
+        ("Should her school be told that she is pregnant?", "that she is pregnant", "her school"),
+        (
+            "Is it ok for her brother to be told about the diagnosis?",
+            "the diagnosis",
+            "her brother",
+        ),
+        ("Can the hostel be given his release date?", "his release date", "the hostel"),
+        (
+            "Could the minutes be passed on to the housing officer?",
+            "the minutes",
+            "the housing officer",
+        ),
+        # X have asked for a copy of Y: what would be shared is the copy
+        (
+            "The family court have asked for a copy of our chronology.",
+            "a copy of our chronology",
+            "The family court",
+        ),
+        (
+            "The police have requested a copy of his statement",
+            "a copy of his statement",
+            "The police",
+        ),
+        (
+            "Mum's solicitor wants a copy of the core group minutes",
+            "a copy of the core group minutes",
+            "Mum's solicitor",
+        ),
+        # copy X into Y
+        (
+            "Can I copy the team manager into my reply about the strategy meeting?",
+            "my reply about the strategy meeting",
+            "the team manager",
+        ),
+        (
+            "Can I copy in the DSL on the email about the exclusion?",
+            "the email about the exclusion",
+            "the DSL",
+        ),
+        # let X see Y
+        ("Can I let the new school see her care plan?", "her care plan", "the new school"),
+        ("Can I let dad have a copy of the plan?", "a copy of the plan", "dad"),
+        (
+            "Is it ok to let the foster carer have a look at the contact notes?",
+            "the contact notes",
+            "the foster carer",
+        ),
+        # put Y on X: the recipient only if the document says whom it goes to
+        (
+            "Can I put the domestic abuse history on the referral to the refuge?",
+            "the domestic abuse history",
+            "the refuge",
+        ),
+        ("Can I put his offending history on the referral form?", "his offending history", None),
+        ("Can I add his previous convictions to the report?", "his previous convictions", None),
+        # ring X and tell them about Y
+        (
+            "Should I phone the school and tell them about the injunction?",
+            "the injunction",
+            "the school",
+        ),
+        (
+            "Can I ring the GP to tell them that she has taken an overdose?",
+            "that she has taken an overdose",
+            "the GP",
+        ),
+        (
+            "Could I call the school and let them know about the injunction?",
+            "the injunction",
+            "the school",
+        ),
+        (
+            "Can I email the landlord and tell him her new address?",
+            "her new address",
+            "the landlord",
+        ),
+        # training words in an opening about sharing are part of what is shared
+        (
+            "Can I share the case study notes about a looked-after child with the virtual school?",
+            "the case study notes about a looked-after child",
+            "the virtual school",
+        ),
+    ],
+)
+def test_extract_context_takes_exact_spans_of_each_way_of_saying_it(
+    built_package: None, text: str, information: str | None, recipient: str | None
+) -> None:
+    found = extract_context(text)
+    assert (found.information, found.recipient) == (information, recipient)
+
+
 def test_entity_patterns_are_well_formed(built_package: None) -> None:
     """Every pattern has a known label and matches its own words."""
     from bot.nlp import get_nlp

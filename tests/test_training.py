@@ -11,6 +11,8 @@ import pytest
 from test_helpdesk import engine  # noqa: F401 - the SQLite / PostgreSQL fixture
 from test_webchat import browser  # noqa: F401 - the same Chromium fixture
 
+from bot.nlp.commands import command_intent
+from bot.protocol.opening import Opening, classify_opening
 from bot.records import RecordRepository, make_engine
 from bot.training import load_scenarios
 from bot.training.practice import (
@@ -42,6 +44,76 @@ from bot.training.scenarios import slots as model_slots
 def test_practice_is_asked_for_in_so_many_words(text, asks, number) -> None:
     assert asks_for_training(text) is asks
     assert scenario_number(text) == number
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I share the case study notes about a looked-after child with the virtual school?",
+        "I'd like to share a case study with the safeguarding board",
+        "Can I send the case study to the trainer?",
+        "Could I give the college a case study of a real family?",
+        "can I disclose the practice exercise results to the cohort",
+        "Is it ok to pass her training records to the new employer?",
+        "Can I show the scenario we wrote about her to the DSL?",
+        "can I copy the training lead into the email about the exercise",
+        "Can the cohort tutor be told about her diagnosis?",
+        "Should I forward the practice nurse's notes to the health visitor?",
+        "Can I tell the trainer the name of the family in the case study?",
+        "can i use a case study about a child on my caseload in a training session?",
+    ],
+)
+def test_an_opening_that_asks_to_share_is_a_check_whatever_training_words_it_has(text) -> None:
+    assert classify_opening(text) is Opening.CHECK
+    assert not asks_for_training(text)  # at a question it is not a command either
+    # the intent model's guess of practice is put right; its other guesses are left alone
+    assert command_intent(text, "start_training") == "start_check"
+    assert command_intent(text, "faq") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "training",
+        "start training",
+        "can I practise a case study",
+        "practise a scenario",
+        "Scenario 7",
+        "case study 3",
+        "let's do some training",
+        "join cohort ABC123",
+        '/start_training{"scenario": 4}',
+    ],
+)
+def test_practice_starts_only_when_asked_for(text) -> None:
+    assert classify_opening(text) is Opening.PRACTICE
+    assert command_intent(text, "start_check") == "start_training"
+
+
+@pytest.mark.parametrize(
+    "text", ["Hello", "what does consent mean?", "the scenario is that her dad hits her"]
+)
+def test_neither_a_check_nor_practice_is_left_to_the_intent_model(text) -> None:
+    assert classify_opening(text) is Opening.OTHER
+    assert command_intent(text, "start_training") is None
+
+
+def test_the_nlu_component_turns_a_check_taken_for_practice_into_a_check() -> None:
+    from rasa.shared.nlu.constants import INTENT, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlp.commands import ContinueCommand
+
+    def parsed(text: str, guess: str) -> str:
+        message = Message({TEXT: text, INTENT: {"name": guess, "confidence": 0.9}})
+        ContinueCommand().process([message])
+        return message.get(INTENT)["name"]
+
+    case_study = "Can I share the case study notes about a looked-after child with the school?"
+    assert parsed(case_study, "start_training") == "start_check"
+    assert parsed("can I practise a case study", "faq") == "start_training"
+    assert parsed("continue ISD-000123 key ABCDE-FGHIJ", "start_check") == "continue_check"
+    assert parsed("hello", "greet") == "greet"
 
 
 def test_the_model_answers_score_full_marks_and_a_wrong_one_is_explained() -> None:

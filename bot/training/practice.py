@@ -21,7 +21,7 @@ from typing import Any
 from bot.protocol import load_protocol, record_path, walk
 from bot.protocol.messages import ANSWER_WORDS, Reply, question_title
 from bot.protocol.model import Protocol
-from bot.protocol.reading import TRAINING_INTENT
+from bot.protocol.opening import JOIN_COHORT, Opening, classify_opening
 from bot.training.scenarios import Feedback, ModelStep, Scenario, load_scenarios
 
 SCENARIO_SLOT = "training_scenario"
@@ -29,35 +29,19 @@ COHORT_SLOT = "training_cohort"
 FEEDBACK_SLOT = "training_feedback"  # the cohort's choice for the session, over the scenario's
 NOTES_SLOT = "training_notes"
 
-_ASKS = re.compile(
-    r"^\W*(?:(?:can i |i want to |i'?d like to |let me |let'?s )?"
-    r"(?:do |start |try |run |practi[sc]e |open )?(?:a |the )?"
-    r"(?:training|practi[sc]e(?: (?:a |the )?cases?)?|scenarios?(?: \d{1,3})?|"
-    r"case (?:study )?\d{1,3}))"
-    r"\W*$",
-    re.IGNORECASE,
-)
 _NUMBER = re.compile(r"\b(?:scenario|case(?: study)?)\s*(\d{1,3})\b", re.IGNORECASE)
-
-
-_JOIN = re.compile(r"^\W*join(?: the)? cohort\W+([A-Za-z0-9]{6})\W*$", re.IGNORECASE)
 
 
 def asks_for_training(text: str | None) -> bool:
     """ "training", "practise a case", "scenario 7", "case study 3", "join cohort ABC123" (or
-    the start button)."""
-    text = str(text or "")
-    stripped = text.strip()
-    return (
-        text.startswith(f"/{TRAINING_INTENT}")
-        or bool(_ASKS.match(stripped))
-        or bool(_JOIN.match(stripped))
-    )
+    the start button) — asked for in so many words; a message that asks whether something can
+    be shared never is (:func:`bot.protocol.opening.classify_opening` decides)."""
+    return classify_opening(text) is Opening.PRACTICE
 
 
 def cohort_code(text: str | None) -> str | None:
     """The code in "join cohort ABC123"."""
-    found = _JOIN.match(str(text or "").strip())
+    found = JOIN_COHORT.match(str(text or "").strip())
     return found.group(1).upper() if found else None
 
 
