@@ -7,6 +7,10 @@ PY      := $(VENV)/bin/python
 RASA    := $(VENV)/bin/rasa
 MODELS  := models
 RESULTS := results
+# The red-team reading sets (tests/reading/redteam_answers*.yml): no costly reading ever; the
+# wrong readings left after the fixes (listed in README) may only go down.
+REDTEAM_MAX_WRONG ?= 9
+REDTEAM_MIN_ASKED ?= 0.80
 # Rasa reads these in endpoints.yml; `make run` sets real values (bot/server.py).
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_DATABASE_URL ?= sqlite:///$(CURDIR)/var/infoshare.db
@@ -143,8 +147,10 @@ test-nlu: train
 # what, with whom and why in openings; answers typed at each question, through the real servers.
 # Each set was written by someone who had not seen the reader or the extractor (README: figures).
 test-reading: train migrate
-	$(PY) scripts/openings_eval.py
-	$(PY) scripts/reading_eval.py --max-costly 0 --max-wrong 0 --max-loops 0 --min-right 0.95
+	$(PY) scripts/openings_eval.py --strict-starts
+	$(PY) scripts/reading_eval.py --max-costly 0 --max-wrong 0 --max-loops 0 --min-right 0.97
+	$(PY) scripts/reading_eval.py --redteam --out results/reading/redteam --max-costly 0 \
+	  --max-loops 0 --max-wrong $(REDTEAM_MAX_WRONG) --min-asked $(REDTEAM_MIN_ASKED)
 
 bench: train migrate
 	$(PY) scripts/bench.py

@@ -371,7 +371,10 @@ class ActionStopCheck(Action):
 
 
 def _not_understood(
-    dispatcher: CollectingDispatcher, tracker: Tracker, clear_pending: bool = False
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    clear_pending: bool = False,
+    read: bool = True,
 ) -> list[EventType]:
     """Keep the check: the message read at the question being asked as the form reads any
     answer (taken, read back, followed up, or — the same unusable message again — help instead
@@ -379,14 +382,39 @@ def _not_understood(
     from actions.forms import read_unplaced
 
     if not tracker.active_loop_name:
-        dispatcher.utter_message(response="utter_default")
+        _outside_a_check(dispatcher, tracker)
         return [FollowupAction("action_listen")]
-    read = read_unplaced(dispatcher, tracker)
-    if read is not None:
-        return [*read, FollowupAction(tracker.active_loop_name)]
+    taken = read_unplaced(dispatcher, tracker) if read else None
+    if taken is not None:
+        return [*taken, FollowupAction(tracker.active_loop_name)]
     utter(dispatcher, say.not_understood())
     cleared = [SlotSet(PENDING, None)] if clear_pending else []
     return [*cleared, FollowupAction(tracker.active_loop_name)]
+
+
+def _outside_a_check(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """A message outside a check that nothing placed: if the helpdesk's answer was just said
+    ("any news?"), that was the reply; "any news?" before it comes gets where things stand;
+    anything else the default."""
+    from actions.helpdesk import WAITING
+
+    if _said_this_turn(tracker, say.HELPDESK_ANSWERED):
+        return
+    if say.asks_for_news(latest_text(tracker)):
+        waiting = [r for r in tracker.get_slot(WAITING) or [] if isinstance(r, str)]
+        utter(dispatcher, say.no_news(waiting))
+        return
+    dispatcher.utter_message(response="utter_default")
+
+
+def _said_this_turn(tracker: Tracker, opening: str) -> bool:
+    """Something starting with ``opening`` was said since the latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and str(event.get("text") or "").startswith(opening):
+            return True
+    return False
 
 
 class ActionOutsideCheck(Action):
@@ -416,7 +444,8 @@ class ActionRestart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         if not asks_to_restart(latest_text(tracker)):
-            return _not_understood(dispatcher, tracker)
+            # the form reads the message next (actions/forms.py, _answers_the_form)
+            return _not_understood(dispatcher, tracker, read=False)
         values, _ = new_check("")
         utter(dispatcher, say.starting_again())
         return [*_updates({**values, "requested_slot": None}), FollowupAction(FORM)]

@@ -8,6 +8,7 @@ no step can lose its read-back, and a question added to the protocol is read lik
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -29,7 +30,16 @@ from bot.protocol import (
 )
 from bot.protocol import messages as say
 from bot.protocol.engine import next_checklist_item
-from bot.protocol.reading import Evidence, Pending, Reading, Result, Unusable, asked_for, read
+from bot.protocol.reading import (
+    Evidence,
+    Heard,
+    Pending,
+    Reading,
+    Result,
+    Unusable,
+    asked_for,
+    read,
+)
 from bot.text import MAX_FREE_TEXT, clean_free_text
 
 REQUESTED_SLOT = "requested_slot"
@@ -81,7 +91,10 @@ def read_unplaced(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Ev
     slot = tracker.get_slot(REQUESTED_SLOT)
     if tracker.active_loop_name != FORM or not slot:
         return None
-    updates = _Step(slot, check_slots(tracker)).read(tracker, dispatcher)
+    # the dialogue already set aside the intent model's guess (a goodbye or command that was
+    # not said in words): the words alone are read
+    message = replace(heard(tracker), intent=None, confidence=0.0)
+    updates = _Step(slot, check_slots(tracker)).read(tracker, dispatcher, message)
     if updates is None:
         return None
     return [SlotSet(k, v) for k, v in updates.items()]
@@ -118,8 +131,10 @@ class _Step:
         self.checks = dict(slots.get(self.checklist.checks_slot) or {}) if self.checklist else {}
         self.asked = asked_for(slot, self.checks)
 
-    def read(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any] | None:
-        message = heard(tracker)
+    def read(
+        self, tracker: Tracker, dispatcher: CollectingDispatcher, message: Heard | None = None
+    ) -> dict[str, Any] | None:
+        message = message or heard(tracker)
         reading = read(
             self.asked,
             message,

@@ -655,3 +655,28 @@ async def test_the_helpdesks_suggested_answer_is_recorded_as_theirs():
     payload = '/affirm{"answer": "yes", "question": "purpose", "suggested_by": "helpdesk"}'
     slots, _ = await validate(CONTEXT, text=payload, intent="affirm", requested="purpose")
     assert slots["purpose"] == "yes" and slots["answered_by"] == {"purpose": "helpdesk"}
+
+
+async def test_any_news_gets_the_helpdesks_answer_and_nothing_after_it():
+    answered = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "any news?", "input_channel": "rest"},
+        {"event": "bot", "text": "The helpdesk has answered your request ISD-000004:\nShare it."},
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionNotUnderstood().run(
+        dispatcher, tracker(text="any news?", events=answered), domain()
+    )
+    assert dispatcher.messages == []  # not "Sorry, I didn't understand that" after the answer
+    dispatcher = CollectingDispatcher()
+    await ActionNotUnderstood().run(
+        dispatcher,
+        tracker(slots={"helpdesk_waiting": ["ISD-000004"]}, text="any news?"),
+        domain(),
+    )
+    assert texts(dispatcher) == [
+        "The helpdesk has not answered ISD-000004 yet. I will tell you here as soon as it does."
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionNotUnderstood().run(dispatcher, tracker(text="purple monkey"), domain())
+    assert texts(dispatcher) == ["utter_default"]

@@ -556,3 +556,39 @@ def test_an_opening_that_asks_to_share_starts_a_check(chat, opening, information
     assert chat.tracker(sender)["active_loop"]["name"] == "information_sharing_form"
     expected = "Why do you want to share it" if recipient else "What information"
     assert expected in reply
+
+
+FOLLOWED_UP = [
+    (OPENING, Q1),
+    ("/affirm", Q2),
+    ("yes, the GP knows exactly who she is", Q3),
+    ("her ex posted it on facebook to shame her", "lawfully in the public domain"),
+    ("no, she never wanted it out there", Q4),
+    ("she's agreed to it", Q6),
+    ("I think so", "I read that as “Yes”"),
+    ("yes that's right", "point 2 of 7"),
+    *[("yes", f"point {n} of 7") for n in range(3, 8)],
+    ("she already knows", REASONS),
+    ("The GP needs it to review her care", SAVE),
+    ("yes, save it", SAVED),
+]
+
+
+def test_a_turning_reason_gets_the_guidances_follow_up_and_the_record_says_how(chat):
+    """Issue 18 end to end: the reason turns on a qualifier the guidance makes, the guidance's
+    own question is asked and decides the answer, and the record keeps how each answer was
+    given (and no note from "yes, save it")."""
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    for message, expected in FOLLOWED_UP:
+        reply = chat.text(sender, message)
+        assert expected in reply, f"after {message!r} expected {expected!r}, got:\n{reply}"
+    (record,) = chat.record_for(sender)
+    assert record["answers"]["confidential"] == "yes"
+    assert record["answered_by"]["purpose"] == "button"
+    assert record["answered_by"]["identifiable"] == "word"
+    assert record["answered_by"]["confidential"] == "follow_up"
+    assert record["answered_by"]["appropriate.necessary"] == "read_back"
+    assert record["notes"]["confidential"].startswith(
+        "her ex posted it on facebook to shame her — lawfully in the public domain: No"
+    )
+    assert "record" not in (record["notes"] or {})

@@ -8,6 +8,7 @@ them (the web chat and REST show the text and buttons, Microsoft Teams draws the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
@@ -771,11 +772,39 @@ class Advice:
         return lines
 
 
+HELPDESK_ANSWERED = "The helpdesk has answered your request"
+# "any news?", "has the helpdesk got back to me?": asking after an advice request.
+_ASKS_FOR_NEWS = re.compile(
+    r"\b(any (news|update|word|reply|answer|response)|(heard|hear) (back|anything)|"
+    r"(has|have|did) (the helpdesk|anyone|someone|they|you)( \w+)? (replied|answered|got back|"
+    r"responded|come back)|what did (they|the helpdesk) say|(update|news) on (my|the) "
+    r"(request|query|question|advice))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_news(text: str | None) -> bool:
+    return bool(_ASKS_FOR_NEWS.search(str(text or "")))
+
+
+def no_news(references: Sequence[str]) -> Reply:
+    """ "any news?" while the helpdesk has not answered yet (or nothing was asked)."""
+    if not references:
+        return Reply(
+            "You have no advice request waiting for the helpdesk. To ask for advice, start a "
+            'check and answer "not sure" where you are unsure.'
+        )
+    waiting = ", ".join(references)
+    return Reply(
+        f"The helpdesk has not answered {waiting} yet. I will tell you here as soon as it does."
+    )
+
+
 def helpdesk_answer(advice: Advice) -> Reply:
     """The adviser's answer: pushed to an open chat, or said at the practitioner's next message."""
     reference = advice.reference
     lines = [
-        f"The helpdesk has answered your request {reference}:",
+        f"{HELPDESK_ANSWERED} {reference}:",
         *advice.lines(),
         "The decision stays yours: continue the check from the question where you were not "
         f'sure (say "continue {reference}"), with your earlier answers kept.',

@@ -303,6 +303,9 @@ _CONTRACTED = {
     wouldnt shouldnt mustnt neednt""".split()
 }
 _CONTRACTED.update(
+    {"havnt": "haven't", "hasent": "hasn't", "didint": "didn't", "dosent": "doesn't"}
+)
+_CONTRACTED.update(
     {
         "im": "i'm",
         "ive": "i've",
@@ -561,8 +564,26 @@ def _read_words(text: str, asked: Asked) -> _Words:
         # "not sure whether the school name would identify her", "might be, some of it is from
         # her health records": what follows is the doubt, not another answer.
         evidence = Evidence.HEDGE if head.hedged else Evidence.WORDS
+        last = _last_clause(text, asked)
+        if (
+            last is not None
+            and last.value != head.value
+            and last.start > head.end
+            and re.search(r"[,;.!–—-]\s*$", text[: last.start])
+        ):
+            evidence = Evidence.CONFLICT  # "can't say it's justified, no"
         return _Words(head.value, evidence, head.end, head.start)
-    phrases = [p for p in _phrases(text, asked) if not echoed or p.start >= start]
+    # cues inside a question the message asks are not answers ("not needed? it's absolutely
+    # needed"), unless the message is nothing but the question
+    asked_part = _without_questions(text)
+    in_question = (
+        (lambda p: asked_part[p.start] == " " and text[p.start] != " ")
+        if asked_part.strip(" ?")
+        else (lambda p: False)
+    )
+    phrases = [
+        p for p in _phrases(text, asked) if (not echoed or p.start >= start) and not in_question(p)
+    ]
     if (
         head is not None
         and not any(p.start < head.end for p in phrases)
@@ -570,7 +591,11 @@ def _read_words(text: str, asked: Asked) -> _Words:
     ):
         # A bare answer word negates no phrase after it ("no, it would put …"); "it doesn't"
         # does ("it doesn't outweigh her right to privacy").
-        phrases = [p for p in _phrases(text, asked, head.end) if not echoed or p.start >= start]
+        phrases = [
+            p
+            for p in _phrases(text, asked, head.end)
+            if (not echoed or p.start >= start) and not in_question(p)
+        ]
     doubt = _doubt_later(text, head.end if head is not None else start)
     if doubt is not None and not (head and head.value == doubt.value):
         # "she didn't say either way so I genuinely don't know": doubt stated anywhere wins;
@@ -582,6 +607,11 @@ def _read_words(text: str, asked: Asked) -> _Words:
         if overlapping:
             head = None
             phrases = overlapping + [p for p in phrases if p not in overlapping]
+    if head is None and phrases:
+        last = _last_clause(text, asked)
+        if last is not None and any(p.value != last.value for p in phrases):
+            # "her privacy outweighs it, so no": the answer word at the end says otherwise
+            return _Words(last.value, Evidence.CONFLICT, 0)
     if head is None and not phrases:
         head = _last_clause(text, asked)
     if head is None and not phrases:
@@ -601,6 +631,9 @@ def _read_words(text: str, asked: Asked) -> _Words:
                 True,
             )
         if values - {head.value}:
+            if compatible and head.value in values:
+                # "no she hasn't been asked, she'd only refuse": which "no" is meant?
+                return _Words(sorted(compatible)[0], Evidence.CONFLICT, head.end)
             if head.value in values:
                 # The answer word and one of the phrases agree ("no, our secure email is down, so
                 # normal email"): the other phrase is read in passing, not as the answer.
@@ -883,7 +916,9 @@ _TURN = re.compile(
     r"sort of|kind of|kinda|sorta|as such|in a way|technically|more or less|not exactly|"
     r"not really|not quite|partly|partially|to an extent|"
     # a catch: "anonymised, only thing is she's the only firefighter in the village"
-    r"only thing is|the thing is|trouble is|problem is|the catch is|only problem)\b"
+    r"only thing is|the thing is|trouble is|problem is|the catch is|only problem|"
+    # "anonymised - well, initials and date of birth are still on it"
+    r"(?<=[-–—,;.:] )well|still (on|in|there|visible|named|showing))\b"
 )
 # Two negations in one clause ("no reason not to", "it's not that she didn't agree", "she didn't
 # say no"): the answer is the opposite of its first word, or neither. "no it isn't", "no she
@@ -941,8 +976,10 @@ def _care(asked: Asked, words: _Words, text: str) -> _Care:
         return _Care(True, True)
     echo = _ECHO.match(text, _lexicon().fillers.match(text).end())
     # an answer to a question the practitioner echoed first: "common knowledge? no chance" is
-    # not "no, it is not confidential"
+    # not "no, it is not confidential"; with a cue in the echo, whichever way it goes
     echoed = echo is not None and words.start >= echo.end()
+    if echoed and any(s < echo.end() for s in _cue_starts(text, asked, None)):
+        return _Care(True, True)
     if value in asked.toward:
         unsafe = not words.head or others or turned or negated or echoed
         return _Care(unsafe, unsafe or unclean)
@@ -959,9 +996,35 @@ def _negation_then_cue(text: str, words: _Words, asked: Asked) -> bool:
     if not words.head_word or not _DENIES_INSIDE.search(text[words.start : words.end]):
         return False
     after = text[words.end :]
+    if _negates_a_statement(text, words, asked):
+        return True
     gap = re.match(r"[\s,]*(?:(?:that|really|actually|even|just|so|exactly|as|been|be)\s+)*", after)
     at = words.end + (gap.end() if gap else 0)
     return any(at <= start <= at + 2 for start in _cue_starts(text, asked, words.value))
+
+
+# Words that end a negated answer word without making it a statement ("there isn't one tbh").
+_ANSWER_ENDS = frozenset(
+    "one any anything anyone anybody really honestly tbh though tho yet now either at all "
+    "sadly unfortunately afraid mate have got".split()
+)
+
+
+def _negates_a_statement(text: str, words: _Words, asked: Asked) -> bool:
+    """A negated verb as the answer word, carried on by words that are neither the question's
+    own terms nor an answer ("wouldn't be hard to identify her", "she doesn't know yet", "we
+    couldn't do it without the GP"): a statement, not a "no"."""
+    head = text[words.start : words.end]
+    if re.fullmatch(r"\W*(no+|not( really| at all)?)\W*", head):
+        return False  # "no", "not really": the answer word itself
+    rest = text[words.end :]
+    if not rest or not re.match(r" [a-z]", rest):
+        return False  # the answer word ends its clause: "no she doesn't", "it isn't."
+    word = rest.split()[0].strip(",.;:!?")
+    if word in _ANSWER_ENDS or any(word.startswith(term.split()[0]) for term in asked.terms):
+        return False  # "it isn't confidential", "it doesn't outweigh …"
+    starts = _cue_starts(text, asked, None)
+    return not any(words.end <= s <= words.end + 2 for s in starts)
 
 
 def _cue_starts(text: str, asked: Asked, value: str | None) -> list[int]:
@@ -970,7 +1033,7 @@ def _cue_starts(text: str, asked: Asked, value: str | None) -> list[int]:
     starts = []
     for words in (asked.phrases, asked.cues):
         for answer, patterns in words.items():
-            if patterns and _allowed(answer, asked) == value:
+            if patterns and (value is None or _allowed(answer, asked) == value):
                 starts += [m.start() for m in _compiled(tuple(patterns)).finditer(text)]
     return starts
 
