@@ -10,7 +10,7 @@ RESULTS := results
 # The red-team reading sets (tests/reading/redteam_answers*.yml): no costly reading ever; the
 # wrong readings left after the fixes (listed in README) may only go down.
 REDTEAM_MAX_WRONG ?= 9
-REDTEAM_MIN_ASKED ?= 0.80
+REDTEAM_MIN_ASKED ?= 0.88
 # Rasa reads these in endpoints.yml; `make run` sets real values (bot/server.py).
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_DATABASE_URL ?= sqlite:///$(CURDIR)/var/infoshare.db
