@@ -547,6 +547,12 @@ class _Words:
     head_word: bool = False  # … given by a general answer word ("yes", "nope", "it's not")
 
 
+def _from_head(head: _Match, value: str, hedged: bool) -> _Words:
+    """``value`` read from the practitioner's own answer word."""
+    evidence = Evidence.HEDGE if hedged else Evidence.WORDS
+    return _Words(value, evidence, head.end, head.start, head=True, head_word=True)
+
+
 _ECHO = re.compile(r"[^?.,;!]{1,40}\?\s*")
 
 
@@ -622,14 +628,7 @@ def _read_words(text: str, asked: Asked) -> _Words:
         compatible = {p for p in values if (head.value, p) in _COMPATIBLE}
         if compatible and len(compatible) == len(values) and len(values) == 1:
             (value,) = compatible
-            return _Words(
-                value,
-                Evidence.HEDGE if hedged else Evidence.WORDS,
-                head.end,
-                head.start,
-                True,
-                True,
-            )
+            return _from_head(head, value, hedged)
         if values - {head.value}:
             if compatible and head.value in values:
                 # "no she hasn't been asked, she'd only refuse": which "no" is meant?
@@ -637,26 +636,12 @@ def _read_words(text: str, asked: Asked) -> _Words:
             if head.value in values:
                 # The answer word and one of the phrases agree ("no, our secure email is down, so
                 # normal email"): the other phrase is read in passing, not as the answer.
-                return _Words(
-                    head.value,
-                    Evidence.HEDGE if hedged else Evidence.WORDS,
-                    head.end,
-                    head.start,
-                    True,
-                    True,
-                )
+                return _from_head(head, head.value, hedged)
             last = phrases[-1]
             return _Words(last.value, Evidence.CONFLICT, head.end)
         if _contradicts(text, head, asked):
             return _Words(head.value, Evidence.CONFLICT, head.end)
-        return _Words(
-            head.value,
-            Evidence.HEDGE if hedged else Evidence.WORDS,
-            head.end,
-            head.start,
-            True,
-            True,
-        )
+        return _from_head(head, head.value, hedged)
     if len(values) > 1:
         return _Words(phrases[-1].value, Evidence.CONFLICT, 0)
     first = phrases[0]
