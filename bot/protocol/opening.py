@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from bot.protocol.reading import TRAINING_INTENT
+# The intent (and start button) of practice mode: a contract with the domain and the rules.
+TRAINING_INTENT = "start_training"
 
 CHECK_INTENT = "start_check"
 

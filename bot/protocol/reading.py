@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 from bot.protocol.model import Answer, FollowUp, Kind, Protocol, load_protocol
+from bot.protocol.opening import TRAINING_INTENT, asks_to_practise
 
 ANSWERS_FILE = Path(__file__).with_name("answers.yml")
 # Intent names (DESIGN.md's contract) that answer a question, and what they answer.
@@ -401,14 +402,9 @@ def asks_to_continue(text: str | None) -> bool:
     return text.startswith(f"/{CONTINUE_INTENT}") or bool(_CONTINUE.match(text))
 
 
-TRAINING_INTENT = "start_training"
-
-
 def _asks_for_training(text: str) -> bool:
-    """ "training" or "scenario 7" said at a question: a command (bot/training/practice.py)."""
-    from bot.training.practice import asks_for_training
-
-    return asks_for_training(text)
+    """ "training" or "scenario 7" said at a question: a command (bot/protocol/opening.py)."""
+    return asks_to_practise(text)
 
 
 def asks_to_restart(text: str | None) -> bool:
