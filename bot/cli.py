@@ -538,7 +538,8 @@ def _scenarios_run(args: argparse.Namespace) -> int:
                     f" ({len(result.corrections)} read-back put right)"
                     if result.corrections
                     else ""
-                ),
+                )
+                + (f" ({len(result.follow_ups)} follow-up answered)" if result.follow_ups else ""),
             )
         )
         for correction in result.corrections:

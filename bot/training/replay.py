@@ -53,6 +53,7 @@ class Replay:
     turns: int = 0
     problem: str | None = None
     corrections: list[str] = field(default_factory=list)  # read-backs put right
+    follow_ups: list[str] = field(default_factory=list)  # the guidance's follow-ups answered
     transcript: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -119,6 +120,7 @@ class _Typist:
         self.steps = {step.question: step for step in scenario.steps}
         self.checklist = protocol.checklist_question
         self.corrections: list[str] = []
+        self.follow_ups: list[str] = []
         self.justifications = {
             q.justification.slot: q.id for q in protocol.questions.values() if q.justification
         }
@@ -171,6 +173,8 @@ class _Typist:
         if step is not None and len(key) == 2:
             point = step.point(key[1])
             wanted = "yes" if point and point.answer in ("yes", "true") else point and point.answer
+        if pending.follow_up:
+            return self._follow_up(pending, wanted)
         if pending.value == wanted:
             return "yes"
         if wanted is None:
@@ -180,6 +184,24 @@ class _Typist:
         if len(self.corrections) > MAX_CORRECTIONS:
             raise ReplayError(f"the assistant kept misreading: {'; '.join(self.corrections)}")
         return f"no, I meant {ANSWER_WORDS.get(wanted, wanted.replace('_', ' '))}"
+
+    def _follow_up(self, pending: Pending, wanted: str | None) -> str:
+        """The guidance's follow-up asked (or its answer read back): the answer to it that means
+        the model answer, in the practitioner's own answer words."""
+        question = self.protocol.questions.get(pending.key.split(".")[0])
+        follow_up = next(
+            (f for f in (question.follow_ups if question else ()) if f.id == pending.follow_up),
+            None,
+        )
+        if follow_up is None or wanted is None:
+            raise ReplayError(f"the assistant asked a follow-up at {pending.key!r}, off the path")
+        meant = next((v for v, means in follow_up.means.items() if means == wanted), None)
+        if meant is None:
+            raise ReplayError(f"the follow-up {follow_up.id!r} cannot give {wanted!r}")
+        if pending.value:  # its answer read back
+            return "yes" if pending.value == meant else f"no, I meant {follow_up.labels[meant]}"
+        self.follow_ups.append(f"{pending.key}: {follow_up.label}: {follow_up.labels[meant]}")
+        return ANSWER_WORDS.get(meant, meant.replace("_", " ")).lower()
 
 
 class ReplayError(Exception):
@@ -214,6 +236,7 @@ def replay(scenario: Scenario, assistant: Assistant, protocol: Protocol | None =
         result.problem = f"the assistant could not be reached: {error}"
     finally:
         result.corrections = list(typist.corrections)
+        result.follow_ups = list(typist.follow_ups)
     slots = {}
     try:
         slots = assistant.slots(result.sender)
