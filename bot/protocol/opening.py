@@ -11,7 +11,7 @@ something can be shared is a check whatever training words it contains ("can I s
 study notes with the virtual school?"). :func:`classify_opening` decides, once: the intent model's
 guess is put right by it (``bot/nlp/commands.py``), the rules start a check on it
 (``asks_to_share``, ``actions/check.py``) and at a question only practice asked for in so many
-words is a command (``bot.protocol.reading``, through ``bot.training.practice``).
+words is a command (``bot.protocol.reading``, through :func:`asks_to_practise`).
 """
 
 from __future__ import annotations
