@@ -118,7 +118,7 @@ shell: train migrate
 # --- tests -------------------------------------------------------------------------------------
 # The Rasa test stories and the held-out NLU evaluation first, then the pytest suite (its summary
 # line closes the output).
-test: install train migrate validate test-stories test-nlu test-reading audit
+test: install lint train migrate validate test-stories test-nlu test-reading audit
 	INFOSHARE_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -q
 
 # Known vulnerabilities in the installed Python packages (pip-audit, from its own venv: installed
@@ -158,9 +158,17 @@ bench: train migrate
 bench-webchat: install train migrate
 	$(PY) scripts/bench_webchat.py
 
-lint: install
+# The import layers (import-linter's contracts in pyproject.toml), from its own venv like
+# pip-audit: it is not one of Rasa 3.6's pins. It reads the source; it imports nothing.
+.venv-lint/.installed:
+	python3 -m venv .venv-lint
+	.venv-lint/bin/pip install --quiet "import-linter==2.15"
+	@touch $@
+
+lint: install .venv-lint/.installed
 	$(VENV)/bin/ruff check bot actions tests scripts teams
 	$(VENV)/bin/ruff format --check bot actions tests scripts teams
+	PYTHONPATH=. .venv-lint/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format bot actions tests scripts teams

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker, ValidationAction
@@ -13,7 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    CHECK_SLOTS,
     FORM,
     PENDING,
     UNUSABLE,
@@ -23,9 +20,13 @@ from actions.common import (
     latest_intent,
     latest_text,
     logger,
+    new_check,
     record_repository,
     utter,
 )
+from actions.forms import read_unplaced
+from actions.helpdesk import WAITING, deliver_answers
+from actions.training import finish_training
 from bot import nlp
 from bot.advice import load_contacts
 from bot.helpdesk.onbehalf import staff_from
@@ -35,7 +36,6 @@ from bot.protocol.engine import previous_checklist_item
 from bot.protocol.opening import Opening, classify_opening
 from bot.protocol.reading import asks_to_restart, asks_to_stop
 from bot.records.links import summary_url
-from bot.text import clean_free_text
 
 FAQ_BEFORE_CHECK = 0.8  # intent confidence for an FAQ's answer to come before the check
 
@@ -46,27 +46,6 @@ def _updates(values: dict[str, Any]) -> list[EventType]:
 
 def _requested(tracker: Tracker) -> str | None:
     return tracker.get_slot("requested_slot") if tracker.active_loop_name else None
-
-
-def new_check(text: str) -> tuple[dict[str, Any], list[str]]:
-    """The slots of a fresh check, with what the opening ``text`` already says; and what was
-    noted from it, to say so."""
-    opening = "" if text.startswith("/") else clean_free_text(text).text
-    context = nlp.extract_context(opening) if opening else None
-    values: dict[str, Any] = {name: None for name in CHECK_SLOTS}
-    if context is not None:
-        found = {
-            "information": context.information,
-            "recipient": context.recipient,
-            "purpose_text": context.purpose,
-        }
-        values.update({k: nlp.redact(v) for k, v in found.items() if v})
-    values["check_id"] = uuid.uuid4().hex
-    values["check_started_at"] = datetime.now(timezone.utc).isoformat()
-    values["safeguarding_concern"] = bool(opening and nlp.safeguarding_signs(opening))
-    values["helpdesk_offered"] = False
-    noted = [values[c.id] for c in load_protocol().context[:2] if values.get(c.id)]
-    return values, noted
 
 
 class ActionBeginCheck(Action):
@@ -167,7 +146,6 @@ class ActionFinishCheck(Action):
             return []
         if tracker.get_slot("training_scenario") is not None:
             # practice: the score and feedback, a training record, never a decision record
-            from actions.training import finish_training
 
             if result.outcome is not Outcome.SEEK_ADVICE and slots.get(protocol.record.id) != "yes":
                 return []
@@ -290,7 +268,6 @@ class ValidateSlotMappings(ValidationAction):
     ) -> list[EventType]:
         """Everything this action does, without the domain (Rasa sends it none: selective
         domain in endpoints.yml): the two checks, then the entity-filled slots it cleans."""
-        from actions.helpdesk import deliver_answers
 
         updates: dict[str, Any] = {}
         updates.update(saved_from_outbox(dispatcher, tracker))  # a record kept while DB was down
@@ -379,7 +356,6 @@ def _not_understood(
     """Keep the check: the message read at the question being asked as the form reads any
     answer (taken, read back, followed up, or — the same unusable message again — help instead
     of the same reply), then the form asks its question again."""
-    from actions.forms import read_unplaced
 
     if not tracker.active_loop_name:
         _outside_a_check(dispatcher, tracker)
@@ -396,7 +372,6 @@ def _outside_a_check(dispatcher: CollectingDispatcher, tracker: Tracker) -> None
     """A message outside a check that nothing placed: if the helpdesk's answer was just said
     ("any news?"), that was the reply; "any news?" before it comes gets where things stand;
     anything else the default."""
-    from actions.helpdesk import WAITING
 
     if _said_this_turn(tracker, say.HELPDESK_ANSWERED):
         return

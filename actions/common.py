@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import nlp
 from bot.protocol import load_protocol
 from bot.protocol.engine import dependent_slots
 from bot.protocol.messages import Reply
 from bot.protocol.reading import Heard
+from bot.text import clean_free_text
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +106,24 @@ def record_repository() -> Any:
     from bot.records import default_repository
 
     return default_repository()
+
+
+def new_check(text: str) -> tuple[dict[str, Any], list[str]]:
+    """The slots of a fresh check, with what the opening ``text`` already says; and what was
+    noted from it, to say so."""
+    opening = "" if text.startswith("/") else clean_free_text(text).text
+    context = nlp.extract_context(opening) if opening else None
+    values: dict[str, Any] = {name: None for name in CHECK_SLOTS}
+    if context is not None:
+        found = {
+            "information": context.information,
+            "recipient": context.recipient,
+            "purpose_text": context.purpose,
+        }
+        values.update({k: nlp.redact(v) for k, v in found.items() if v})
+    values["check_id"] = uuid.uuid4().hex
+    values["check_started_at"] = datetime.now(timezone.utc).isoformat()
+    values["safeguarding_concern"] = bool(opening and nlp.safeguarding_signs(opening))
+    values["helpdesk_offered"] = False
+    noted = [values[c.id] for c in load_protocol().context[:2] if values.get(c.id)]
+    return values, noted

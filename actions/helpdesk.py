@@ -17,6 +17,7 @@ from actions.common import (
     latest_intent,
     latest_text,
     logger,
+    new_check,
     record_repository,
     utter,
 )
@@ -211,7 +212,6 @@ class ActionContinueCheck(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        from actions.check import new_check
         from bot.helpdesk.requests import UnknownRequest
         from bot.records.draft import slots_from_record
 

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FORM, latest_text, logger, utter
+from actions.common import FORM, latest_text, logger, new_check, utter
 from bot.training import practice
 from bot.training.scenarios import Feedback, InvalidScenarios
 
@@ -26,7 +26,6 @@ class ActionStartTraining(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        from actions.check import new_check
 
         resume = [FollowupAction(tracker.active_loop_name)] if tracker.active_loop_name else []
         code = practice.cohort_code(latest_text(tracker))

@@ -38,8 +38,9 @@ from bot.records import (
     upgrade,
 )
 from bot.records.migrate import VERSION_TABLE, alembic_config, current_revision, head_revision
-from bot.records.models import DecisionRecordRow, metadata
+from bot.records.models import DecisionRecordRow
 from bot.records.repository import MAX_TEXT_LENGTH, clean_text, normalise_reference
+from bot.schema import metadata
 
 # records_db_url (migrated, empty) and blank_db_url (no tables), each on SQLite and PostgreSQL.
 pytest_plugins = ["bot.records.testing"]

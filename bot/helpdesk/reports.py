@@ -24,7 +24,6 @@ import csv
 import html
 import io
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,11 @@ from typing import Any
 from sqlalchemy import column, func, inspect, select, table
 from sqlalchemy.engine import Engine
 
+from bot.charts import REPORT_STYLE as STYLE
+from bot.charts import chart_settings as _rc
+from bot.charts import figure as _figure
+from bot.charts import html_table as _table
+from bot.charts import svg as _svg
 from bot.helpdesk.models import STATUSES, AdviceRequestRow
 from bot.protocol import load_protocol
 from bot.protocol.messages import question_title
@@ -58,9 +62,6 @@ COLOURS = {
     "seek_advice": "#E69F00",
     "seek_consent": "#56B4E9",
 }
-_SVG_SETTINGS = {"svg.fonttype": "none", "svg.hashsalt": "infoshare-report", "font.size": 9}
-
-
 # --- the figures ---------------------------------------------------------------------------------
 
 
@@ -386,62 +387,6 @@ def render_csv(report: Report) -> str:
 # --- charts --------------------------------------------------------------------------------------
 
 
-def _rc() -> Any:
-    """The settings charts are drawn and saved with (text as text, deterministic ids)."""
-    from matplotlib import rc_context
-
-    return rc_context(_SVG_SETTINGS)
-
-
-def _svg(figure: Any, prefix: str, title: str) -> str:
-    """``figure`` (drawn within :func:`_rc`) as SVG to put inside an HTML page: no XML prolog,
-    no page-wide style, ids prefixed (two charts on one page must not share ids), a ``<title>``
-    and an ``aria-label``."""
-    buffer = io.StringIO()
-    figure.savefig(
-        buffer,
-        format="svg",
-        bbox_inches="tight",
-        metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
-    )
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg") :]
-    # matplotlib's <style> would apply to the whole page: the same defaults as attributes instead
-    svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
-
-    def rewritten(tag: re.Match[str]) -> str:
-        text = re.sub(
-            r'(\sid="|url\(#|xlink:href="#)([^")]+)',
-            lambda ref: f"{ref.group(1)}{prefix}-{ref.group(2)}",
-            tag.group(0),
-        )
-        # matplotlib 3.5 quotes the generic family ('sans-serif'), which makes it a font name
-        # that no browser has: serif text
-        return text.replace("'sans-serif'", "sans-serif")
-
-    svg = re.sub(r"<[^<>]+>", rewritten, svg)  # within tags only, never in the text
-    label = html.escape(title)
-    return svg.replace(
-        ">",
-        f' role="img" aria-label="{label}" stroke-linejoin="round" stroke-linecap="butt">'
-        f"<title>{label}</title>",
-        1,
-    )
-
-
-def _figure(width: float, height: float) -> tuple[Any, Any]:
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    figure = Figure(figsize=(width, height))
-    axes = figure.subplots()
-    axes.spines["top"].set_visible(False)
-    axes.spines["right"].set_visible(False)
-    for axis in (axes.xaxis, axes.yaxis):
-        axis.set_major_locator(MaxNLocator(integer=True))
-    return figure, axes
-
-
 def _bar_labels(values: Sequence[int]) -> list[str]:
     return [str(v) if v else "" for v in values]  # a zero is a missing bar: the table says 0
 
@@ -510,21 +455,6 @@ def not_sure_chart(report: Report, protocol: Protocol | None = None) -> str:
 
 def _e(value: Any) -> str:
     return html.escape(str(value))
-
-
-def _table(caption: str, head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A table whose first column heads each row."""
-    header = "".join(f'<th scope="col">{_e(h)}</th>' for h in head)
-    body = "".join(
-        f'<tr><th scope="row">{_e(row[0])}</th>'
-        + "".join(f"<td>{_e(cell)}</td>" for cell in row[1:])
-        + "</tr>"
-        for row in rows
-    )
-    return (
-        f'<table class="report-table"><caption>{_e(caption)}</caption>'
-        f"<thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
-    )
 
 
 def _section(key: str, heading: str, *parts: str) -> str:
@@ -665,18 +595,6 @@ def report_sections_html(report: Report) -> str:
             _turns_section(report),
         )
     )
-
-
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem;
-       color: #1a1a1a; line-height: 1.4; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
-caption { text-align: left; font-weight: bold; padding-bottom: 0.25rem; }
-th, td { border: 1px solid #767676; padding: 0.25rem 0.6rem; text-align: left; }
-td { text-align: right; }
-figure { margin: 0.5rem 0; }
-svg { max-width: 100%; height: auto; }
-"""
 
 
 def render_html(report: Report) -> str:

@@ -100,10 +100,3 @@ def _row_class() -> type:
 # The reference (ISD-000123) is derived from ``id`` in the inserting transaction (NULL only
 # inside it).
 DecisionRecordRow: Any = _row_class()
-
-
-# The helpdesk's tables share this metadata (one migration history): imported here so that
-# whatever reads the metadata (Alembic, the tests) sees every table.
-from bot.helpdesk import models as _helpdesk_models  # noqa: E402, F401
-from bot.training import cohorts as _cohorts  # noqa: E402, F401
-from bot.training import runs as _training_runs  # noqa: E402, F401

@@ -324,37 +324,37 @@ def render_csv(result: CohortReport) -> str:
 
 def _chart(result: CohortReport) -> str:
     """The share answered as the model, per question, as horizontal bars (SVG)."""
-    from bot.helpdesk.reports import _figure, _rc, _svg
+    from bot.charts import chart_settings, figure, svg
 
     if not result.questions:
         return ""
     labels = [q.title.split(" ", 1)[0] for q in result.questions]  # "Q4"
     values = [round((q.share or 0) * 100) for q in result.questions]
-    with _rc():
-        figure, axes = _figure(6.0, 0.45 * len(values) + 1.0)
+    with chart_settings():
+        drawn, axes = figure(6.0, 0.45 * len(values) + 1.0)
         bars = axes.barh(labels, values, color="#d0d0d0", edgecolor="#111111", hatch="//")
         axes.invert_yaxis()
         axes.set_xlim(0, 100)
         axes.set_xlabel("% of runs answered as the model")
         axes.bar_label(bars, labels=[f"{v}%" for v in values], padding=3)
-        return _svg(figure, "cohort", "Share of runs answered as the model, per question")
+        return svg(drawn, "cohort", "Share of runs answered as the model, per question")
 
 
 def report_body(result: CohortReport) -> str:
     """The report's figures, chart and tables (for a page of its own or the helpdesk's)."""
-    from bot.helpdesk.reports import _table
+    from bot.charts import html_table
 
-    questions = _table(
+    questions = html_table(
         "Per question: runs that answered it, and as the model",
         ("Question", "Answered", "As the model", "Share"),
         [(q.title, q.answered, q.as_model, _percent(q.share)) for q in result.questions],
     )
-    scenarios = _table(
+    scenarios = html_table(
         "Scenarios, most divergent first (mean score)",
         ("Scenario", "Runs", "Mean score"),
         [(f"{n}. {title}", count, _percent(share)) for n, title, count, share in result.scenarios],
     )
-    trainees = _table(
+    trainees = html_table(
         "Trainees (pseudonyms)",
         ("Trainee", "Runs", "Answered as the model"),
         [(t, count, f"{m} of {total}") for t, count, m, total in result.trainees],
@@ -372,7 +372,7 @@ def report_body(result: CohortReport) -> str:
 def render_html(result: CohortReport) -> str:
     from html import escape as e
 
-    from bot.helpdesk.reports import STYLE
+    from bot.charts import REPORT_STYLE as STYLE
 
     title = f"Cohort {e(result.cohort.code)}: {e(result.cohort.name)}"
     return (

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from bot.records.db import database_url, make_engine
 from bot.records.migrate import MIGRATION_LOCK_ID, VERSION_TABLE
-from bot.records.models import metadata
+from bot.schema import metadata
 
 config = context.config
 if config.config_file_name is not None:
