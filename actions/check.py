@@ -29,6 +29,7 @@ from actions.helpdesk import WAITING, deliver_answers
 from actions.training import finish_training
 from bot import nlp
 from bot.advice import load_contacts
+from bot.helpdesk import messages as helpdesk_say
 from bot.helpdesk.onbehalf import staff_from
 from bot.protocol import Outcome, load_protocol, previous_slot, required_slots, reset_from, walk
 from bot.protocol import messages as say
@@ -180,7 +181,7 @@ class ActionFinishCheck(Action):
             if link:
                 utter(dispatcher, say.summary_link(record.reference, link))
             # the half-built decision can go to the helpdesk (actions/helpdesk.py)
-            utter(dispatcher, say.helpdesk_offer())
+            utter(dispatcher, helpdesk_say.helpdesk_offer())
             return [
                 SlotSet("record_reference", record.reference),
                 SlotSet("helpdesk_offered", True),
@@ -373,11 +374,11 @@ def _outside_a_check(dispatcher: CollectingDispatcher, tracker: Tracker) -> None
     ("any news?"), that was the reply; "any news?" before it comes gets where things stand;
     anything else the default."""
 
-    if _said_this_turn(tracker, say.HELPDESK_ANSWERED):
+    if _said_this_turn(tracker, helpdesk_say.HELPDESK_ANSWERED):
         return
-    if say.asks_for_news(latest_text(tracker)):
+    if helpdesk_say.asks_for_news(latest_text(tracker)):
         waiting = [r for r in tracker.get_slot(WAITING) or [] if isinstance(r, str)]
-        utter(dispatcher, say.no_news(waiting))
+        utter(dispatcher, helpdesk_say.no_news(waiting))
         return
     dispatcher.utter_message(response="utter_default")
 

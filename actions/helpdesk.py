@@ -21,9 +21,9 @@ from actions.common import (
     record_repository,
     utter,
 )
+from bot.helpdesk import messages as helpdesk_say
 from bot.helpdesk import stores
 from bot.helpdesk.continuing import continue_key, continue_link, key_matches, parse_continue
-from bot.protocol import messages as say
 from bot.text import clean_free_text
 
 FORM = "helpdesk_form"
@@ -54,7 +54,7 @@ class ActionHelpdeskStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        utter(dispatcher, say.helpdesk_ask_question())
+        utter(dispatcher, helpdesk_say.helpdesk_ask_question())
         return [SlotSet(OFFERED, False), FollowupAction(FORM)]
 
 
@@ -65,7 +65,7 @@ class ActionHelpdeskDeclined(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        utter(dispatcher, say.helpdesk_not_sent())
+        utter(dispatcher, helpdesk_say.helpdesk_not_sent())
         return [SlotSet(OFFERED, False)]
 
 
@@ -87,9 +87,11 @@ class ValidateHelpdeskForm(FormValidationAction):
         if slots[QUESTION] is None:
             # not read yet, or "change my question" (not when the form is only starting)
             if tracker.get_slot("requested_slot") in (QUESTION, SEND):
-                utter(dispatcher, say.helpdesk_ask_question())
+                utter(dispatcher, helpdesk_say.helpdesk_ask_question())
         elif slots[SEND] is None:
-            utter(dispatcher, say.helpdesk_preview(request_content(tracker, slots[QUESTION])))
+            utter(
+                dispatcher, helpdesk_say.helpdesk_preview(request_content(tracker, slots[QUESTION]))
+            )
         return events
 
     async def required_slots(
@@ -116,11 +118,11 @@ class ValidateHelpdeskForm(FormValidationAction):
             return {}  # not asked yet: nothing to read
         text = latest_text(tracker).strip()
         intent, _ = latest_intent(tracker)
-        if text == say.HELPDESK_CHANGE or _CHANGE.search(text):
+        if text == helpdesk_say.HELPDESK_CHANGE or _CHANGE.search(text):
             return {QUESTION: None, SEND: None}
-        if text == say.HELPDESK_SEND or (_SEND.match(text) and not _DONT.match(text)):
+        if text == helpdesk_say.HELPDESK_SEND or (_SEND.match(text) and not _DONT.match(text)):
             return {SEND: "send"}
-        if text == say.HELPDESK_DONT or _DONT.match(text) or intent == "deny":
+        if text == helpdesk_say.HELPDESK_DONT or _DONT.match(text) or intent == "deny":
             return {SEND: "cancel"}
         if intent == "affirm":
             return {SEND: "send"}
@@ -137,7 +139,7 @@ class ActionSendHelpdeskRequest(Action):
         reset = [SlotSet(QUESTION, None), SlotSet(SEND, None), SlotSet(OFFERED, False)]
         reference = tracker.get_slot("record_reference")
         if tracker.get_slot(SEND) != "send" or not reference:
-            utter(dispatcher, say.helpdesk_not_sent())
+            utter(dispatcher, helpdesk_say.helpdesk_not_sent())
             return reset
         question = tracker.get_slot(QUESTION)
         channel = tracker.get_latest_input_channel() or "unknown"
@@ -152,12 +154,12 @@ class ActionSendHelpdeskRequest(Action):
             )
         except Exception:  # noqa: BLE001 - the practitioner must hear it did not go
             logger.exception("sending the advice request %s failed", reference)
-            utter(dispatcher, say.helpdesk_failed())
+            utter(dispatcher, helpdesk_say.helpdesk_failed())
             return reset
         key = continue_key(created.reference)
         utter(
             dispatcher,
-            say.helpdesk_sent(
+            helpdesk_say.helpdesk_sent(
                 created.reference, created.urgent, key, continue_link(created.reference, key)
             ),
         )
@@ -189,7 +191,7 @@ def deliver_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[
             found = requests.get(reference)
             if found.advice and found.delivered_at is None:
                 if requests.mark_delivered(reference):
-                    utter(dispatcher, say.helpdesk_answer(found.as_advice()))
+                    utter(dispatcher, helpdesk_say.helpdesk_answer(found.as_advice()))
             elif not found.advice:
                 left.append(reference)
         except UnknownRequest:
@@ -223,30 +225,30 @@ class ActionContinueCheck(Action):
             if asked.reference is None:
                 found = requests.latest_answered(tracker.sender_id)
                 if found is None:
-                    utter(dispatcher, say.continue_which())
+                    utter(dispatcher, helpdesk_say.continue_which())
                     return resume
             else:
                 found = requests.get(asked.reference)
             conversation, _ = requests.conversation_of(found.reference)
         except UnknownRequest:
-            utter(dispatcher, say.continue_refused())
+            utter(dispatcher, helpdesk_say.continue_refused())
             return resume
         except Exception:  # noqa: BLE001 - the database is down: nothing is lost
             logger.exception("looking up %s to continue it failed", asked.reference)
-            utter(dispatcher, say.continue_failed())
+            utter(dispatcher, helpdesk_say.continue_failed())
             return resume
         if conversation != tracker.sender_id and not key_matches(asked.key, found.reference):
-            utter(dispatcher, say.continue_refused())
+            utter(dispatcher, helpdesk_say.continue_refused())
             return resume
         if not found.advice:
-            utter(dispatcher, say.continue_not_answered(found.reference))
+            utter(dispatcher, helpdesk_say.continue_not_answered(found.reference))
             return resume
         try:
             record = record_repository().get(found.reference)
             restored = slots_from_record(record)
         except Exception:  # noqa: BLE001 - the records cannot be read: nothing is lost
             logger.exception("restoring %s to continue it failed", found.reference)
-            utter(dispatcher, say.continue_failed())
+            utter(dispatcher, helpdesk_say.continue_failed())
             return resume
         if found.delivered_at is None:
             requests.mark_delivered(found.reference)
@@ -256,7 +258,7 @@ class ActionContinueCheck(Action):
         values["safeguarding_concern"] = bool(
             restored.get("safeguarding_concern") or tracker.get_slot("safeguarding_concern")
         )
-        utter(dispatcher, say.continuing(found.as_advice()))
+        utter(dispatcher, helpdesk_say.continuing(found.as_advice()))
         waiting = [r for r in tracker.get_slot(WAITING) or [] if r != found.reference]
         return [
             *(SlotSet(name, value) for name, value in values.items()),

@@ -23,8 +23,8 @@ removes or renames a target fails the tests instead of silently dropping the fix
    had extracted, unvalidated. The patch notes the failure (:func:`_note_unreachable`), stops the
    turn at the first failed action, puts back the slots the message changed, tells the
    practitioner that their answers are kept and to send the last one again
-   (``messages.unavailable``), and listens. When the action server is back, that answer is
-   taken as if nothing had happened.
+   (``bot.channels.failures.unavailable``), and listens. When the action server is back, that
+   answer is taken as if nothing had happened.
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def _patch_unreachable_actions() -> None:
     from rasa.shared.core.constants import ACTION_LISTEN_NAME
     from rasa.shared.core.events import ActionExecuted, BotUttered
 
-    from bot.protocol import messages as say
+    from bot.channels import failures
 
     remote_run = RemoteAction.run
     handle_message = MessageProcessor.handle_message
@@ -290,7 +290,7 @@ def _patch_unreachable_actions() -> None:
         )
         events = [
             *slots_before_message(tracker, self.domain),
-            BotUttered(say.unavailable(say.Unavailable.ACTIONS).text),
+            BotUttered(failures.unavailable(failures.Unavailable.ACTIONS).text),
         ]
         for event in events:
             tracker.update(event, self.domain)

@@ -17,7 +17,7 @@ from test_records import make_draft
 
 from bot import coordination, settings
 from bot.channels import rest
-from bot.protocol.messages import Unavailable
+from bot.channels.failures import Unavailable
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -495,12 +495,12 @@ def test_regional_and_informal_answer_words(text: str, result: Result, value: st
 
 
 def test_the_helpdesks_suggestion_is_taken_with_its_button_at_its_question_only() -> None:
-    from bot.protocol import messages as say
+    from bot.helpdesk import messages as helpdesk_say
 
-    advice = say.Advice("ISD-000007", "Share it.", "yes", "Question 4", None, "consent")
-    (button,) = say.continuing(advice).buttons
+    advice = helpdesk_say.Advice("ISD-000007", "Share it.", "yes", "Question 4", None, "consent")
+    (button,) = helpdesk_say.continuing(advice).buttons
     assert button["title"] == "Answer “Yes” as the helpdesk suggests"
     taken = reading("consent", button["payload"])
     assert (taken.result, taken.value, taken.evidence) == (Result.ANSWER, "yes", Evidence.HELPDESK)
     assert reading("purpose", button["payload"]).result is Result.NOT_UNDERSTOOD
-    assert say.continuing(say.Advice("ISD-000007", "Ask your DSL.")).buttons == []
+    assert helpdesk_say.continuing(helpdesk_say.Advice("ISD-000007", "Ask your DSL.")).buttons == []

@@ -12,15 +12,59 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
 from bot.causes import causes
-from bot.protocol import messages as say
-from bot.protocol.messages import Unavailable
+from bot.protocol.messages import Reply
 
 logger = logging.getLogger(__name__)
+
+
+# --- what the practitioner is told ----------------------------------------------------------------
+
+
+class Unavailable(Enum):
+    """What the assistant could not reach while taking a message."""
+
+    DATABASE = "database"
+    REDIS = "redis"
+    ACTIONS = "actions"
+
+
+def unavailable(what: Unavailable) -> Reply:
+    """The message could not be taken: what happened, that nothing is lost, what to do."""
+    if what is Unavailable.ACTIONS:
+        return Reply(
+            "Sorry — something went wrong on my side and I could not take that answer. "
+            "Your answers so far are kept. Please send your last answer again in a minute "
+            "and we will go on from where we were."
+        )
+    cause = (
+        "I can't reach the database just now"
+        if what is Unavailable.DATABASE
+        else "a service I need is not answering just now"
+    )
+    return Reply(
+        f"Sorry — {cause}, so I could not take that message. Nothing is lost: your answers "
+        "up to the last question are kept. Please send your message again in a minute."
+    )
+
+
+def too_long(limit: int) -> Reply:
+    return Reply(
+        f"That message is too long for me to read (more than {limit:,} characters). Please send "
+        "a shorter one: nothing has changed in our conversation."
+    )
+
+
+def slow_down(seconds: int) -> Reply:
+    return Reply(
+        "You are sending messages faster than I can take them. Please wait "
+        f"{seconds} second{'s' if seconds != 1 else ''} and send your last message again."
+    )
 
 
 def classify(error: BaseException) -> Unavailable:
@@ -61,7 +105,7 @@ async def take(
         )
         try:
             await message.output_channel.send_text_message(
-                message.sender_id, say.unavailable(what).text
+                message.sender_id, unavailable(what).text
             )
         except Exception:  # noqa: BLE001 - the channel itself may be what is down
             logger.exception("could not tell %s that the message was not taken", message.sender_id)

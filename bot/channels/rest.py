@@ -32,8 +32,6 @@ from sanic.response import HTTPResponse
 
 from bot import coordination
 from bot.channels import failures
-from bot.protocol import messages as say
-from bot.protocol.messages import Unavailable
 
 SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 MAX_MESSAGE_LENGTH = 5000
@@ -103,7 +101,7 @@ class RestInput(RasaRestInput):
                     [
                         {
                             "recipient_id": body["sender"],
-                            "text": say.too_long(MAX_MESSAGE_LENGTH).text,
+                            "text": failures.too_long(MAX_MESSAGE_LENGTH).text,
                         }
                     ],
                     status=413,
@@ -114,7 +112,7 @@ class RestInput(RasaRestInput):
             allowed, retry = await coordination.rate_limiter().allow(sender)
             if not allowed:
                 return response.json(
-                    [{"recipient_id": sender, "text": say.slow_down(retry).text}],
+                    [{"recipient_id": sender, "text": failures.slow_down(retry).text}],
                     status=429,
                     headers={"Retry-After": str(retry)},
                 )
@@ -136,7 +134,7 @@ class RestInput(RasaRestInput):
                     metadata=metadata,
                 ),
             )
-            if failed is Unavailable.ACTIONS:  # a fault of ours: 500, said plainly
+            if failed is failures.Unavailable.ACTIONS:  # a fault of ours: 500, said plainly
                 return response.json(collector.messages, status=500)
             if failed is not None:  # the database or Redis: try again later
                 return response.json(

@@ -41,7 +41,6 @@ from bot import coordination, settings
 from bot.channels import failures
 from bot.channels.rest import MAX_MESSAGE_LENGTH
 from bot.helpdesk import delivery
-from bot.protocol import messages as say
 
 logger = logging.getLogger(__name__)
 
@@ -246,11 +245,13 @@ class SocketIOInput(RasaSocketIOInput):
                 metadata = {}
             output = SocketIOOutput(sio, self.bot_message_evt)
             if len(text) > MAX_MESSAGE_LENGTH:
-                await output.send_text_message(sender_id, say.too_long(MAX_MESSAGE_LENGTH).text)
+                await output.send_text_message(
+                    sender_id, failures.too_long(MAX_MESSAGE_LENGTH).text
+                )
                 return
             allowed, retry = await coordination.rate_limiter().allow(sender_id)
             if not allowed:
-                await output.send_text_message(sender_id, say.slow_down(retry).text)
+                await output.send_text_message(sender_id, failures.slow_down(retry).text)
                 return
             await failures.take(
                 on_new_message,

@@ -49,9 +49,9 @@ def register_relay(channel: str, relay: Callable[[str], Awaitable[bool]]) -> Non
 
 def answer_message(request: Any) -> dict[str, Any]:
     """The answer as Rasa's output channels take a message (text and buttons)."""
-    from bot.protocol import messages as say
+    from bot.helpdesk import messages as helpdesk_say
 
-    reply = say.helpdesk_answer(request.as_advice())
+    reply = helpdesk_say.helpdesk_answer(request.as_advice())
     return {"text": reply.text, "buttons": list(reply.buttons)}
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import Session
 
+from bot.helpdesk import messages as helpdesk_say
 from bot.helpdesk.models import STATUSES, AdviceRequestRow
 from bot.nlp.redaction import redact
 from bot.protocol import answered_by_on_path, load_protocol, walk
@@ -69,9 +70,9 @@ class AdviceRequest:
     closed_at: datetime | None
     delivered_at: datetime | None = None
 
-    def as_advice(self) -> say.Advice:
+    def as_advice(self) -> helpdesk_say.Advice:
         """The answer as the practitioner is told it (``advice`` must be set)."""
-        return say.Advice(
+        return helpdesk_say.Advice(
             self.reference,
             self.advice or "",
             self.suggested_answer,
