@@ -36,7 +36,7 @@ from bot.protocol import messages as say
 from bot.protocol.engine import previous_checklist_item
 from bot.protocol.opening import Opening, classify_opening
 from bot.protocol.reading import asks_to_restart, asks_to_stop
-from bot.records.links import summary_url
+from bot.records.save import Failed, Kept, save_check
 
 FAQ_BEFORE_CHECK = 0.8  # intent confidence for an FAQ's answer to come before the check
 
@@ -138,8 +138,6 @@ class ActionFinishCheck(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        from bot.records import draft_from_check
-
         protocol = load_protocol()
         slots = check_slots(tracker)
         result = walk(slots)
@@ -155,62 +153,40 @@ class ActionFinishCheck(Action):
             utter(dispatcher, say.seek_advice(result, load_contacts()))
         elif slots.get(protocol.record.id) != "yes":
             return []
-        draft = None
-        try:
-            draft = draft_from_check(
-                slots,
-                conversation_id=tracker.sender_id,
-                channel=tracker.get_latest_input_channel() or "unknown",
-                advice=_advice_continued(slots.get("continues")),
-                made_by=staff_from((tracker.latest_message or {}).get("metadata")),
-            )
-            record = record_repository().save(draft)
-        except Exception as error:  # noqa: BLE001 - the practitioner must hear that saving failed
-            logger.exception("saving the decision record failed")
-            if _kept_for_later(error, draft):
-                utter(dispatcher, say.record_kept())
-                return []
+        saved = save_check(
+            slots,
+            repository=record_repository(),
+            conversation_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel() or "unknown",
+            advice=_advice_continued(slots.get("continues")),
+            made_by=staff_from((tracker.latest_message or {}).get("metadata")),
+        )
+        if isinstance(saved, Kept):
+            utter(dispatcher, say.record_kept())
+            return []
+        if isinstance(saved, Failed):
             utter(dispatcher, say.save_failed())
             if result.outcome is Outcome.SEEK_ADVICE:
                 return []
             return [SlotSet(protocol.record.id, None)]
-        link = summary_url(record.reference, tracker.sender_id)
+        reference, link = saved.reference, saved.link
         _close_continued(slots.get("continues"))
         if result.outcome is Outcome.SEEK_ADVICE:
-            utter(dispatcher, say.saved_seek_advice(record.reference))
+            utter(dispatcher, say.saved_seek_advice(reference))
             if link:
-                utter(dispatcher, say.summary_link(record.reference, link))
+                utter(dispatcher, say.summary_link(reference, link))
             # the half-built decision can go to the helpdesk (actions/helpdesk.py)
             utter(dispatcher, helpdesk_say.helpdesk_offer())
-            return [
-                SlotSet("record_reference", record.reference),
-                SlotSet("helpdesk_offered", True),
-            ]
-        else:
-            reply = say.saved(record.reference, result.outcome)
-            if link and reply.card:
-                reply = replace(
-                    reply,
-                    text=f"{reply.text}\n\n{say.summary_link(record.reference, link).text}",
-                    card=replace(reply.card, link=("Printable summary", link)),
-                )
-            utter(dispatcher, reply)
-        return [SlotSet("record_reference", record.reference)]
-
-
-def _kept_for_later(error: Exception, draft: Any) -> bool:
-    """The database is unreachable: the draft is kept in the outbox, saved when it is back
-    (bot/records/outbox.py). False if it could not even be kept."""
-    from bot.records.outbox import Outbox, database_unreachable
-
-    if draft is None or not database_unreachable(error):
-        return False
-    try:
-        Outbox().put(draft)
-    except OSError:
-        logger.exception("the record could not be kept in the outbox either")
-        return False
-    return True
+            return [SlotSet("record_reference", reference), SlotSet("helpdesk_offered", True)]
+        reply = say.saved(reference, result.outcome)
+        if link and reply.card:
+            reply = replace(
+                reply,
+                text=f"{reply.text}\n\n{say.summary_link(reference, link).text}",
+                card=replace(reply.card, link=("Printable summary", link)),
+            )
+        utter(dispatcher, reply)
+        return [SlotSet("record_reference", reference)]
 
 
 def saved_from_outbox(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
