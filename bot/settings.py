@@ -1,8 +1,8 @@
 """Every setting the assistant reads from its environment, in one place.
 
 Other modules ask here (``settings.database_url()``, ``settings.get(settings.SECRET_KEY)``);
-none reads ``os.environ`` itself. :data:`SETTINGS` lists them all with what they do (README's
-"Configuration" table is checked against it).
+none reads ``os.environ`` itself. :data:`SETTINGS` lists them all with what they do (the table in
+docs/configuration.md is checked against it: tests/test_settings.py).
 """
 
 from __future__ import annotations

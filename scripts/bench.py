@@ -20,8 +20,8 @@ Then, unless ``--no-cluster``, the same cases through nginx on the cluster ``mak
 starts (bot/cluster.py: PostgreSQL, Redis, the action server with a worker per core), once with
 one Rasa server and once with two, in the same run: one server beside two.
 
-Prints a Markdown table for the README, writes the numbers as JSON, and exits 1 if any request
-failed, returned an empty reply, or the conversation went off script.
+Prints a Markdown table for docs/measurements.md, writes the numbers as JSON, and exits 1 if any
+request failed, returned an empty reply, or the conversation went off script.
 """
 
 from __future__ import annotations
@@ -625,7 +625,8 @@ def measure(
 
 class Profiler:
     """py-spy sampling the servers while they answer (``--profile``): raw stacks per process,
-    and the functions where the time goes, for README's "where the time goes"."""
+    and the functions where the time goes, for docs/measurements.md: "Where the time went, and
+    what changed"."""
 
     def __init__(self, pids: Mapping[str, int], out: Path, rate: int = 200) -> None:
         self.pids, self.out, self.rate = dict(pids), out, rate

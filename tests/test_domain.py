@@ -85,8 +85,9 @@ def test_a_question_added_to_the_protocol_is_asked_read_and_recorded() -> None:
     step = asked_for("recently_reviewed", protocol=protocol)
     assert read(step, Heard("I looked at it yesterday")).value == "yes"
     assert read(step, Heard("I think so")).result is Result.READ_BACK
-    # DESIGN.md's safety rule holds for the new question with no other edit: toward sharing
-    # ("yes" here) only from the practitioner's own answer, never a cue alone or a turning reason
+    # The safety rule (../shared/DESIGN.md) holds for the new question with no other edit: toward
+    # sharing ("yes" here) only from the practitioner's own answer, never a cue alone or a turning
+    # reason
     assert read(step, Heard("the file is on my desk")).result is Result.READ_BACK
     assert read(step, Heard("yes, but it was the 2019 file")).result is Result.READ_BACK
     turned = read(step, Heard("I looked at it yesterday, although not all of it"))

@@ -98,8 +98,8 @@ def test_held_out_sets_are_well_formed(path: Path) -> None:
 
 @pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.stem)
 def test_held_out_recall_and_false_positives(path: Path) -> None:
-    # README "Names in free text": the figures; here the floor they must not fall below (the
-    # worst first run: 95.1 % recall, 8 false positives)
+    # docs/measurements.md "Names in free text (measured)": the figures; here the floor they must
+    # not fall below (the worst first run: 95.1 % recall, 8 false positives)
     result = names_eval.evaluate(path)
     assert result.recall >= 0.95, "\n".join(result.misses)
     assert result.false_positives <= 8, "\n".join(result.false)

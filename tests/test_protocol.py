@@ -1,4 +1,4 @@
-"""The decision flow: every path of DESIGN.md's table, written out by hand as the oracle."""
+"""The decision flow: every path of ../shared/DESIGN.md's table, written by hand as the oracle."""
 
 from __future__ import annotations
 

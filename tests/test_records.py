@@ -47,7 +47,7 @@ pytest_plugins = ["bot.records.testing"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-# The export contract, copied from DESIGN.md ("The decision record"), plus check_id.
+# The export contract, copied from ../shared/DESIGN.md ("The decision record"), plus check_id.
 DESIGN_TYPES: dict[str, tuple[type, ...]] = {
     "reference": (str,),
     "conversation_id": (str,),

@@ -163,7 +163,7 @@ def test_records_are_listed_filtered_paged_and_exported(chat, saved) -> None:
     page = json.loads(body)
     assert page["total"] == 4 and page["next_offset"] == 2
     assert [r["reference"] for r in page["records"]] == [saved[3].reference, saved[2].reference]
-    assert page["records"][0] == json.loads(json.dumps(saved[3].to_dict()))  # DESIGN.md's format
+    assert page["records"][0] == json.loads(json.dumps(saved[3].to_dict()))  # the record format
     status, body, _ = _get(chat, f"/api/records?channel={channel}&offset=2&limit=2", token)
     assert json.loads(body)["next_offset"] is None
     query = urllib.parse.urlencode(
@@ -305,7 +305,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @pytest.mark.e2e
 @schema.parametrize()
 # The same examples on every run, so that CI is reproducible; run it with
-# INFOSHARE_SCHEMATHESIS_RANDOM=1 to explore new ones (how the three faults in README were found).
+# INFOSHARE_SCHEMATHESIS_RANDOM=1 to explore new ones (how the three faults were found:
+# docs/records.md: "The API").
 @hypothesis.settings(derandomize=not os.environ.get("INFOSHARE_SCHEMATHESIS_RANDOM"), deadline=None)
 def test_the_api_keeps_to_its_openapi_description(case) -> None:
     case.call_and_validate()

@@ -38,6 +38,10 @@ AXE = PROJECT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 REPLY_TIMEOUT_MS = 60_000
+# The embedding snippet, as documented: its first script tag (a chat button in the corner), with
+# the example origin replaced by the test servers'.
+WEB_CHAT_DOC = PROJECT / "docs" / "web-chat.md"
+DOC_ORIGIN = "https://canishare.example.org"
 
 
 @pytest.fixture(scope="module")
@@ -260,6 +264,16 @@ def test_only_the_listed_files_are_served(chat):
         assert b'src="/chat/widget.js"' in r.read()
 
 
+def documented_snippet() -> str:
+    """The first script tag of the HTML example in docs/web-chat.md ("Embedding the chat")."""
+    text = WEB_CHAT_DOC.read_text(encoding="utf-8")
+    example = re.search(r"```html\n(.*?)```", text, re.S)
+    assert example, f"no HTML example in {WEB_CHAT_DOC}"
+    tag = re.search(r"<script\b[^>]*/chat/widget\.js[^>]*>\s*</script>", example.group(1))
+    assert tag, f"no script tag for /chat/widget.js in the example of {WEB_CHAT_DOC}"
+    return tag.group(0)
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
@@ -267,12 +281,14 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def intranet(tmp_path_factory, chat) -> Iterator[str]:
-    """A page on another origin that embeds the chat with README's one script tag."""
+    """A page on another origin that embeds the chat with docs/web-chat.md's one script tag."""
+    snippet = documented_snippet()
+    assert DOC_ORIGIN in snippet
     root = tmp_path_factory.mktemp("intranet")
     (root / "index.html").write_text(
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Staff intranet</title>'
         "</head><body><h1>Staff intranet</h1>"
-        f'<script src="{chat.base}/chat/widget.js" defer></script></body></html>',
+        f"{snippet.replace(DOC_ORIGIN, chat.base)}</body></html>",
         encoding="utf-8",
     )
     port = int(INTRANET_ORIGIN.rsplit(":", 1)[1])
@@ -285,7 +301,8 @@ def intranet(tmp_path_factory, chat) -> Iterator[str]:
 
 
 def test_an_intranet_page_embeds_the_chat_with_one_script_tag(page, intranet):
-    """README's snippet on another origin (let in with --cors): a chat button, then a check."""
+    """docs/web-chat.md's snippet on another origin (let in with --cors): a chat button, then a
+    check."""
     page.goto(intranet)
     launcher = page.get_by_role("button", name="Open the Can I share? chat")
     launcher.focus()

@@ -1,4 +1,4 @@
-"""The helpdesk API under the Rasa server, at ``/api/`` (README: "Helpdesk API").
+"""The helpdesk API under the Rasa server, at ``/api/`` (docs/records.md: "The API").
 
 A Rasa input channel that carries no messages (like :mod:`bot.channels.chat`): its blueprint
 serves the advice requests to helpdesk tools holding a bearer token made with ``infoshare tokens
@@ -13,7 +13,7 @@ create --role reporting|adviser``.
 * ``GET /api/records?outcome=&from=&to=&safeguarding=&protocol=&channel=&limit=&offset=`` — the
   decision records, newest first, a page at a time with the total; as CSV with
   ``Accept: text/csv`` or ``format=csv``;
-* ``GET /api/records/{reference}`` — one record (DESIGN.md's format), or CSV;
+* ``GET /api/records/{reference}`` — one record (the record format: docs/design.md §5), or CSV;
 * ``GET /api/openapi.json`` — this API in OpenAPI 3.0 (no token needed).
 
 Every read and change is written to the audit log (:mod:`bot.helpdesk.audit`) with the token's

@@ -1,4 +1,4 @@
-"""The helpdesk page, served by the Rasa server at ``/helpdesk/`` (README: "The helpdesk").
+"""The helpdesk page, served by the Rasa server at ``/helpdesk/`` (docs/helpdesk.md).
 
 Advisers and leads (``infoshare users add NAME --role adviser|lead``) sign in, see the queue of
 advice requests (urgent first, then oldest), open one — the half-built decision in the

@@ -80,7 +80,8 @@ _ANSWER = {
 
 
 def record_schema() -> dict[str, Any]:
-    """A decision record (DESIGN.md's format), from the declared fields (bot/records/fields.py)."""
+    """A decision record (the export format: docs/design.md §5), from the declared fields
+    (bot/records/fields.py)."""
     from bot.records.fields import ANSWERED_BY_WORDS, FIELDS, FieldKind
     from bot.records.repository import OUTCOMES
 

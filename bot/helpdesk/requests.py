@@ -155,7 +155,7 @@ def _request(row: AdviceRequestRow) -> AdviceRequest:
 
 
 def advice_of(request: AdviceRequest) -> dict[str, Any]:
-    """The advice as a continued check's record carries it (``advice``, DESIGN.md)."""
+    """The advice as a continued check's record carries it (``advice``, docs/design.md §5)."""
     return {
         "reference": request.reference,
         "adviser": request.answered_by,

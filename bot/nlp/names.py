@@ -30,7 +30,7 @@ It is written to ``models/names/lexicon.json.gz`` (about 1.5 MB) and read on fir
   the GP …", "Hope this is …", "Reading between the lines").
 
 What it finds is measured on two held-out sets of UK-style sentences (``tests/redaction/``,
-``scripts/names_eval.py``; README: "Names in free text").
+``scripts/names_eval.py``; docs/measurements.md: "Names in free text (measured)").
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ ANSWER_WORDS = {
     Answer.NOT_SURE.value: "Not sure",
     Answer.NOT_ASKED.value: "Not asked yet",
 }
-# Button payloads: the intents of DESIGN.md's contract.
+# Button payloads: the intents of DESIGN.md's contract (../shared/DESIGN.md; docs/design.md §6).
 ANSWER_PAYLOADS = {
     Answer.YES.value: "/affirm",
     Answer.NO.value: "/deny",

@@ -148,8 +148,9 @@ class Question:
     text_source: GuidanceText | None = None
     # What each answer means here, in the assistant's words (for "what can I answer?").
     meanings: dict[str, str] = field(default_factory=dict)
-    # The answers that move the check toward sharing (DESIGN.md's safety rule for reading): taken
-    # only from the practitioner's own answer word or button, never from a cue alone.
+    # The answers that move the check toward sharing (the safety rule for reading of DESIGN.md,
+    # ../shared/DESIGN.md; as built: docs/design.md §4): taken only from the practitioner's own
+    # answer word or button, never from a cue alone.
     toward_sharing: tuple[str, ...] = ()
     follow_ups: tuple[FollowUp, ...] = ()
     # Evidence in a reason ("on facebook", "has capacity"), unlike `phrases`, which say the answer

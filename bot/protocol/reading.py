@@ -40,7 +40,7 @@ from bot.protocol.model import Answer, FollowUp, Kind, Protocol, load_protocol
 from bot.protocol.opening import TRAINING_INTENT, asks_to_practise
 
 ANSWERS_FILE = Path(__file__).with_name("answers.yml")
-# Intent names (DESIGN.md's contract) that answer a question, and what they answer.
+# Intent names (a contract: docs/design.md §6) that answer a question, and what they answer.
 ANSWER_INTENTS = {
     "affirm": Answer.YES.value,
     "deny": Answer.NO.value,
@@ -929,7 +929,8 @@ class _Care:
 
 
 def _care(asked: Asked, words: _Words, text: str) -> _Care:
-    """DESIGN.md's safety rule for reading, for any step, from the protocol's answer directions.
+    """The safety rule for reading (DESIGN.md, ../shared/DESIGN.md), for any step, from the
+    protocol's answer directions.
 
     A reading toward sharing is taken only from the practitioner's own answer word (buttons are
     read elsewhere), and never when the same message turns against it: a contrast clause, its own

@@ -1,4 +1,4 @@
-"""Decision records as JSON (the DESIGN.md contract) and CSV (for spreadsheets).
+"""Decision records as JSON (the contract of ../shared/DESIGN.md) and CSV (for spreadsheets).
 
 CSV layout: one row per record, a header row with the same field names as the JSON, in the same
 order. Lists and objects (``path``, ``answers``, ``checks``, ``golden_rules``) are compact JSON

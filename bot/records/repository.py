@@ -100,8 +100,9 @@ def _from_row(cls: Any, row: Any) -> Any:
     return cls(**{name: getattr(row, name) for name in FIELD_NAMES})
 
 
-# A stored record. ``to_dict()`` is the export format of DESIGN.md (plus ``check_id``), its keys
-# in the declared order. Built from the declared fields.
+# A stored record. ``to_dict()`` is the export format of DESIGN.md (../shared/DESIGN.md; as built:
+# docs/design.md §5) plus ``check_id``, its keys in the declared order. Built from the declared
+# fields.
 DecisionRecord: Any = make_dataclass(
     "DecisionRecord",
     [
