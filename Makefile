@@ -1,4 +1,5 @@
-# Can I share? — install, build, train, run and test. README documents these targets.
+# Can I share? — install, build, train, run and test. README (in short) and docs/testing.md
+# document these targets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -8,7 +9,7 @@ RASA    := $(VENV)/bin/rasa
 MODELS  := models
 RESULTS := results
 # The red-team reading sets (tests/reading/redteam_answers*.yml): no costly reading ever; the
-# wrong readings left after the fixes (listed in README) may only go down.
+# wrong readings left after the fixes (listed in docs/measurements.md) may only go down.
 REDTEAM_MAX_WRONG ?= 9
 REDTEAM_MIN_ASKED ?= 0.88
 # Rasa reads these in endpoints.yml; `make run` sets real values (bot/server.py).
@@ -28,7 +29,7 @@ TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(GENERATED_DOMAIN) $(wil
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
 
 .PHONY: help install spacy names domain check-domain train validate migrate run run-cluster shell \
-        test test-unit audit \
+        services test test-unit audit \
         test-stories test-nlu test-reading test-e2e bench lint format clean teams-app bench-webchat
 
 help:
@@ -101,11 +102,11 @@ migrate: $(VENV)/.installed
 	$(VENV)/bin/infoshare db upgrade
 
 # --- running -----------------------------------------------------------------------------------
-# CORS=https://intranet.example.org lets that site embed the web chat (README: "Web chat").
+# CORS=https://intranet.example.org lets that site embed the web chat (docs/web-chat.md).
 run: install train migrate
 	$(PY) -m bot.server $(foreach origin,$(CORS),--cors $(origin))
 
-# Several Rasa servers behind nginx on PostgreSQL and Redis (README: "Several servers").
+# Several Rasa servers behind nginx on PostgreSQL and Redis (docs/deployment.md).
 SERVERS ?= 2
 run-cluster: install train
 	$(PY) -m bot.cluster --servers $(SERVERS)
@@ -118,7 +119,12 @@ shell: train migrate
 # --- tests -------------------------------------------------------------------------------------
 # The Rasa test stories and the held-out NLU evaluation first, then the pytest suite (its summary
 # line closes the output).
-test: install lint train migrate validate test-stories test-nlu test-reading audit
+# What the tests need on the machine (PostgreSQL, Redis, nginx, Chromium, npm, the word list):
+# installed with apt-get as root (or password-less sudo) and started; otherwise it says what to do.
+services:
+	scripts/services.sh
+
+test: services install lint train migrate validate test-stories test-nlu test-reading audit
 	INFOSHARE_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -q
 
 # Known vulnerabilities in the installed Python packages (pip-audit, from its own venv: installed
@@ -145,7 +151,8 @@ test-nlu: train
 
 # Reading practitioners' own words, on the held-out sets in tests/reading/ (never trained on):
 # what, with whom and why in openings; answers typed at each question, through the real servers.
-# Each set was written by someone who had not seen the reader or the extractor (README: figures).
+# Each set was written by someone who had not seen the reader or the extractor (figures:
+# docs/measurements.md).
 test-reading: train migrate
 	$(PY) scripts/openings_eval.py --strict-starts
 	$(PY) scripts/reading_eval.py --max-costly 0 --max-wrong 0 --max-loops 0 --min-right 0.97
@@ -173,7 +180,7 @@ lint: install .venv-lint/.installed
 format: install
 	$(VENV)/bin/ruff format bot actions tests scripts teams
 
-# The Microsoft Teams app package, results/teams-app.zip (README: "Microsoft Teams"): needs
+# The Microsoft Teams app package, results/teams-app.zip (docs/teams.md): needs
 # MICROSOFT_APP_ID, and INFOSHARE_BOT_DOMAIN etc. for a real deployment.
 teams-app: install
 	$(PY) teams/package.py
