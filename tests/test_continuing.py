@@ -23,7 +23,7 @@ from bot.records import RecordRepository, draft_from_check, make_engine
 from bot.records.draft import slots_from_record
 from bot.records.printable import render_record
 
-pytest_plugins = ["bot.records.testing"]
+pytest_plugins = ["support.records"]
 
 SECRET = "a-test-secret-of-sufficient-length"
 CONTEXT = {

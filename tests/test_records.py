@@ -43,7 +43,7 @@ from bot.records.repository import MAX_TEXT_LENGTH, clean_text, normalise_refere
 from bot.schema import metadata
 
 # records_db_url (migrated, empty) and blank_db_url (no tables), each on SQLite and PostgreSQL.
-pytest_plugins = ["bot.records.testing"]
+pytest_plugins = ["support.records"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
