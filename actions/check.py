@@ -25,7 +25,7 @@ from actions.common import (
     utter,
 )
 from actions.forms import read_unplaced
-from actions.helpdesk import WAITING, deliver_answers
+from actions.helpdesk import deliver_answers, waiting_requests
 from actions.training import finish_training
 from bot import nlp
 from bot.advice import load_contacts
@@ -145,7 +145,6 @@ class ActionFinishCheck(Action):
             return []
         if tracker.get_slot("training_scenario") is not None:
             # practice: the score and feedback, a training record, never a decision record
-
             if result.outcome is not Outcome.SEEK_ADVICE and slots.get(protocol.record.id) != "yes":
                 return []
             return finish_training(dispatcher, tracker, slots)
@@ -245,7 +244,6 @@ class ValidateSlotMappings(ValidationAction):
     ) -> list[EventType]:
         """Everything this action does, without the domain (Rasa sends it none: selective
         domain in endpoints.yml): the two checks, then the entity-filled slots it cleans."""
-
         updates: dict[str, Any] = {}
         updates.update(saved_from_outbox(dispatcher, tracker))  # a record kept while DB was down
         updates.update(deliver_answers(dispatcher, tracker))  # the helpdesk's answers, if any
@@ -333,7 +331,6 @@ def _not_understood(
     """Keep the check: the message read at the question being asked as the form reads any
     answer (taken, read back, followed up, or — the same unusable message again — help instead
     of the same reply), then the form asks its question again."""
-
     if not tracker.active_loop_name:
         _outside_a_check(dispatcher, tracker)
         return [FollowupAction("action_listen")]
@@ -349,12 +346,10 @@ def _outside_a_check(dispatcher: CollectingDispatcher, tracker: Tracker) -> None
     """A message outside a check that nothing placed: if the helpdesk's answer was just said
     ("any news?"), that was the reply; "any news?" before it comes gets where things stand;
     anything else the default."""
-
     if _said_this_turn(tracker, helpdesk_say.HELPDESK_ANSWERED):
         return
     if helpdesk_say.asks_for_news(latest_text(tracker)):
-        waiting = [r for r in tracker.get_slot(WAITING) or [] if isinstance(r, str)]
-        utter(dispatcher, helpdesk_say.no_news(waiting))
+        utter(dispatcher, helpdesk_say.no_news(waiting_requests(tracker)))
         return
     dispatcher.utter_message(response="utter_default")
 

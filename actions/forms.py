@@ -197,15 +197,9 @@ class _Step:
         assert reading.value is not None
         updates: dict[str, Any] = {ANSWERED_BY_SLOT: self._answered_by(reading)}
         kept = (self.slots.get(NOTES_SLOT) or {}).get(self.asked.key)
-        if reading.evidence is Evidence.FOLLOW_UP and reading.follow_up is not None:
+        if reading.evidence is Evidence.FOLLOW_UP:
             # the reason first given, then the follow-up and its answer: the question's note
-            asked = reading.follow_up.label
-            said = next(
-                (label for v, label in reading.follow_up.labels.items() if v in _means(reading)),
-                reading.value,
-            )
-            parts = [kept, f"{asked}: {said}", reading.note]
-            updates[NOTES_SLOT] = self._notes(" — ".join(p for p in parts if p))
+            updates[NOTES_SLOT] = self._notes(" — ".join(p for p in (kept, reading.note) if p))
         elif kind is Kind.CONFIRM:
             pass  # "yes, save it": the words of the answer are not a reason to keep
         elif reading.note:
@@ -268,12 +262,6 @@ _ANSWERED_BY = {
     Evidence.FOLLOW_UP: AnsweredBy.FOLLOW_UP,
     Evidence.HELPDESK: AnsweredBy.HELPDESK,
 }
-
-
-def _means(reading: Reading) -> set[str]:
-    """The follow-up answers that mean the step's answer taken."""
-    assert reading.follow_up is not None
-    return {k for k, v in reading.follow_up.means.items() if v == reading.value}
 
 
 __all__ = ["ValidateInformationSharingForm"]

@@ -175,13 +175,18 @@ def reply_to(tracker: Tracker, channel: str) -> dict[str, Any] | None:
     return dict(reference) if channel == "botframework" and isinstance(reference, dict) else None
 
 
+def waiting_requests(tracker: Tracker) -> list[str]:
+    """The references of this conversation's requests the helpdesk has not answered yet."""
+    return [r for r in tracker.get_slot(WAITING) or [] if isinstance(r, str)]
+
+
 def deliver_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
     """Say the helpdesk's answers to this conversation's requests (at any message, on any
     channel) unless they were pushed to the chat already; the slot update that forgets the
     delivered ones, or nothing."""
     from bot.helpdesk.requests import UnknownRequest
 
-    waiting = [r for r in tracker.get_slot(WAITING) or [] if isinstance(r, str)]
+    waiting = waiting_requests(tracker)
     if not waiting:
         return {}
     requests = stores()[1]

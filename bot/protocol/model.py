@@ -172,6 +172,10 @@ class Question:
     def is_checklist(self) -> bool:
         return self.kind is Kind.CHECKLIST
 
+    def follow_up(self, follow_up_id: str | None) -> FollowUp | None:
+        """One of this question's follow-ups, by id."""
+        return next((f for f in self.follow_ups if f.id == follow_up_id), None)
+
 
 @dataclass(frozen=True)
 class ContextQuestion:

@@ -27,7 +27,7 @@ import difflib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
@@ -402,11 +402,6 @@ def asks_to_continue(text: str | None) -> bool:
     return text.startswith(f"/{CONTINUE_INTENT}") or bool(_CONTINUE.match(text))
 
 
-def _asks_for_training(text: str) -> bool:
-    """ "training" or "scenario 7" said at a question: a command (bot/protocol/opening.py)."""
-    return asks_to_practise(text)
-
-
 def asks_to_restart(text: str | None) -> bool:
     """An explicit "start again" (typed or the button), not a guess of the intent model."""
     return bool(text) and (str(text).startswith("/restart") or bool(_RESTART.search(str(text))))
@@ -470,18 +465,26 @@ def _negated(text: str, start: int, floor: int = 0) -> bool:
     return bool(_NEGATION.search(" ".join(words)))
 
 
-def _phrases(text: str, asked: Asked, floor: int = 0) -> list[_Match]:
-    found = []
+def _word_matches(text: str, asked: Asked) -> Iterator[tuple[str, bool, re.Match[str]]]:
+    """Every place the step's phrases and cues match, negated or not: (the answer as this step
+    takes it, whether it is a cue, the match)."""
     for cue, words in ((False, asked.phrases), (True, asked.cues)):
         for value, patterns in words.items():
             allowed = _allowed(value, asked)
             if allowed is None or not patterns:
                 continue
             for match in _compiled(tuple(patterns)).finditer(text):
-                starts_negative = bool(_NEGATION.match(match.group(0)))
-                if not starts_negative and _negated(text, match.start(), floor):
-                    continue
-                found.append(_Match(allowed, match.start(), match.end(), False, False, cue))
+                yield allowed, cue, match
+
+
+def _phrases(text: str, asked: Asked, floor: int = 0) -> list[_Match]:
+    """The phrases and cues that match and are not negated (from ``floor`` on)."""
+    found = []
+    for allowed, cue, match in _word_matches(text, asked):
+        starts_negative = bool(_NEGATION.match(match.group(0)))
+        if not starts_negative and _negated(text, match.start(), floor):
+            continue
+        found.append(_Match(allowed, match.start(), match.end(), False, False, cue))
     return sorted(found, key=lambda m: (m.start, -m.end))
 
 
@@ -583,9 +586,16 @@ def _read_words(text: str, asked: Asked) -> _Words:
         if asked_part.strip(" ?")
         else (lambda p: False)
     )
-    phrases = [
-        p for p in _phrases(text, asked) if (not echoed or p.start >= start) and not in_question(p)
-    ]
+
+    def answering(floor: int = 0) -> list[_Match]:
+        """The phrases and cues that answer: not in an echoed or asked question."""
+        return [
+            p
+            for p in _phrases(text, asked, floor)
+            if (not echoed or p.start >= start) and not in_question(p)
+        ]
+
+    phrases = answering()
     if (
         head is not None
         and not any(p.start < head.end for p in phrases)
@@ -593,11 +603,7 @@ def _read_words(text: str, asked: Asked) -> _Words:
     ):
         # A bare answer word negates no phrase after it ("no, it would put …"); "it doesn't"
         # does ("it doesn't outweigh her right to privacy").
-        phrases = [
-            p
-            for p in _phrases(text, asked, head.end)
-            if (not echoed or p.start >= start) and not in_question(p)
-        ]
+        phrases = answering(head.end)
     doubt = _doubt_later(text, head.end if head is not None else start)
     if doubt is not None and not (head and head.value == doubt.value):
         # "she didn't say either way so I genuinely don't know": doubt stated anywhere wins;
@@ -771,7 +777,8 @@ def read(
         pending = None
     if raw.startswith("/"):
         return _read_payload(asked, heard, pending, text, unusable)
-    if text and _COMMAND.match(text) or asks_to_continue(raw) or _asks_for_training(raw):
+    # "training" or "scenario 7" said at a question is a command too (bot/protocol/opening.py)
+    if text and _COMMAND.match(text) or asks_to_continue(raw) or asks_to_practise(raw):
         return Reading(Result.COMMAND)
     if pending is not None:
         confirmed = _read_confirmation(asked, heard, pending, text)
@@ -888,7 +895,7 @@ def _read_answer(asked: Asked, heard: Heard, text: str, raw: str) -> Reading:
 _TURN = re.compile(
     r"\b(?:but|although|though|tho|however|except|apart from|whereas|even though|even so|"
     r"that said|having said that|saying that|mind you|then again|on the other hand|unless|"
-    r"only if|other than|besides|instead|"
+    r"other than|besides|instead|"
     # a condition: "yes if …", "as long as …"
     r"only if|only (?:\w+ ){1,3}if|as long as|provided|providing|so long as|"
     # a self-correction: "yes - sorry i mean no"
@@ -1010,14 +1017,13 @@ def _negates_a_statement(text: str, words: _Words, asked: Asked) -> bool:
 
 
 def _cue_starts(text: str, asked: Asked, value: str | None) -> list[int]:
-    """Where a phrase or cue for ``value`` starts, negated or not ("it's not | in the public
-    domain" is a negated cue for "no", not a "no")."""
-    starts = []
-    for words in (asked.phrases, asked.cues):
-        for answer, patterns in words.items():
-            if patterns and (value is None or _allowed(answer, asked) == value):
-                starts += [m.start() for m in _compiled(tuple(patterns)).finditer(text)]
-    return starts
+    """Where a phrase or cue for ``value`` (any, for None) starts, negated or not ("it's not |
+    in the public domain" is a negated cue for "no", not a "no")."""
+    return [
+        match.start()
+        for allowed, _, match in _word_matches(text, asked)
+        if value is None or allowed == value
+    ]
 
 
 def _without_questions(text: str) -> str:
@@ -1033,13 +1039,12 @@ def _without_questions(text: str) -> str:
 
 def _negated_cue(text: str, asked: Asked, value: str, floor: int) -> bool:
     """A cue for ``value`` itself negated ("not that she agreed", "hasn't really consented")."""
-    for answer, patterns in [*asked.phrases.items(), *asked.cues.items()]:
-        if _allowed(answer, asked) != value or not patterns:
-            continue
-        for match in _compiled(tuple(patterns)).finditer(text):
-            if not _NEGATION.match(match.group(0)) and _negated(text, match.start(), floor):
-                return True
-    return False
+    return any(
+        allowed == value
+        and not _NEGATION.match(match.group(0))
+        and _negated(text, match.start(), floor)
+        for allowed, _, match in _word_matches(text, asked)
+    )
 
 
 def _already_answers(follow_up: FollowUp, text: str, value: str | None) -> bool:
@@ -1077,12 +1082,13 @@ def _read_follow_up(
     reading = read(inner, heard, waiting, unusable)
     again = Pending(asked.key, "", pending.text, follow_up.id)
     if reading.result is Result.ANSWER and reading.value is not None:
-        value = follow_up.means[reading.value]
+        # the note: the follow-up and the answer given to it, then any reason with that answer
+        said = f"{follow_up.label}: {follow_up.labels[reading.value]}"
         return Reading(
             Result.ANSWER,
-            value,
+            follow_up.means[reading.value],
             Evidence.FOLLOW_UP,
-            reading.note,
+            " — ".join(part for part in (said, reading.note) if part),
             reading.side,
             follow_up=follow_up,
         )

@@ -21,7 +21,7 @@ from typing import Any
 from bot.protocol import load_protocol, record_path, walk
 from bot.protocol.messages import ANSWER_WORDS, Reply, question_title
 from bot.protocol.model import Protocol
-from bot.protocol.opening import JOIN_COHORT, Opening, classify_opening
+from bot.protocol.opening import JOIN_COHORT, asks_to_practise
 from bot.training.scenarios import Feedback, ModelStep, Scenario, load_scenarios
 
 SCENARIO_SLOT = "training_scenario"
@@ -35,8 +35,8 @@ _NUMBER = re.compile(r"\b(?:scenario|case(?: study)?)\s*(\d{1,3})\b", re.IGNOREC
 def asks_for_training(text: str | None) -> bool:
     """ "training", "practise a case", "scenario 7", "case study 3", "join cohort ABC123" (or
     the start button) — asked for in so many words; a message that asks whether something can
-    be shared never is (:func:`bot.protocol.opening.classify_opening` decides)."""
-    return classify_opening(text) is Opening.PRACTICE
+    be shared never is (:func:`bot.protocol.opening.classify_opening` asks this first)."""
+    return asks_to_practise(text)
 
 
 def cohort_code(text: str | None) -> str | None:

@@ -189,10 +189,7 @@ class _Typist:
         """The guidance's follow-up asked (or its answer read back): the answer to it that means
         the model answer, in the practitioner's own answer words."""
         question = self.protocol.questions.get(pending.key.split(".")[0])
-        follow_up = next(
-            (f for f in (question.follow_ups if question else ()) if f.id == pending.follow_up),
-            None,
-        )
+        follow_up = question.follow_up(pending.follow_up) if question else None
         if follow_up is None or wanted is None:
             raise ReplayError(f"the assistant asked a follow-up at {pending.key!r}, off the path")
         meant = next((v for v, means in follow_up.means.items() if means == wanted), None)
