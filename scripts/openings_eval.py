@@ -29,6 +29,7 @@ import argparse
 import concurrent.futures
 import importlib.util
 import json
+import os
 import re
 import sys
 import tempfile
@@ -215,7 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.base:
         return report(args, served(args.base, args.token))
     with tempfile.TemporaryDirectory(prefix="infoshare-openings-") as tmp:
-        servers, token = _reading_eval()._bench().throwaway_servers(Path(tmp), 5505, 5555)
+        offset = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET") or 0)  # beside another suite
+        servers, token = _reading_eval()._bench().throwaway_servers(
+            Path(tmp), 5505 + offset, 5555 + offset
+        )
         servers.start(token)
         try:
             servers.wait_ready(timeout=300)

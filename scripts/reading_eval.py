@@ -33,6 +33,7 @@ import collections
 import concurrent.futures
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 import time
@@ -379,7 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = evaluate(args.base, args.token, items, args.workers)
     else:
         with tempfile.TemporaryDirectory(prefix="infoshare-reading-") as tmp:
-            servers, token = _bench().throwaway_servers(Path(tmp), 5405, 5455)
+            offset = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET") or 0)  # beside another suite
+            servers, token = _bench().throwaway_servers(Path(tmp), 5405 + offset, 5455 + offset)
             servers.start(token)
             try:
                 servers.wait_ready(timeout=300)
