@@ -217,8 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(args, served(args.base, args.token))
     with tempfile.TemporaryDirectory(prefix="infoshare-openings-") as tmp:
         offset = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET") or 0)  # beside another suite
-        servers, token = _reading_eval()._bench().throwaway_servers(
-            Path(tmp), 5505 + offset, 5555 + offset
+        servers, token = (
+            _reading_eval()._bench().throwaway_servers(Path(tmp), 5505 + offset, 5555 + offset)
         )
         servers.start(token)
         try:
