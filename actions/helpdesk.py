@@ -169,7 +169,7 @@ class ActionSendHelpdeskRequest(Action):
 
 def reply_to(tracker: Tracker, channel: str) -> dict[str, Any] | None:
     """Where a proactive answer can reach this conversation: for Teams, the conversation
-    reference the channel put in the message's metadata (bot/channels/botframework.py)."""
+    reference the channel put in the message's metadata (bot/channels/teams/channel.py)."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     reference = (metadata.get("botframework") or {}).get("reference")
     return dict(reference) if channel == "botframework" and isinstance(reference, dict) else None

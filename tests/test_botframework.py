@@ -39,17 +39,21 @@ from jwt.algorithms import RSAAlgorithm
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
-from bot.channels import botframework
-from bot.channels.botframework import (
+from bot.channels.teams import (
+    ADAPTIVE_CARD,
     OFF_MESSAGE,
+    OPENID_URL,
+    TOKEN_URL,
     WELCOME,
     BotFrameworkInput,
     BotFrameworkOutput,
     ButtonTitles,
     Settings,
+    card_activity,
     teams_text,
 )
-from bot.channels.teams_cards import ADAPTIVE_CARD, card_activity
+from bot.channels.teams import auth as teams_auth
+from bot.channels.teams import channel as teams_channel
 from bot.protocol.messages import Card, Reply, ask, saved
 from bot.protocol.model import Outcome
 
@@ -415,12 +419,10 @@ async def teams(fake: FakeMicrosoft, serve: Any, clock: FakeClock) -> Teams:
     return Teams(fake, channel, agent, await serve(channel, agent))
 
 
-def warnings_from(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [
-        r
-        for r in caplog.records
-        if r.name == botframework.__name__ and r.levelno == logging.WARNING
-    ]
+def warnings_from(
+    caplog: pytest.LogCaptureFixture, logger: str = teams_channel.__name__
+) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == logger and r.levelno == logging.WARNING]
 
 
 # --- authentication ------------------------------------------------------------------------------
@@ -502,7 +504,7 @@ async def test_a_request_without_a_valid_token_is_refused_with_401(
     teams: Teams, case: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     authorization, activity = _forged(teams, case)
-    with caplog.at_level(logging.WARNING, logger=botframework.__name__):
+    with caplog.at_level(logging.WARNING, logger=teams_channel.__name__):
         status, body = await teams.post(activity, authorization=authorization)
     assert status == 401
     assert body["error"] == "unauthorized" and REFUSED[case] in body["reason"], body
@@ -578,11 +580,13 @@ async def test_a_failed_refresh_keeps_the_old_keys(
     assert (await teams.post())[0] == 200
     teams.fake.failing.add("keys")
     clock.advance(24 * 3600)
-    with caplog.at_level(logging.WARNING, logger=botframework.__name__):
+    with caplog.at_level(logging.WARNING, logger=teams_auth.__name__):
         assert (await teams.post())[0] == 200
         assert (await teams.post())[0] == 200  # not retried at once
     assert teams.fake.hits["keys"] == 2
-    assert any("keeping the keys" in r.getMessage() for r in warnings_from(caplog))
+    assert any(
+        "keeping the keys" in r.getMessage() for r in warnings_from(caplog, teams_auth.__name__)
+    )
 
 
 async def test_an_unknown_kid_refetches_the_keys_at_most_every_5_minutes(
@@ -606,7 +610,7 @@ async def test_keys_unavailable_answers_503_then_recovers(
     teams: Teams, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     teams.fake.failing.add("openid")
-    with caplog.at_level(logging.ERROR, logger=botframework.__name__):
+    with caplog.at_level(logging.ERROR, logger=teams_channel.__name__):
         status, body = await teams.post()
         assert status == 503 and teams.agent.messages == []
         assert (await teams.post())[0] == 503
@@ -623,9 +627,9 @@ async def test_keys_unavailable_answers_503_then_recovers(
 async def test_the_channel_is_off_without_app_id_and_password(
     serve: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger=botframework.__name__):
+    with caplog.at_level(logging.INFO, logger=teams_channel.__name__):
         channel = BotFrameworkInput(Settings(app_id=APP_ID))
-    (line,) = [r for r in caplog.records if r.name == botframework.__name__]
+    (line,) = [r for r in caplog.records if r.name == teams_channel.__name__]
     assert "off" in line.getMessage() and "MICROSOFT_APP_PASSWORD" in line.getMessage()
     base = await serve(channel, FakeAgent())
     async with aiohttp.ClientSession() as session:
@@ -653,8 +657,8 @@ def test_settings_come_from_the_environment_and_credentials_override(
         monkeypatch.delenv(name, raising=False)
     off = BotFrameworkInput.from_credentials(None)
     assert isinstance(off, BotFrameworkInput) and not off.settings.enabled
-    assert off.settings.openid_url == botframework.OPENID_URL
-    assert off.settings.token_url == botframework.TOKEN_URL
+    assert off.settings.openid_url == OPENID_URL
+    assert off.settings.token_url == TOKEN_URL
     monkeypatch.setenv("MICROSOFT_APP_ID", "env-id")
     monkeypatch.setenv("MICROSOFT_APP_PASSWORD", "env-password")
     on = BotFrameworkInput.from_credentials({"app_id": None, "app_password": ""})
@@ -708,7 +712,7 @@ async def test_a_failure_while_handling_is_logged_and_answered_500(
     teams: Teams, caplog: pytest.LogCaptureFixture
 ) -> None:
     teams.agent.fail = RuntimeError("the tracker store is down")
-    with caplog.at_level(logging.ERROR, logger=botframework.__name__):
+    with caplog.at_level(logging.ERROR, logger=teams_channel.__name__):
         status, _ = await teams.post()
     assert status == 500
     (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -720,7 +724,7 @@ async def test_a_bot_connector_error_is_answered_500(
 ) -> None:
     teams.agent.replies = [{"text": "Hello"}]
     teams.fake.failing.add("connector")
-    with caplog.at_level(logging.ERROR, logger=botframework.__name__):
+    with caplog.at_level(logging.ERROR, logger=teams_channel.__name__):
         status, _ = await teams.post()
     assert status == 500
     assert any("Bot Connector answered 500" in str(r.exc_info[1]) for r in caplog.records)

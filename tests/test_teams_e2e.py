@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parent.parent
 RASA_PORT, ACTIONS_PORT = port(5405), port(5455)
-CHANNEL_CLASS = "bot.channels.botframework.BotFrameworkInput"
+CHANNEL_CLASS = "bot.channels.teams.BotFrameworkInput"
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 HERO = "application/vnd.microsoft.card.hero"
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"

@@ -5,7 +5,7 @@ them (in the Rasa server's process, where the helpdesk page and API answer reque
 
 - the web chat (bot/channels/socketio.py): to the socket.io room of the conversation, if a page
   is connected to it (otherwise the answer waits for the page to reconnect, or the next message);
-- Microsoft Teams (bot/channels/botframework.py): a proactive message to the conversation
+- Microsoft Teams (bot/channels/teams/channel.py): a proactive message to the conversation
   reference stored with the request.
 
 With several Rasa servers the page may be connected to another server than the one the answer
