@@ -153,11 +153,13 @@ test-nlu: train
 # what, with whom and why in openings; answers typed at each question, through the real servers.
 # Each set was written by someone who had not seen the reader or the extractor (figures:
 # docs/measurements.md).
+# One start of the servers serves all three (scripts/with_servers.py).
 test-reading: train migrate
-	$(PY) scripts/openings_eval.py --strict-starts
-	$(PY) scripts/reading_eval.py --max-costly 0 --max-wrong 0 --max-loops 0 --min-right 0.97
-	$(PY) scripts/reading_eval.py --redteam --out results/reading/redteam --max-costly 0 \
-	  --max-loops 0 --max-wrong $(REDTEAM_MAX_WRONG) --min-asked $(REDTEAM_MIN_ASKED)
+	$(PY) scripts/with_servers.py \
+	  "$(PY) scripts/openings_eval.py --strict-starts" \
+	  "$(PY) scripts/reading_eval.py --max-costly 0 --max-wrong 0 --max-loops 0 --min-right 0.97" \
+	  "$(PY) scripts/reading_eval.py --redteam --out results/reading/redteam --max-costly 0 \
+	     --max-loops 0 --max-wrong $(REDTEAM_MAX_WRONG) --min-asked $(REDTEAM_MIN_ASKED)"
 
 bench: train migrate
 	$(PY) scripts/bench.py

@@ -198,8 +198,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--min-right", type=float, default=None, help="fail when a field's share right is lower"
     )
-    parser.add_argument("--base", help="a running Rasa server (default: start throw-away ones)")
-    parser.add_argument("--token", default="", help="its HTTP API token (for the tracker)")
+    parser.add_argument(
+        "--base",
+        default=os.environ.get("INFOSHARE_EVAL_BASE"),
+        help="a running Rasa server (default: $INFOSHARE_EVAL_BASE, set by "
+        "scripts/with_servers.py; else start throw-away ones)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("INFOSHARE_EVAL_TOKEN", ""),
+        help="its HTTP API token, for the tracker (default: $INFOSHARE_EVAL_TOKEN)",
+    )
     parser.add_argument(
         "--no-servers",
         action="store_true",

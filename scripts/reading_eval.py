@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """How typed answers are read, measured on the running assistant (held-out set, never trained on).
 
-For every answer in ``tests/reading/heldout_answers.yml`` this starts a new conversation on the
-real servers, goes to the question it answers through the REST channel (pressing buttons: the
-route comes from the protocol), types the answer, and reads the tracker to see what happened:
+For every answer in ``tests/reading/heldout_answers*.yml`` this starts a new conversation on the
+real servers with the opening (REST channel), puts it at the question the answer is for by
+setting the earlier answers in one request to Rasa's tracker API (the route and the order come
+from the protocol's engine, as the form's), types the answer, and reads the tracker to see what
+happened:
 
 - right first time: the answer taken as meant (for a hedge: read back as what it leans to; for an
   answer a careful colleague could not take as it stands, ``expect: ask``: read back or followed
@@ -50,13 +52,15 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
+from bot.protocol import load_protocol, required_slots  # noqa: E402 - the project, on the path
+from bot.protocol.engine import answer_checklist_item, checklist  # noqa: E402
+
 HELDOUT = sorted((PROJECT / "tests" / "reading").glob("heldout_answers*.yml"))
 REDTEAM = sorted((PROJECT / "tests" / "reading").glob("redteam_answers*.yml"))
 RESULTS = PROJECT / "results" / "reading"
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 REASONS = "Recording the reasons for this test conversation."
 CATEGORIES = ("right", "read_back", "follow_up", "not_taken", "wrong", "costly")
-PAYLOADS = {"yes": "/affirm", "no": "/deny", "not_sure": "/not_sure", "not_asked": "/not_asked"}
 # Answers to the context questions an item's own opening leaves open (before question 1).
 CONTEXT_FILLERS = {
     "information": "the details of the concern",
@@ -138,50 +142,79 @@ class Conversation:
         with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback
             return "\n".join(m.get("text") or "" for m in json.load(response))
 
+    def set_slots(self, slots: dict[str, Any]) -> None:
+        """Appends slot events to the conversation (Rasa's HTTP API)."""
+        events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
+        request = urllib.request.Request(
+            f"{self.base}/conversations/{self.sender}/tracker/events?token={self.token}",
+            data=json.dumps(events).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60):  # noqa: S310 - loopback
+            pass
+
     def slots(self) -> dict[str, Any]:
         url = f"{self.base}/conversations/{self.sender}/tracker?token={self.token}"
         with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback
             return json.load(response)["slots"]
 
 
-def route_to(question: str) -> list[str]:
-    """The button presses from question 1 to ``question`` (shortest route in the protocol)."""
-    from bot.protocol import load_protocol
-
+def route_answers(question: str) -> dict[str, str]:
+    """The answers from question 1 to ``question`` (the shortest route in the protocol)."""
     protocol = load_protocol()
     if question == protocol.record.id:
-        # any decision that asks question 7: "no" at question 1, then the reasons
+        # any decision that asks question 7: "no" at question 1 (then the reasons)
         q1 = protocol.question(protocol.first)
         no = next(a for a, target in q1.next.items() if target.startswith("outcome:do_not"))
-        return [PAYLOADS[no.value], REASONS]
-    queue = [(protocol.first, [])]
+        return {protocol.first: no.value}
+    queue: list[tuple[str, dict[str, str]]] = [(protocol.first, {})]
     seen = set()
     while queue:
-        current, presses = queue.pop(0)
+        current, answers = queue.pop(0)
         if current == question:
-            return presses
+            return answers
         if current in seen:
             continue
         seen.add(current)
         for answer, target in protocol.question(current).next.items():
             if not target.startswith("outcome:") and target != current:
-                queue.append((target, [*presses, PAYLOADS[answer.value]]))
+                queue.append((target, {**answers, current: answer.value}))
     raise ValueError(f"no route to {question!r}")
 
 
-def point_presses(point: str | None) -> list[str]:
-    """Yes to every checklist point before ``point``."""
-    if not point:
-        return []
-    from bot.protocol.engine import checklist
-
-    ids = [item.id for item in checklist()]
-    return ["/affirm"] * ids.index(point)
+def route_slots(slots: dict[str, Any], question: str, point: str | None) -> dict[str, Any]:
+    """The slots that put the check at ``question`` (and checklist ``point``): the answers on
+    the route, the reasons where a decision asks for them, "yes" to every point before
+    ``point`` — set in one request instead of a button press per step (the engine decides the
+    order, as the form does)."""
+    protocol = load_protocol()
+    answers = route_answers(question)
+    reasons = {q.justification.slot for q in protocol.questions.values() if q.justification}
+    slots = dict(slots)
+    updates: dict[str, Any] = {}
+    while True:
+        following = next((s for s in required_slots(slots) if slots.get(s) is None), None)
+        if following == question:
+            break
+        if following in answers:
+            updates[following] = answers[following]
+        elif following in reasons:
+            updates[following] = REASONS
+        else:
+            raise ValueError(f"no answer for {following!r} on the way to {question!r}")
+        slots.update(updates)
+    if point:
+        checks: dict[str, Any] = {}
+        for item in checklist():
+            if item.id == point:
+                break
+            checks = answer_checklist_item(checks, item, "yes").checks
+        updates[protocol.checklist_question.checks_slot] = checks
+    updates["requested_slot"] = question
+    return updates
 
 
 def taken_value(slots: dict[str, Any], question: str, point: str | None, reply: str) -> str | None:
-    from bot.protocol import load_protocol
-
     protocol = load_protocol()
     if question == protocol.record.id:
         if "Your decision reference is" in reply:
@@ -205,8 +238,6 @@ def taken_value(slots: dict[str, Any], question: str, point: str | None, reply: 
 
 def toward_sharing(question: str, point: str | None) -> set[str]:
     """The answers to this step that move the check toward sharing (from the protocol)."""
-    from bot.protocol import load_protocol
-
     protocol = load_protocol()
     step = protocol.questions.get(question)
     if point:
@@ -257,8 +288,7 @@ def run_one(base: str, token: str, item: dict[str, Any]) -> Outcome:
         outcome.opening = OPENING
         chat = Conversation(base, token)
         chat.say(OPENING)
-    for press in route_to(outcome.question) + point_presses(outcome.point):
-        chat.say(press)
+    chat.set_slots(route_slots(chat.slots(), outcome.question, outcome.point))
     outcome.reply = chat.say(outcome.text)
     slots = chat.slots()
     outcome.taken = taken_value(slots, outcome.question, outcome.point, outcome.reply)
@@ -332,8 +362,17 @@ def markdown(report: Report) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", help="a running Rasa server (default: start throw-away ones)")
-    parser.add_argument("--token", default="", help="its HTTP API token (for the tracker)")
+    parser.add_argument(
+        "--base",
+        default=os.environ.get("INFOSHARE_EVAL_BASE"),
+        help="a running Rasa server (default: $INFOSHARE_EVAL_BASE, set by "
+        "scripts/with_servers.py; else start throw-away ones)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("INFOSHARE_EVAL_TOKEN", ""),
+        help="its HTTP API token, for the tracker (default: $INFOSHARE_EVAL_TOKEN)",
+    )
     parser.add_argument(
         "--heldout",
         type=Path,
