@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.teams import FakeMicrosoft
 
 PROJECT = Path(__file__).resolve().parent.parent
 TOKEN = "e2e-test-token"
-# The end-to-end servers listen on fixed ports (5105, 5155, 5199, 5305, 5355, 5405, 5455);
+# The end-to-end servers listen on fixed ports (5105, 5155, 5199, 5305, 5355);
 # INFOSHARE_TEST_PORT_OFFSET moves them all, so that a second suite can run beside the first.
 PORT_OFFSET = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET", "0") or 0)
 
@@ -97,6 +98,7 @@ def start_servers(
     actions_port: int,
     log_dir: Path,
     cors: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ):
     from bot.records import upgrade
     from bot.server import Servers
@@ -109,6 +111,7 @@ def start_servers(
             "DATABASE_URL": database_url,
             "TRACKER_DATABASE_URL": database_url,
             "INFOSHARE_API_TOKEN": TOKEN,
+            **(env or {}),
         },
         log_dir=log_dir,
         cors=list(cors or []),
@@ -124,11 +127,41 @@ def start_servers(
     return servers
 
 
+@dataclass
+class Session:
+    """The session's servers: the REST channel and records (``chat``), the fake Microsoft whose
+    settings they were started with (the Teams channel is on), and their logs."""
+
+    chat: Chat
+    fake: FakeMicrosoft
+    logs: Path
+
+
 @pytest.fixture(scope="session")
-def chat(tmp_path_factory) -> Iterator[Chat]:
-    """The action server and Rasa server, started for real on SQLite, for the whole session."""
+def session_servers(tmp_path_factory) -> Iterator[Session]:
+    """The action server and Rasa server, started for real on SQLite, once for the whole session:
+    with CORS for the stand-in intranet page, and the Teams channel on, talking to a fake
+    Microsoft in this process (the Teams tests share these servers)."""
     tmp = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp / 'infoshare.db'}"
-    servers = start_servers(url, port(5105), port(5155), tmp / "logs", cors=[INTRANET_ORIGIN])
-    yield Chat(servers.url, url)
+    fake = FakeMicrosoft().start()
+    try:
+        servers = start_servers(
+            url,
+            port(5105),
+            port(5155),
+            tmp / "logs",
+            cors=[INTRANET_ORIGIN],
+            env=fake.environ(),
+        )
+    except Exception:
+        fake.stop()
+        raise
+    yield Session(Chat(servers.url, url), fake, tmp / "logs")
     servers.stop()
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def chat(session_servers: Session) -> Chat:
+    return session_servers.chat

@@ -433,38 +433,6 @@ def test_a_read_back_answered_with_the_same_words_is_confirmed(chat):
     assert chat.tracker(sender)["slots"]["purpose"] == "yes"
 
 
-def test_a_restarted_server_continues_the_conversation_on_postgres(postgres_url, tmp_path):
-    from conftest import Chat, port, start_servers
-
-    sender = f"e2e-{uuid.uuid4().hex[:8]}"
-    servers = start_servers(postgres_url, port(5305), port(5355), tmp_path / "logs")
-    chat = Chat(servers.url, postgres_url)
-    try:
-        assert Q1 in chat.text(sender, OPENING)
-        assert Q2 in chat.text(sender, "yes")
-    finally:
-        servers.stop()
-    servers = start_servers(postgres_url, port(5305), port(5355), tmp_path / "logs")
-    try:
-        assert Q3 in chat.text(sender, "yes")
-        assert Q6 in chat.text(sender, "no")
-        for message, expected in CHECKLIST_YES:
-            assert expected in chat.text(sender, message)
-        assert REASONS in chat.text(sender, "yes")
-        for message, expected in finish():
-            assert expected in chat.text(sender, message)
-    finally:
-        servers.stop()
-    (record,) = chat.record_for(sender)
-    assert record["outcome"] == "share"
-    assert record["answers"] == {
-        "purpose": "yes",
-        "identifiable": "yes",
-        "confidential": "no",
-        "appropriate": "yes",
-    }
-
-
 # --- answers typed the way people type them ----------------------------------------------------
 
 REASONED = [

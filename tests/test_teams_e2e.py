@@ -1,35 +1,32 @@
 """End to end through Microsoft Teams' way in: the real servers, a fake Microsoft.
 
-The action server and the Rasa server are started for real (``bot.server.Servers``, the project's
-``credentials.yml``) with ``MICROSOFT_APP_ID`` / ``MICROSOFT_APP_PASSWORD`` set and the
-Bot Framework URLs pointing at a fake Microsoft running in this process (see
-``tests/test_botframework.py``): it serves the signing keys and the token endpoint, and is the
-Bot Connector the replies are posted to. The test plays Teams: it posts signed activities to
-``POST /webhooks/botframework/webhook`` and clicks buttons the way Teams does — a suggested
-action (``imBack``) sends its title, a hero card's ``messageBack`` sends its payload, an Adaptive
-Card's ``Action.Submit`` sends the payload with the card's data — and reads the record back
-through the CLI.
+The session's action server and Rasa server (tests/conftest.py: ``bot.server.Servers``, the
+project's ``credentials.yml``) are started for real with ``MICROSOFT_APP_ID`` /
+``MICROSOFT_APP_PASSWORD`` set and the Bot Framework URLs pointing at a fake Microsoft running
+in this process (``tests/support/teams.py``): it serves the signing keys and the token endpoint,
+and is the Bot Connector the replies are posted to. The test plays Teams: it posts signed
+activities to ``POST /webhooks/botframework/webhook`` and clicks buttons the way Teams does — a
+suggested action (``imBack``) sends its title, a hero card's ``messageBack`` sends its payload,
+an Adaptive Card's ``Action.Submit`` sends the payload with the card's data — and reads the
+record back through the CLI.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, Chat, port
-from test_botframework import APP_ID, BOT, FakeMicrosoft, claims, signer
+from conftest import Chat, Session
+from support.teams import APP_ID, BOT, FakeMicrosoft, claims, signer
 
 pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parent.parent
-RASA_PORT, ACTIONS_PORT = port(5405), port(5455)
 CHANNEL_CLASS = "bot.channels.teams.BotFrameworkInput"
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 HERO = "application/vnd.microsoft.card.hero"
@@ -45,40 +42,13 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(session_servers: Session) -> Deployment:
+    """The session's servers (tests/conftest.py), started with the fake Microsoft's settings."""
     credentials = (PROJECT / "credentials.yml").read_text()
     if f"{CHANNEL_CLASS}:" not in credentials:
         pytest.fail(f"credentials.yml does not register the Teams channel ({CHANNEL_CLASS}:)")
-    from bot.records import upgrade
-    from bot.server import Servers
-
-    tmp = tmp_path_factory.mktemp("teams")
-    url = f"sqlite:///{tmp / 'infoshare.db'}"
-    upgrade(url)
-    fake = FakeMicrosoft().start()
-    servers = Servers(
-        rasa_port=RASA_PORT,
-        actions_port=ACTIONS_PORT,
-        env={
-            "DATABASE_URL": url,
-            "TRACKER_DATABASE_URL": url,
-            "INFOSHARE_API_TOKEN": TOKEN,
-            **fake.environ(),
-        },
-        log_dir=tmp / "logs",
-    )
-    servers.start(TOKEN)
-    try:
-        servers.wait_ready(timeout=300)
-    except Exception:
-        servers.stop()
-        fake.stop()
-        for log in sorted((tmp / "logs").glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text()[-4000:]}", file=sys.stderr)
-        raise
-    yield Deployment(servers.url, fake, Chat(servers.url, url), tmp / "logs" / "rasa.log")
-    servers.stop()
-    fake.stop()
+    chat = session_servers.chat
+    return Deployment(chat.base, session_servers.fake, chat, session_servers.logs / "rasa.log")
 
 
 def post(base: str, activity: dict, authorization: str | None) -> tuple[int, str]:
