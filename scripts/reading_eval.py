@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """How typed answers are read, measured on the running assistant (held-out set, never trained on).
 
-For every answer in ``tests/reading/heldout_answers*.yml`` this starts a new conversation on the
-real servers with the opening (REST channel), puts it at the question the answer is for by
-setting the earlier answers in one request to Rasa's tracker API (the route and the order come
-from the protocol's engine, as the form's), types the answer, and reads the tracker to see what
-happened:
+For every answer in ``tests/reading/heldout_answers*.yml`` this puts a new conversation on the
+real servers at the question the answer is for, types the answer (REST channel), and reads the
+tracker to see what happened. The opening is typed once (per opening); each answer's conversation
+starts from a copy of its events with the earlier answers set, in one request to Rasa's tracker
+API (the route and the order from the protocol's engine, as the form's). What is measured is
+the answer's turn:
 
 - right first time: the answer taken as meant (for a hedge: read back as what it leans to; for an
   answer a careful colleague could not take as it stands, ``expect: ask``: read back or followed
@@ -19,7 +20,7 @@ happened:
   when the practitioner meant another, or meant nothing that could be taken without asking.
 
 The red-team sets (``tests/reading/redteam_answers*.yml``, written to break the reader) are run
-with ``--heldout``; an item may give its own ``opening`` (the recipient matters to its answer).
+with ``--redteam``; an item may give its own ``opening`` (the recipient matters to its answer).
 
 Writes ``results/reading/summary.md`` and ``summary.json`` and prints the table. With the
 ``--max-*`` options it exits 1 when a count is over its limit (``make test-reading``).
@@ -52,7 +53,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
-from bot.protocol import load_protocol, required_slots  # noqa: E402 - the project, on the path
+from bot.protocol import Kind, load_protocol, required_slots  # noqa: E402 - the project, on the path
 from bot.protocol.engine import answer_checklist_item, checklist  # noqa: E402
 
 HELDOUT = sorted((PROJECT / "tests" / "reading").glob("heldout_answers*.yml"))
@@ -142,21 +143,26 @@ class Conversation:
         with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback
             return "\n".join(m.get("text") or "" for m in json.load(response))
 
-    def set_slots(self, slots: dict[str, Any]) -> None:
-        """Appends slot events to the conversation (Rasa's HTTP API)."""
-        events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
+    def start_from(self, events: list[dict], slots: dict[str, Any]) -> None:
+        """This conversation becomes ``events`` (another conversation's, after its opening) with
+        ``slots`` set after them, in one request to Rasa's tracker API."""
+        events = [*events, *({"event": "slot", "name": k, "value": v} for k, v in slots.items())]
         request = urllib.request.Request(
             f"{self.base}/conversations/{self.sender}/tracker/events?token={self.token}",
             data=json.dumps(events).encode(),
             headers={"Content-Type": "application/json"},
+            method="PUT",
         )
         with urllib.request.urlopen(request, timeout=60):  # noqa: S310 - loopback
             pass
 
-    def slots(self) -> dict[str, Any]:
+    def tracker(self) -> dict[str, Any]:
         url = f"{self.base}/conversations/{self.sender}/tracker?token={self.token}"
         with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback
-            return json.load(response)["slots"]
+            return json.load(response)
+
+    def slots(self) -> dict[str, Any]:
+        return self.tracker()["slots"]
 
 
 def route_answers(question: str) -> dict[str, str]:
@@ -189,7 +195,7 @@ def route_slots(slots: dict[str, Any], question: str, point: str | None) -> dict
     order, as the form does)."""
     protocol = load_protocol()
     answers = route_answers(question)
-    reasons = {q.justification.slot for q in protocol.questions.values() if q.justification}
+    reasons = {slot.name for slot in protocol.form_slots() if slot.kind is Kind.JUSTIFICATION}
     slots = dict(slots)
     updates: dict[str, Any] = {}
     while True:
@@ -266,6 +272,41 @@ def classify(outcome: Outcome) -> str:
     return "not_taken"
 
 
+_OPENED: dict[tuple[str, str], tuple[str, list[dict], dict[str, Any]]] = {}
+
+
+def opened(base: str, token: str, opening: str) -> tuple[str, list[dict], dict[str, Any]]:
+    """The opening used, and the conversation's events and slots after it (and after the context
+    questions it left open): typed once per opening, then each item's conversation starts from a
+    copy of these events instead of typing the opening again."""
+    key = (base, opening)
+    if key not in _OPENED:
+        chat = Conversation(base, token)
+        chat.say(opening)
+        for _ in CONTEXT_FILLERS:  # what the opening did not say is asked before question 1
+            missing = chat.slots().get("requested_slot")
+            if missing not in CONTEXT_FILLERS:
+                break
+            chat.say(CONTEXT_FILLERS[missing])
+        tracker = chat.tracker()
+        if opening != OPENING and tracker["slots"].get("requested_slot") is None:
+            # the item's opening did not start a check (measured with the openings): the default
+            _OPENED[key] = opened(base, token, OPENING)
+        else:
+            _OPENED[key] = (opening, _replayable(tracker["events"]), tracker["slots"])
+    return _OPENED[key]
+
+
+def _replayable(events: list[dict]) -> list[dict]:
+    """The events as Rasa's tracker API takes them back: its events schema refuses the ``None``
+    it writes itself for a spaCy entity's confidence (fields with no value are left out)."""
+    for event in events:
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            for name in [name for name, value in entity.items() if value is None]:
+                del entity[name]
+    return events
+
+
 def run_one(base: str, token: str, item: dict[str, Any]) -> Outcome:
     outcome = Outcome(
         item.get("set", ""),
@@ -276,19 +317,9 @@ def run_one(base: str, token: str, item: dict[str, Any]) -> Outcome:
         bool(item.get("hedge")),
         str(item.get("opening") or OPENING),
     )
+    outcome.opening, events, slots = opened(base, token, outcome.opening)
     chat = Conversation(base, token)
-    chat.say(outcome.opening)
-    for _ in CONTEXT_FILLERS:  # what the opening did not say is asked before question 1
-        missing = chat.slots().get("requested_slot")
-        if missing not in CONTEXT_FILLERS:
-            break
-        chat.say(CONTEXT_FILLERS[missing])
-    if outcome.opening != OPENING and chat.slots().get("requested_slot") is None:
-        # the item's opening did not start a check (measured with the openings): the default
-        outcome.opening = OPENING
-        chat = Conversation(base, token)
-        chat.say(OPENING)
-    chat.set_slots(route_slots(chat.slots(), outcome.question, outcome.point))
+    chat.start_from(events, route_slots(slots, outcome.question, outcome.point))
     outcome.reply = chat.say(outcome.text)
     slots = chat.slots()
     outcome.taken = taken_value(slots, outcome.question, outcome.point, outcome.reply)
