@@ -6,8 +6,12 @@ patterns themselves. Recorded from the code before the words moved to data
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import pytest
+import yaml
+
+from bot.protocol.commands import COMMANDS_FILE, NAMES, load_commands, parse_commands
 from bot.protocol.opening import Opening, asks_to_practise, classify_opening
 from bot.protocol.reading import (
     Heard,
@@ -726,3 +730,48 @@ def test_the_recorded_phrases_cover_every_command() -> None:
         assert found and set(found) <= set(PHRASES)
     # and phrases that are none of them
     assert len([p for p in PHRASES if p not in RESTART | STOP | CONTINUE | PRACTISE]) > 20
+
+
+# --- the file they are read from (bot/protocol/commands.yml) ------------------------------------
+
+
+def test_every_command_has_its_intent_and_buttons_are_commands() -> None:
+    commands = load_commands()
+    assert {name: commands[name].intent for name in NAMES} == {
+        "go_back": "go_back",
+        "change_answer": "change_answer",
+        "restart": "restart",
+        "stop": "goodbye",
+        "continue": "continue_check",
+        "practise": "start_training",
+    }
+    assert commands["restart"].pressed("/restart") and not commands["restart"].pressed("restart")
+    for intent in commands.intents:
+        assert read(asked_for("purpose"), Heard(f"/{intent}")).result is Result.COMMAND
+
+
+def _data(**changes: Any) -> dict[str, Any]:
+    data = yaml.safe_load(COMMANDS_FILE.read_text(encoding="utf-8"))
+    data["commands"].update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"restart": {"first": ["restart"]}}, "needs its intent"),
+        ({"stop": {"intent": "goodbye", "anywhere": {"words": ["stop"], "flags": "i"}}}, "only"),
+        ({"stop": {"intent": "goodbye", "anywhere": {"words": []}}}, "list of words"),
+        ({"stop": {"intent": "goodbye", "anywhere": {"words": ["(stop"]}}}, "commands.stop"),
+    ],
+)
+def test_a_command_file_that_cannot_be_read_says_where(changes: dict, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        parse_commands(_data(**changes))
+
+
+def test_a_command_the_readers_need_cannot_be_left_out() -> None:
+    data = _data()
+    del data["commands"]["continue"]
+    with pytest.raises(ValueError, match="continue"):
+        parse_commands(data)
