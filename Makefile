@@ -29,7 +29,7 @@ TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(GENERATED_DOMAIN) $(wil
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
 
 .PHONY: help install spacy names domain check-domain train validate migrate run run-cluster shell \
-        services test test-unit audit \
+        services test test-unit audit lock check-lock \
         test-stories test-nlu test-reading test-e2e bench lint format clean teams-app bench-webchat
 
 help:
@@ -38,17 +38,50 @@ help:
 	@echo "make run-cluster  SERVERS=N Rasa servers behind nginx on PostgreSQL and Redis"
 	@echo "make shell        chat in the terminal (starts the action server)"
 	@echo "make install | spacy | names | domain | train | validate | migrate | test-stories | test-nlu"
-	@echo "make test-reading | bench | lint | clean"
+	@echo "make test-reading | bench | lint | lock | clean"
 	@echo "make teams-app   the Microsoft Teams app package (MICROSOFT_APP_ID=… make teams-app)"
 
 # --- set-up ------------------------------------------------------------------------------------
-$(VENV)/.installed: pyproject.toml scripts/find-python.sh
+# The Python packages come from the lock files, requirements/runtime.txt and requirements/dev.txt
+# (dev: runtime's pins plus the dev extra): pip-compile's output for Python 3.10 on Linux x86_64,
+# every version and every file's hash fixed, so that a clone next year installs the code tested
+# today (docs/deployment.md "Reproducible installs"). The project itself is installed without its
+# dependencies and built by the locked setuptools and wheel (no build isolation). pip is pinned.
+LOCKS       := requirements/runtime.txt requirements/dev.txt
+PIP_VERSION := 26.3
+
+$(VENV)/.installed: pyproject.toml $(LOCKS) scripts/find-python.sh
 	@python=$$(scripts/find-python.sh) || exit 1; \
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
 	  echo "Creating $(VENV) with $$python"; rm -rf $(VENV); "$$python" -m venv $(VENV); fi
-	$(PY) -m pip install --quiet --upgrade pip wheel "setuptools<71"
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet "pip==$(PIP_VERSION)"
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
+
+# Refresh the lock files after editing pyproject.toml's dependencies: pip-compile (pip-tools, from
+# its own venv like pip-audit: it is not one of Rasa 3.6's pins) keeps every pin that still fits
+# and pins what is new; UPGRADE=1 moves everything to the newest versions pyproject.toml allows.
+# Then scripts/lock.py stamps each file with a digest of the lists it was compiled from.
+.venv-lock/.installed: scripts/find-python.sh
+	@python=$$(scripts/find-python.sh) || exit 1; rm -rf .venv-lock; "$$python" -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet "pip==$(PIP_VERSION)" "pip-tools==7.7.0"
+	@touch $@
+
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" .venv-lock/bin/pip-compile --quiet \
+               --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+               --no-emit-find-links --no-emit-trusted-host $(if $(UPGRADE),--upgrade)
+
+lock: .venv-lock/.installed
+	@mkdir -p requirements
+	$(PIP_COMPILE) --output-file requirements/runtime.txt pyproject.toml
+	$(PIP_COMPILE) --extra dev -c requirements/runtime.txt --output-file requirements/dev.txt \
+	  pyproject.toml
+	.venv-lock/bin/python scripts/lock.py stamp
+
+# CI (make lint): the lock files agree with pyproject.toml (offline; scripts/lock.py says how not).
+check-lock: $(VENV)/.installed
+	$(PY) scripts/lock.py check
 
 # The web chat's rasa-webchat bundle, from the npm registry (package-lock.json), served by the
 # Rasa server at /chat/static/ (never from a CDN).
@@ -174,7 +207,7 @@ bench-webchat: install train migrate
 	.venv-lint/bin/pip install --quiet "import-linter==2.15"
 	@touch $@
 
-lint: install .venv-lint/.installed
+lint: install .venv-lint/.installed check-lock
 	$(VENV)/bin/ruff check bot actions tests scripts teams
 	$(VENV)/bin/ruff format --check bot actions tests scripts teams
 	PYTHONPATH=. .venv-lint/bin/lint-imports

@@ -15,13 +15,14 @@ from bot.protocol import load_protocol
 from bot.protocol.engine import dependent_slots
 from bot.protocol.messages import Reply
 from bot.protocol.reading import Heard
+from bot.protocol.step import PENDING_SLOT, UNUSABLE_SLOT
 from bot.text import clean_free_text
 
 logger = logging.getLogger(__name__)
 
 FORM = "information_sharing_form"
-PENDING = "pending_answer"  # an answer read back, waiting for confirmation
-UNUSABLE = "unusable_answer"  # the last message the current step could not use
+PENDING = PENDING_SLOT  # an answer read back, waiting for confirmation
+UNUSABLE = UNUSABLE_SLOT  # the last message the current step could not use
 CONTEXT_SLOTS = tuple(c.id for c in load_protocol().context)
 # Everything a check fills; cleared when a new check begins.
 CHECK_SLOTS = (

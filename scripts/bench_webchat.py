@@ -11,7 +11,7 @@ reports medians and percentiles of:
   connection, the first reply);
 * answer → reply shown: from pressing Enter to the reply's expected words on the screen. This
   includes the 250 ms per message that the widget waits before showing a reply
-  (``customMessageDelay`` in web/chat/widget.js), which the REST figures of bench.py do not.
+  (``customMessageDelay`` in bot/web/static/widget.js), which the REST figures of bench.py do not.
 
 Timings depend on the machine and what else it runs: compare medians on one machine.
 """
@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-WIDGET_DELAY_MS = 250  # web/chat/widget.js customMessageDelay
+WIDGET_DELAY_MS = 250  # bot/web/static/widget.js customMessageDelay
 
 
 def _bench_module() -> Any:

@@ -21,7 +21,7 @@ from bot.protocol import load_protocol, required_slots, resume_at_advice, walk
 from bot.protocol.reading import asks_to_continue
 from bot.records import RecordRepository, draft_from_check, make_engine
 from bot.records.draft import slots_from_record
-from bot.records.printable import render_record
+from bot.web.chat import render_record
 
 pytest_plugins = ["support.records"]
 
@@ -137,7 +137,7 @@ def test_a_seek_advice_record_gives_back_the_check_and_the_continued_one_links_t
     assert exported["continues"] == first.reference and exported["advice"]["citation"] == "4.1-4.5"
     page = render_record(second)
     assert "Helpdesk advice" in page and "jo" in page and first.reference in page
-    assert "<td>Yes — helpdesk&#x27;s suggested answer</td>" in page
+    assert "<td>Yes — helpdesk&#39;s suggested answer</td>" in page
     assert "&lt;b&gt;unless&lt;/b&gt;" in page  # escaped like every value
     assert "Helpdesk advice" not in render_record(first)
     with pytest.raises(ValueError, match="did not end in seek advice"):

@@ -240,7 +240,7 @@ def test_records_saved_before_answered_by_was_kept_read_as_not_recorded(
     every value and read as "not recorded"; downgrading drops only that column."""
     from sqlalchemy import MetaData, Table
 
-    from bot.records.printable import render_record
+    from bot.web.chat import render_record
 
     engine = make_engine(blank_db_url)
     config = alembic_config()

@@ -1,10 +1,9 @@
-"""The web chat's channels and the printable summary, without servers."""
+"""The web chat's socket.io channel, the summaries' signed links and the secret, without
+servers (the pages themselves: tests/test_web_pages.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import re
-from datetime import datetime, timezone
 
 import pytest
 
@@ -16,8 +15,6 @@ from bot.channels.socketio import (
     session_id_from,
 )
 from bot.records import links
-from bot.records.printable import render_record
-from bot.records.repository import DecisionRecord
 
 
 @pytest.mark.parametrize(
@@ -115,122 +112,6 @@ def test_summary_links_need_a_secret_and_an_address(monkeypatch):
     assert not links.key_matches(key, "ISD-000001", "other conversation", "s" * 32)
     assert not links.key_matches(key, "ISD-000002", "conv", "s" * 32)
     assert not links.key_matches(key, "ISD-000001", "conv", "t" * 32)
-
-
-def _record(**changes) -> DecisionRecord:
-    values = dict(
-        reference="ISD-000042",
-        conversation_id="c1",
-        check_id="k1",
-        channel="socketio",
-        created_at=datetime(2026, 11, 25, 9, 30, tzinfo=timezone.utc),
-        completed_at=datetime(2026, 11, 25, 9, 41, tzinfo=timezone.utc),
-        protocol="hmg-2008",
-        outcome="share",
-        path=["purpose", "identifiable", "consent", "public_interest", "appropriate", "record"],
-        answers={
-            "purpose": "yes",
-            "identifiable": "yes",
-            "consent": "no",
-            "public_interest": "yes",
-            "appropriate": "yes",
-        },
-        information="<b>school attendance</b>",
-        recipient="the school nurse",
-        purpose_text="to support the pupil",
-        public_interest_reason="risk of significant harm",
-        checks={
-            "necessary": True,
-            "need_to_know": True,
-            "accurate": True,
-            "secure": True,
-            "onward_limits": True,
-            "inform_person": "no_unsafe",
-        },
-        advice_needed_at=None,
-        safeguarding_concern=True,
-        reasons="<script>alert(1)</script> [PERSON] needs support",
-        golden_rules=[1, 2],
-        notes={"consent": "she said <no> to sharing", "appropriate.inform_person": "not safe"},
-        continues=None,
-        advice=None,
-        made_by=None,
-        on_behalf_of_caller=False,
-        answered_by=None,
-    )
-    values.update(changes)
-    return DecisionRecord(**values)
-
-
-def test_the_printable_summary_shows_the_records_fields_escaped():
-    page = render_record(_record())
-    assert "<title>Decision record ISD-000042 — Can I share?</title>" in page
-    assert "You can share the information" in page
-    assert "25 November 2026, 09:30 UTC" in page and "09:41 UTC" in page
-    assert "&lt;b&gt;school attendance&lt;/b&gt;" in page and "<b>school" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
-    assert "Q5 Is there sufficient public interest to share the information?" in page
-    assert "risk of significant harm" in page
-    assert "she said &lt;no&gt; to sharing" in page  # the reason given with an answer
-    assert "<td>not safe</td>" in page
-    assert "No — telling them is not safe" in page
-    assert "Confirmed" in page
-    assert "<td>Web chat</td>" in page
-    assert "Yes — follow your local safeguarding procedures" in page
-    assert "Golden Rule 1." in page and "Golden Rule 2." in page and "Golden Rule 3." not in page
-    assert '<script src="/chat/static/record.js"></script>' in page  # the only script
-
-
-def test_the_printable_summary_says_how_each_answer_was_given():
-    page = render_record(
-        _record(
-            answered_by={
-                "purpose": "word",
-                "identifiable": "button",
-                "consent": "read_back",
-                "public_interest": "follow_up",
-                "appropriate": "helpdesk",
-                "appropriate.necessary": "button",
-                "appropriate.inform_person": "word",
-            }
-        )
-    )
-    purpose = "<th scope=row>Q1 Is there a clear and legitimate purpose"
-    assert re.search(f"{purpose}[^<]*</th><td>Yes — typed answer word</td>", page)
-    assert "<td>Yes — button</td>" in page
-    assert "<td>No — read back and confirmed</td>" in page
-    assert "<td>Yes — follow-up question</td>" in page
-    assert "<td>Yes — helpdesk&#x27;s suggested answer</td>" in page
-    assert "<td>Confirmed — button</td>" in page
-    assert "<td>No — telling them is not safe — typed answer word</td>" in page
-    assert "<td>Confirmed — not recorded</td>" in page  # a point whose way was not kept
-    assert "<td>Not answered</td>" in page  # nothing beside a point not answered
-    assert "How each answer was given</th>" not in page  # shown beside the answers instead
-    # a record saved before it was kept: one row says so, the answers are as they were
-    old = render_record(_record())
-    assert "<th scope=row>How each answer was given</th><td>not recorded</td>" in old
-    assert " — typed answer word" not in old and "<td>Confirmed</td>" in old
-
-
-def test_the_printable_summary_of_a_seek_advice_record():
-    page = render_record(
-        _record(
-            outcome="seek_advice",
-            path=["purpose"],
-            answers={"purpose": "not_sure"},
-            checks=None,
-            advice_needed_at="purpose",
-            safeguarding_concern=False,
-            reasons=None,
-            public_interest_reason=None,
-            golden_rules=[3],
-            notes=None,
-        )
-    )
-    assert "Seek advice before you share" in page
-    assert "Advice needed at" in page and "Not sure" in page
-    assert "Checks — question 6" not in page
-    assert "No signs noted in the conversation" in page
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,11 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-# The intent (and start button) of practice mode: a contract with the domain and the rules.
-TRAINING_INTENT = "start_training"
+from bot.protocol.commands import command
+
+# The intent (and start button) of practice mode: a contract with the domain and the rules
+# (bot/protocol/commands.yml, with the words that ask for practice).
+TRAINING_INTENT = command("practise").intent
 
 CHECK_INTENT = "start_check"
 
@@ -147,34 +150,6 @@ _TO_ASSISTANT = re.compile(
 )
 
 
-# Practice asked for in so many words: the whole message is the ask.
-_PRACTISE = re.compile(
-    r"^\W*(?:(?:can i |could i |i want to |i'?d like to |let me |let'?s |please )?"
-    r"(?:do |start |begin |try |run |practi[sc]e |open |show me |list )?(?:a |an |the |some )?"
-    r"(?:training(?: mode| scenarios?| cases?| exercises?| sessions?)?|"
-    r"practi[sc]e(?: (?:a |an |the )?(?:cases?|scenarios?|case stud(?:y|ies)))?|"
-    r"scenarios?(?: \d{1,3})?|"
-    r"case stud(?:y|ies)(?: \d{1,3})?|case \d{1,3})(?: please)?)"
-    r"\W*$",
-    re.IGNORECASE,
-)
-# … or anywhere in a message that asks for it in so many words ("I want to practise - can you
-# give me a made-up case about sharing with the police?", "give me a scenario to practise on").
-_PRACTISE_ASKED = re.compile(
-    r"\b(?:(?:i|we) (?:want|would like|'d like|wanna|need) to practi[cs]e|let me practi[cs]e|"
-    r"can (?:i|we) practi[cs]e|practi[cs]e (?:on|with)\b|"
-    r"(?:give|show|send|find|set) (?:me|us) (?:a|an|another|some) (?:[\w-]+ )?"
-    r"(?:scenario|case study|case|example|exercise)s? (?:to|so i can|for me to) "
-    r"(?:practi[cs]e|try|have a go|work through)|practice version|"
-    r"(?:have a go|try one|practi[cs]e) (?:with|on) (?:a|an|some) (?:made[- ]up|pretend|fictional|"
-    r"fake|dummy|hypothetical|example)|"
-    r"(?:do|try|start|run|have) (?:a go at )?(?:a|an|another|some) (?:practice|training|made[- ]up|"
-    r"pretend|fictional|dummy) (?:exercise|case|scenario|session|run|question|family)s?\b|"
-    r"practice mode|training mode)"
-)
-JOIN_COHORT = re.compile(r"^\W*join(?: the)? cohort\W+([A-Za-z0-9]{6})\W*$", re.IGNORECASE)
-
-
 def _normalise(text: str | None) -> str:
     return " ".join(str(text or "").lower().replace("’", "'").split())
 
@@ -194,10 +169,15 @@ def asks_to_practise(text: str | None) -> bool:
     """ "training", "practise a scenario", "scenario 7", "case study 3", "join cohort ABC123"
     typed as the whole message, or the start button's payload."""
     raw = str(text or "")
-    if raw.startswith(f"/{TRAINING_INTENT}"):
+    practise = command("practise")  # the words: bot/protocol/commands.yml
+    if practise.pressed(raw):
         return True
     value = _normalise(raw)
-    return bool(_PRACTISE.match(value) or JOIN_COHORT.match(value) or _PRACTISE_ASKED.search(value))
+    return bool(
+        practise.pattern("whole").match(value)
+        or practise.pattern("join_cohort").match(value)
+        or practise.pattern("asked").search(value)
+    )
 
 
 def classify_opening(text: str | None) -> Opening:

@@ -36,8 +36,9 @@ from typing import Any
 
 import yaml
 
+from bot.protocol.commands import command, load_commands
 from bot.protocol.model import Answer, FollowUp, Kind, Protocol, load_protocol
-from bot.protocol.opening import TRAINING_INTENT, asks_to_practise
+from bot.protocol.opening import asks_to_practise
 
 ANSWERS_FILE = Path(__file__).with_name("answers.yml")
 # Intent names (a contract: docs/design.md §6) that answer a question, and what they answer.
@@ -47,10 +48,14 @@ ANSWER_INTENTS = {
     "not_sure": Answer.NOT_SURE.value,
     "not_asked": Answer.NOT_ASKED.value,
 }
-COMMAND_INTENTS = frozenset({"go_back", "restart", "goodbye", "change_answer"})
+# The intents of the commands the intent model may guess at a question ("go back", "start
+# again", "stop", "change an answer"; their words and intents: commands.yml).
+COMMAND_INTENTS = frozenset(
+    command(name).intent for name in ("go_back", "restart", "stop", "change_answer")
+)
 # "continue ISD-…" (after the helpdesk's advice) is a command only when it names a reference or
 # is the answer's button: a guess of the intent model alone never leaves the question.
-CONTINUE_INTENT = "continue_check"
+CONTINUE_INTENT = command("continue").intent
 SIDE_INTENTS = frozenset({"faq", "explain"})
 DEFAULT_MODEL_THRESHOLD = 0.5
 FAQ_THRESHOLD = 0.5
@@ -367,48 +372,29 @@ def _payload(text: str) -> tuple[str, dict[str, Any]]:
     return name.strip(), entities
 
 
-_RESTART = re.compile(
-    r"\b(restart|reset|start (again|over|afresh|from scratch|from the (beginning|start))|"
-    r"begin again|start a new (one|check)|new check|another check|from scratch|clear (it|all))\b",
-    re.IGNORECASE,
-)
-_STOP = re.compile(
-    r"\b(bye|goodbye|cheerio|ta ?ra|stop|quit|cancel|exit|end( it| this)?|leave it|that'?s all|"
-    r"i'?m done|done for now|finish|no more|forget it|never ?mind|gotta go|got to go|later)\b",
-    re.IGNORECASE,
-)
-# A command said in so many words at the start of a message.
-_COMMAND = re.compile(
-    r"^(please |can we |can i |could we |let'?s |let me |i want to |i'?d like to |i need to )?"
-    r"(go back|back|undo|previous question|last question|(change|edit|correct|amend) (my |an |the |"
-    r"that |a |q\d|question)|start (again|over|afresh)|restart|reset|begin again|new check|"
-    r"stop|quit|cancel|exit|bye|goodbye|end (it|this|the check))\b"
-)
-
-
-# "continue ISD-000123 (key …)": continuing a check after the helpdesk's advice. Said in so many
-# words with a reference, it is read as `continue_check` whatever the intent model guesses
-# (bot/nlp/commands.py), and leaves the question being asked.
-_CONTINUE = re.compile(
-    r"^\W*(please\s+)?(can i\s+|could i\s+|i want to\s+|i'?d like to\s+|let me\s+|let'?s\s+)?"
-    r"(continue|resume|carry on|pick up|go on)\b.{0,40}?\bISD\s*-?\s*\d{1,12}\b",
-    re.IGNORECASE | re.DOTALL,
-)
+# The command words are data (bot/protocol/commands.yml, read by bot/protocol/commands.py).
 
 
 def asks_to_continue(text: str | None) -> bool:
-    """ "continue ISD-000123 …" typed, or the answer's button (``/continue_check{…}``)."""
+    """ "continue ISD-000123 …" typed, or the answer's button (``/continue_check{…}``): read as
+    `continue_check` whatever the intent model guesses (bot/nlp/commands.py), and leaves the
+    question being asked."""
     text = str(text or "")
-    return text.startswith(f"/{CONTINUE_INTENT}") or bool(_CONTINUE.match(text))
+    continuing = command("continue")
+    return continuing.pressed(text) or bool(continuing.pattern("said").match(text))
 
 
 def asks_to_restart(text: str | None) -> bool:
     """An explicit "start again" (typed or the button), not a guess of the intent model."""
-    return bool(text) and (str(text).startswith("/restart") or bool(_RESTART.search(str(text))))
+    restart = command("restart")
+    return bool(text) and (
+        restart.pressed(text) or bool(restart.pattern("anywhere").search(str(text)))
+    )
 
 
 def asks_to_stop(text: str | None) -> bool:
-    return bool(text) and (str(text).startswith("/goodbye") or bool(_STOP.search(str(text))))
+    stop = command("stop")
+    return bool(text) and (stop.pressed(text) or bool(stop.pattern("anywhere").search(str(text))))
 
 
 # --- reading an answer from the words ------------------------------------------------------------
@@ -778,7 +764,8 @@ def read(
     if raw.startswith("/"):
         return _read_payload(asked, heard, pending, text, unusable)
     # "training" or "scenario 7" said at a question is a command too (bot/protocol/opening.py)
-    if text and _COMMAND.match(text) or asks_to_continue(raw) or asks_to_practise(raw):
+    said_first = load_commands().said_first
+    if text and said_first.match(text) or asks_to_continue(raw) or asks_to_practise(raw):
         return Reading(Result.COMMAND)
     if pending is not None:
         confirmed = _read_confirmation(asked, heard, pending, text)
@@ -797,7 +784,7 @@ def _read_payload(
     asked: Asked, heard: Heard, pending: Pending | None, text: str, unusable: Unusable | None
 ) -> Reading:
     intent, entities = _payload(heard.text)
-    if intent in COMMAND_INTENTS or intent in (CONTINUE_INTENT, TRAINING_INTENT):
+    if intent in load_commands().intents:  # any command's button
         return Reading(Result.COMMAND)
     if not asked.takes_answers or intent not in ANSWER_INTENTS:
         return _unless_repeated(Reading(Result.NOT_UNDERSTOOD), asked, text, unusable)

@@ -1,15 +1,15 @@
-"""A decision record as a printable HTML page (pure: no I/O).
+"""A decision record as it is printed (pure: no I/O, no HTML).
 
-The page shows the record's own fields, section by section as declared in
+:func:`printed` gives the record's own fields, section by section as declared in
 ``bot/records/fields.py``, with the protocol's wording of the questions it answered; nothing else.
-The free text on it is what the record holds (already redacted when saved). Every value is
-HTML-escaped.
+The free text on it is what the record holds (already redacted when saved). The page itself is
+``bot/web/templates/record.html`` (``bot.web.chat.render_record``), which escapes every value.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 from typing import Any
 
 from bot.protocol import load_protocol
@@ -32,18 +32,42 @@ CHANNEL_NAMES = {
     "rest": "REST (helpdesk integration)",
     "cmdline": "Terminal (make shell)",
 }
-STYLESHEET = "/chat/static/record.css"
-SCRIPT = "/chat/static/record.js"
 # Sections a printed record shows (the trace — conversation and check ids — stays off paper).
 PRINTED = (Section.DECISION, Section.CONTEXT, Section.QUESTIONS, Section.REASONS)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a section: a label and its value (None: nothing, shown as "—"), or, with
+    ``heading``, a heading over the lines that follow ("Helpdesk advice")."""
+
+    label: str
+    value: str | None = None
+    heading: bool = False
+
+
+@dataclass(frozen=True)
+class PrintedSection:
+    title: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class PrintedRecord:
+    reference: str
+    outcome: str  # the outcome's name (share, do_not_share, …)
+    outcome_title: str
+    sections: tuple[PrintedSection, ...]
+    golden_rules: tuple[tuple[int, str], ...]  # (number, text) of each rule that applies
+    note: str
 
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%d %B %Y, %H:%M UTC") if value else "—"
 
 
-def _row(label: str, value: str | None) -> str:
-    return f"<tr><th scope=row>{escape(label)}</th><td>{escape(value) if value else '—'}</td></tr>"
+def _row(label: str, value: str | None) -> Row:
+    return Row(label, value or None)
 
 
 def _outcome_title(outcome: str, protocol: Protocol) -> str:
@@ -61,7 +85,7 @@ def _with_how(shown: str, record: Any, key: str) -> str:
     return f"{shown} — {how_answered(record.answered_by, key)}"
 
 
-def _answers(record: Any, protocol: Protocol) -> list[str]:
+def _answers(record: Any, protocol: Protocol) -> list[Row]:
     """Each question on the path with its answer (and how it was given), the reason given with
     it, its justification."""
     rows = []
@@ -83,7 +107,7 @@ def _answers(record: Any, protocol: Protocol) -> list[str]:
     return rows
 
 
-def _checks(record: Any, protocol: Protocol) -> list[str]:
+def _checks(record: Any, protocol: Protocol) -> list[Row]:
     if not record.checks:
         return []
     rows = []
@@ -104,12 +128,12 @@ def _checks(record: Any, protocol: Protocol) -> list[str]:
     return rows
 
 
-def _advice(record: Any, protocol: Protocol) -> list[str]:
+def _advice(record: Any, protocol: Protocol) -> list[Row]:
     """The helpdesk's advice a continued check was given, under its own heading."""
     advice = record.advice
     if not advice:
         return []
-    rows = [f"<tr><th colspan=2 scope=rowgroup>{escape('Helpdesk advice')}</th></tr>"]
+    rows = [Row("Helpdesk advice", heading=True)]
     for part, label in ADVICE_PARTS:
         value = advice.get(part)
         if part == "suggested_answer" and value:
@@ -143,8 +167,8 @@ def _value(field: RecordField, record: Any, protocol: Protocol) -> str | None:
     return value
 
 
-def _section(section: Section, record: Any, protocol: Protocol) -> str:
-    rows: list[str] = []
+def _section(section: Section, record: Any, protocol: Protocol) -> PrintedSection:
+    rows: list[Row] = []
     for field in (f for f in FIELDS if f.section is section):
         if field.kind is FieldKind.ANSWERS:
             rows += _answers(record, protocol)
@@ -152,7 +176,7 @@ def _section(section: Section, record: Any, protocol: Protocol) -> str:
             checks = _checks(record, protocol)
             if checks:
                 title = f"{field.label} — question {question_number(protocol)}"
-                rows.append(f"<tr><th colspan=2 scope=rowgroup>{escape(title)}</th></tr>")
+                rows.append(Row(title, heading=True))
                 rows += checks
         elif field.kind is FieldKind.ADVICE:
             rows += _advice(record, protocol)
@@ -174,37 +198,25 @@ def _section(section: Section, record: Any, protocol: Protocol) -> str:
             continue
         else:
             rows.append(_row(field.label, _value(field, record, protocol)))
-    return f"<h2>{escape(section.value)}</h2><table>" + "".join(rows) + "</table>"
+    return PrintedSection(section.value, tuple(rows))
 
 
 def question_number(protocol: Protocol) -> str:
     return protocol.checklist_question.number
 
 
-def render_record(record: Any, protocol: Protocol | None = None) -> str:
-    """The whole HTML document for one record."""
+def printed(record: Any, protocol: Protocol | None = None) -> PrintedRecord:
+    """What the printable summary of ``record`` shows."""
     protocol = protocol or load_protocol()
-    outcome = _outcome_title(record.outcome, protocol)
-    reference = escape(record.reference)
-    sections = [_section(section, record, protocol) for section in PRINTED]
-    rules = "".join(
-        f"<li><strong>Golden Rule {number}.</strong> {escape(protocol.golden_rules[number])}</li>"
-        for number in record.golden_rules
-        if number in protocol.golden_rules
-    )
-    if rules:
-        sections.append(f"<h2>Golden rules that apply</h2><ul>{rules}</ul>")
-    return (
-        "<!doctype html>\n"
-        '<html lang="en-GB"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>Decision record {reference} — Can I share?</title>"
-        f'<link rel="stylesheet" href="{STYLESHEET}"></head><body><main>'
-        f"<h1>Decision record {reference}</h1>"
-        f'<p class="outcome outcome-{escape(record.outcome)}">{escape(outcome)}</p>'
-        + "".join(sections)
-        + f'<p class="note">{escape(RECORD_ELSEWHERE)}</p>'
-        '<p class="no-print"><button type="button" id="print">Print this summary</button></p>'
-        f'</main><script src="{SCRIPT}"></script></body></html>\n'
+    return PrintedRecord(
+        reference=record.reference,
+        outcome=record.outcome,
+        outcome_title=_outcome_title(record.outcome, protocol),
+        sections=tuple(_section(section, record, protocol) for section in PRINTED),
+        golden_rules=tuple(
+            (number, protocol.golden_rules[number])
+            for number in record.golden_rules
+            if number in protocol.golden_rules
+        ),
+        note=RECORD_ELSEWHERE,
     )

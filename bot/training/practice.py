@@ -19,9 +19,10 @@ from functools import lru_cache
 from typing import Any
 
 from bot.protocol import load_protocol, record_path, walk
+from bot.protocol.commands import command
 from bot.protocol.messages import ANSWER_WORDS, Reply, question_title
 from bot.protocol.model import Protocol
-from bot.protocol.opening import JOIN_COHORT, asks_to_practise
+from bot.protocol.opening import asks_to_practise
 from bot.training.scenarios import Feedback, ModelStep, Scenario, load_scenarios
 
 SCENARIO_SLOT = "training_scenario"
@@ -29,7 +30,8 @@ COHORT_SLOT = "training_cohort"
 FEEDBACK_SLOT = "training_feedback"  # the cohort's choice for the session, over the scenario's
 NOTES_SLOT = "training_notes"
 
-_NUMBER = re.compile(r"\b(?:scenario|case(?: study)?)\s*(\d{1,3})\b", re.IGNORECASE)
+# the start button's payload: /start_training{"scenario": 7}
+_PAYLOAD_NUMBER = re.compile(r'"scenario"\s*:\s*(\d{1,3})')
 
 
 def asks_for_training(text: str | None) -> bool:
@@ -41,13 +43,18 @@ def asks_for_training(text: str | None) -> bool:
 
 def cohort_code(text: str | None) -> str | None:
     """The code in "join cohort ABC123"."""
-    found = JOIN_COHORT.match(str(text or "").strip())
-    return found.group(1).upper() if found else None
+    found = command("practise").pattern("join_cohort").match(str(text or "").strip())
+    return found.group("code").upper() if found else None
 
 
 def scenario_number(text: str | None) -> int | None:
-    found = _NUMBER.search(str(text or "")) or re.search(r'"scenario"\s*:\s*(\d{1,3})', str(text))
-    return int(found.group(1)) if found else None
+    """The number in "scenario 7", "case study 3" (bot/protocol/commands.yml) or the button's
+    payload."""
+    said = command("practise").pattern("scenario_number").search(str(text or ""))
+    if said:
+        return int(said.group("number"))
+    pressed = _PAYLOAD_NUMBER.search(str(text))
+    return int(pressed.group(1)) if pressed else None
 
 
 @lru_cache(maxsize=1)
