@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.nlp import (
@@ -201,6 +201,8 @@ FRAGMENTS = [
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=12).map(" ".join) | st.text(max_size=80))
+# found by this test in a clean-clone run: once Smith was [NAME], Jack's was read as a name too
+@example("943 476 5919 Smith . Jack's 943 476 5919")
 def test_redact_is_idempotent(text: str) -> None:
     once = redact(text)
     assert redact(once) == once

@@ -25,7 +25,7 @@ DATE_OF_BIRTH = "[DATE_OF_BIRTH]"
 NAME = "[NAME]"
 PLACEHOLDERS = (NHS_NUMBER, NI_NUMBER, PHONE, EMAIL, POSTCODE, DATE_OF_BIRTH, NAME)
 
-_MAX_PASSES = 3
+_MAX_PASSES = 4
 
 # --- e-mail -------------------------------------------------------------------------------
 _EMAIL = re.compile(
@@ -281,26 +281,22 @@ def _redact_numbers(text: str) -> str:
     return text
 
 
-def _redact_once(text: str) -> str:
-    return _redact_names(_redact_numbers(text))
-
-
 def redact(text: str) -> str:
     """``text`` with NHS and NI numbers, phone numbers, e-mail addresses, postcodes, dates
     and people's names replaced by ``[NHS_NUMBER]``, ``[NI_NUMBER]``, ``[PHONE]``,
     ``[EMAIL]``, ``[POSTCODE]``, ``[DATE_OF_BIRTH]`` and ``[NAME]``.
 
-    The numbers first, then the name lists (:mod:`bot.nlp.names`) once, then the patterns
-    (numbers, titles, cues) until nothing changes. The name lists only add ``[NAME]``
-    placeholders, which nothing matches again, so they need not run twice (they cost the most)."""
+    Every pass runs the numbers, the name lists (:mod:`bot.nlp.names`), titles and cues, until
+    a pass changes nothing: what was redacted can be the context that shows another word is a
+    name ("Smith . Jack's": once Smith is ``[NAME]``, Jack is read as a name too), so the
+    result is redacted again until it stays as it is (``redact(redact(t)) == redact(t)``). Text
+    with nothing to redact costs one pass; the name lists cost the most."""
     if not text:
         return text
     from bot.nlp.names import replace_names  # (here: `python -m bot.nlp.names` builds it)
 
-    # one first pass (numbers, name lists, titles and cues), then the patterns to a fixed point
-    text = _redact_names(replace_names(_redact_numbers(text), NAME))
-    for _ in range(_MAX_PASSES - 1):
-        redacted = _redact_once(text)
+    for _ in range(_MAX_PASSES):
+        redacted = _redact_names(replace_names(_redact_numbers(text), NAME))
         if redacted == text:
             break
         text = redacted
