@@ -30,12 +30,15 @@ from actions.training import finish_training
 from bot import nlp
 from bot.advice import load_contacts
 from bot.helpdesk import messages as helpdesk_say
+from bot.helpdesk import stores
 from bot.helpdesk.onbehalf import staff_from
+from bot.helpdesk.requests import advice_of
 from bot.protocol import Outcome, load_protocol, previous_slot, required_slots, reset_from, walk
 from bot.protocol import messages as say
 from bot.protocol.engine import previous_checklist_item
 from bot.protocol.opening import Opening, classify_opening
 from bot.protocol.reading import asks_to_restart, asks_to_stop
+from bot.records.outbox import Outbox
 from bot.records.save import Failed, Kept, save_check
 
 FAQ_BEFORE_CHECK = 0.8  # intent confidence for an FAQ's answer to come before the check
@@ -191,8 +194,6 @@ class ActionFinishCheck(Action):
 def saved_from_outbox(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
     """A record kept while the database was unreachable: saved now if it can be, and its
     reference said once it is."""
-    from bot.records.outbox import Outbox
-
     outbox = Outbox()
     if outbox.waiting(tracker.sender_id):
         outbox.flush(record_repository(), tracker.sender_id)
@@ -208,9 +209,6 @@ def _advice_continued(reference: str | None) -> dict[str, Any] | None:
     so the record carries the advice as answered)."""
     if not reference:
         return None
-    from bot.helpdesk import stores
-    from bot.helpdesk.requests import advice_of
-
     return advice_of(stores()[1].get(reference))
 
 
@@ -218,8 +216,6 @@ def _close_continued(reference: str | None) -> None:
     """The practitioner finished the check the advice was for: the request is closed."""
     if not reference:
         return
-    from bot.helpdesk import stores
-
     try:
         stores()[1].close(reference)
     except Exception:  # noqa: BLE001 - the record is saved; the request closes in time anyway

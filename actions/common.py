@@ -16,6 +16,7 @@ from bot.protocol.engine import dependent_slots
 from bot.protocol.messages import Reply
 from bot.protocol.reading import Heard
 from bot.protocol.step import PENDING_SLOT, UNUSABLE_SLOT
+from bot.records import default_repository
 from bot.text import clean_free_text
 
 logger = logging.getLogger(__name__)
@@ -104,8 +105,6 @@ def heard(tracker: Tracker) -> Heard:
 
 def record_repository() -> Any:
     """The records repository, created on first use (never at import time)."""
-    from bot.records import default_repository
-
     return default_repository()
 
 

@@ -24,6 +24,8 @@ from actions.common import (
 from bot.helpdesk import messages as helpdesk_say
 from bot.helpdesk import stores
 from bot.helpdesk.continuing import continue_key, continue_link, key_matches, parse_continue
+from bot.helpdesk.requests import UnknownRequest
+from bot.records.draft import slots_from_record
 from bot.text import clean_free_text
 
 FORM = "helpdesk_form"
@@ -184,8 +186,6 @@ def deliver_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[
     """Say the helpdesk's answers to this conversation's requests (at any message, on any
     channel) unless they were pushed to the chat already; the slot update that forgets the
     delivered ones, or nothing."""
-    from bot.helpdesk.requests import UnknownRequest
-
     waiting = waiting_requests(tracker)
     if not waiting:
         return {}
@@ -219,8 +219,6 @@ class ActionContinueCheck(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        from bot.helpdesk.requests import UnknownRequest
-        from bot.records.draft import slots_from_record
 
         # whatever happens, a check that was running goes on
         resume = [FollowupAction(tracker.active_loop_name)] if tracker.active_loop_name else []

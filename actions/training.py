@@ -10,7 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FORM, latest_text, logger, new_check, utter
+from bot.records import default_repository
 from bot.training import practice
+from bot.training.cohorts import Cohorts
+from bot.training.runs import TrainingRuns, pseudonym
 from bot.training.scenarios import Feedback, InvalidScenarios
 
 SCENARIO = practice.SCENARIO_SLOT
@@ -57,9 +60,6 @@ class ActionStartTraining(Action):
 
     @staticmethod
     def _join(dispatcher: CollectingDispatcher, code: str) -> list[EventType]:
-        from bot.records import default_repository
-        from bot.training.cohorts import Cohorts
-
         try:
             cohort = Cohorts(default_repository().engine).get(code)
         except Exception:  # noqa: BLE001 - nothing is lost: say so
@@ -87,9 +87,6 @@ def _group_session(tracker: Tracker) -> Any:
     code = tracker.get_slot(practice.COHORT_SLOT)
     if not code:
         return None
-    from bot.records import default_repository
-    from bot.training.cohorts import Cohorts
-
     try:
         cohort = Cohorts(default_repository().engine).get(code)
     except Exception:  # noqa: BLE001 - practice goes on without the group
@@ -120,10 +117,6 @@ def training_feedback(
     group = _group_session(tracker) if answered else None
     for key, value in answered:
         if group is not None:  # group mode: the trainer's page shows how the answers split
-            from bot.records import default_repository
-            from bot.training.cohorts import Cohorts
-            from bot.training.runs import pseudonym
-
             Cohorts(default_repository().engine).note_answer(
                 group.code,
                 scenario.number,
@@ -147,15 +140,11 @@ def finish_training(
     dispatcher: CollectingDispatcher, tracker: Tracker, slots: dict[str, Any]
 ) -> list[EventType]:
     """The end of a training run: the score and what to read; kept as a training record."""
-    from bot.training.runs import TrainingRuns
-
     scenario = practice.find(tracker.get_slot(SCENARIO))
     if scenario is None:
         return [SlotSet(SCENARIO, None), SlotSet(NOTES, None)]
     result = practice.score(scenario, slots)
     try:
-        from bot.records import default_repository
-
         TrainingRuns(default_repository().engine).save(
             result, tracker.sender_id, cohort=tracker.get_slot(practice.COHORT_SLOT)
         )

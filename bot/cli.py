@@ -14,6 +14,7 @@ project add their commands the same way (import heavy modules inside the handler
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -22,6 +23,35 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
+
+from bot.helpdesk import reports
+from bot.helpdesk.accounts import AccountError, Accounts
+from bot.helpdesk.audit import AuditLog, cli_actor, describe
+from bot.helpdesk.models import TOKEN_ROLES, USER_ROLES
+from bot.records import (
+    NotMigratedError,
+    RecordRepository,
+    ensure_migrated,
+    make_engine,
+    normalise_reference,
+    to_csv,
+    to_json,
+    upgrade,
+)
+from bot.records.db import database_url, safe_url
+from bot.records.fields import (
+    ADVICE_PARTS,
+    FIELDS,
+    NOT_RECORDED,
+    FieldKind,
+    Section,
+    how_answered,
+)
+from bot.records.repository import OUTCOMES
+from bot.server import api_token
+from bot.training import DEFAULT_DIR, InvalidScenarios, cohorts, load_scenarios, validate
+from bot.training.cohorts import CohortError, Cohorts
+from bot.training.replay import Assistant, replay
 
 Handler = Callable[[argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -123,9 +153,6 @@ def _database_error(error: Exception, url: str | None) -> str | None:
     """One readable line for the database failures a user can cause, else None (a bug)."""
     from sqlalchemy import exc
 
-    from bot.records import NotMigratedError
-    from bot.records.db import database_url, safe_url
-
     if isinstance(error, NotMigratedError):
         return str(error)
     where = safe_url(url or _quiet(database_url) or "")
@@ -159,14 +186,10 @@ def _first_line(error: object) -> str:
 
 def _repository(args: argparse.Namespace) -> Any:
     """A repository on a migrated database (raises NotMigratedError otherwise)."""
-    from bot.records import RecordRepository
-
     return RecordRepository(_engine(args))
 
 
 def _outcome_option(parser: argparse.ArgumentParser) -> None:
-    from bot.records.repository import OUTCOMES
-
     parser.add_argument("--outcome", choices=OUTCOMES, help="only records with this outcome")
     parser.add_argument(
         "--since",
@@ -254,8 +277,6 @@ def _short(text: str, length: int) -> str:
 
 
 def _records_show(args: argparse.Namespace) -> int:
-    from bot.records import normalise_reference
-
     reference = normalise_reference(args.reference)
     if reference is None:
         raise CliError(f"{args.reference!r} is not a record reference (expected e.g. ISD-000123)")
@@ -273,14 +294,6 @@ def _records_show(args: argparse.Namespace) -> int:
 
 def _print_record(data: dict[str, Any], out: TextIO) -> None:
     """A record for a person to read: every declared field (bot/records/fields.py), by section."""
-    from bot.records.fields import (
-        ADVICE_PARTS,
-        FIELDS,
-        NOT_RECORDED,
-        FieldKind,
-        Section,
-        how_answered,
-    )
 
     def line(label: str, value: Any) -> None:
         text = "-" if value in (None, "", [], {}) else str(value)
@@ -321,9 +334,6 @@ def _print_record(data: dict[str, Any], out: TextIO) -> None:
 
 
 def _records_export(args: argparse.Namespace) -> int:
-    from bot.helpdesk.audit import describe
-    from bot.records import to_csv, to_json
-
     repository = _repository(args)
     records = repository.list(outcome=args.outcome, since=args.since)
     filters = {"outcome": args.outcome, "since": args.since, "format": args.format}
@@ -355,9 +365,6 @@ def _db_command(parser: argparse.ArgumentParser) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot.records import upgrade
-    from bot.records.db import database_url, safe_url
-
     revision = upgrade(args.database_url)
     print(f"Database {safe_url(args.database_url or database_url())} is at revision {revision}.")
     return 0
@@ -368,8 +375,6 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _audit(engine: Any, action: str, reference: str | None = None, detail: str = "") -> None:
     """Log a read made from the command line (who: the operating-system user)."""
-    from bot.helpdesk.audit import AuditLog, cli_actor
-
     AuditLog(engine).add(cli_actor(), action, reference, detail or None, "cli")
 
 
@@ -390,9 +395,6 @@ def _audit_command(parser: argparse.ArgumentParser) -> None:
 
 
 def _audit_list(args: argparse.Namespace) -> int:
-    from bot.helpdesk.audit import AuditLog
-    from bot.records import normalise_reference
-
     engine = _engine(args)
     reference = args.reference and (normalise_reference(args.reference) or args.reference)
     entries = AuditLog(engine).list(reference, args.since, args.actor, args.limit)
@@ -440,10 +442,6 @@ def _date(text: str) -> date:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from bot.helpdesk import reports
-    from bot.records import ensure_migrated, make_engine
-    from bot.records.db import database_url
-
     url = args.database_url or database_url()
     engine = make_engine(url)
     ensure_migrated(engine)
@@ -497,8 +495,6 @@ def _scenarios_command(parser: argparse.ArgumentParser) -> None:
 
 
 def _scenarios_validate(args: argparse.Namespace) -> int:
-    from bot.training import DEFAULT_DIR, validate
-
     paths = args.paths or [DEFAULT_DIR]
     problems = validate(paths if len(paths) > 1 else paths[0])
     for problem in problems:
@@ -512,8 +508,6 @@ def _scenarios_validate(args: argparse.Namespace) -> int:
 
 def _scenarios_run(args: argparse.Namespace) -> int:
     from bot import settings
-    from bot.server import api_token
-    from bot.training.replay import Assistant, replay
 
     scenarios = _valid_scenarios()
     if args.only:
@@ -554,8 +548,6 @@ def _scenarios_run(args: argparse.Namespace) -> int:
 
 def _valid_scenarios() -> list[Any]:
     """The shipped scenarios, or a CliError that says to run `scenarios validate`."""
-    from bot.training import InvalidScenarios, load_scenarios
-
     try:
         return load_scenarios()
     except InvalidScenarios as error:
@@ -598,8 +590,6 @@ def _cohorts_command(parser: argparse.ArgumentParser) -> None:
 
 def _engine(args: argparse.Namespace) -> Any:
     """An engine on a migrated database (raises NotMigratedError otherwise)."""
-    from bot.records import ensure_migrated, make_engine
-
     engine = make_engine(args.database_url)
     ensure_migrated(engine)
     return engine
@@ -615,8 +605,6 @@ def _write(text: str, output: Path | None) -> int:
 
 
 def _cohorts_create(args: argparse.Namespace) -> int:
-    from bot.training.cohorts import CohortError, Cohorts
-
     try:
         cohort = Cohorts(_engine(args)).create(args.name, args.feedback)
     except CohortError as error:
@@ -627,8 +615,6 @@ def _cohorts_create(args: argparse.Namespace) -> int:
 
 
 def _cohorts_report(args: argparse.Namespace) -> int:
-    from bot.training import cohorts
-
     try:
         result = cohorts.report(_engine(args), args.code)
     except cohorts.CohortError as error:
@@ -639,7 +625,6 @@ def _cohorts_report(args: argparse.Namespace) -> int:
 
 def _cohorts_xapi(args: argparse.Namespace) -> int:
     from bot import settings
-    from bot.training import cohorts
 
     home = settings.get(settings.PUBLIC_URL).rstrip("/") or "urn:infoshare"
     try:
@@ -650,14 +635,11 @@ def _cohorts_xapi(args: argparse.Namespace) -> int:
 
 
 def _accounts(args: argparse.Namespace) -> Any:
-    from bot.helpdesk.accounts import Accounts
-
     return Accounts(_engine(args))
 
 
 def _read_password(args: argparse.Namespace) -> str:
     """From stdin when it is not a terminal (one line), else asked twice without echo."""
-    import getpass
 
     if getattr(args, "password_stdin", False) or not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
@@ -669,8 +651,6 @@ def _read_password(args: argparse.Namespace) -> str:
 
 @command("users", help="helpdesk accounts (advisers and leads)")
 def _users_command(parser: argparse.ArgumentParser) -> None:
-    from bot.helpdesk.models import USER_ROLES
-
     db = database_options()
     sub = parser.add_subparsers(dest="users_command", metavar="SUBCOMMAND", required=True)
     add = sub.add_parser(
@@ -690,8 +670,6 @@ def _users_command(parser: argparse.ArgumentParser) -> None:
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    from bot.helpdesk.accounts import AccountError
-
     accounts = _accounts(args)
     try:
         user = accounts.add_user(args.name, _read_password(args), args.role)
@@ -719,8 +697,6 @@ def _users_list(args: argparse.Namespace) -> int:
 
 
 def _users_disable(args: argparse.Namespace) -> int:
-    from bot.helpdesk.accounts import AccountError
-
     try:
         user = _accounts(args).disable_user(args.name)
     except AccountError as error:
@@ -731,8 +707,6 @@ def _users_disable(args: argparse.Namespace) -> int:
 
 @command("tokens", help="API tokens for helpdesk tools")
 def _tokens_command(parser: argparse.ArgumentParser) -> None:
-    from bot.helpdesk.models import TOKEN_ROLES
-
     db = database_options()
     sub = parser.add_subparsers(dest="tokens_command", metavar="SUBCOMMAND", required=True)
     create = sub.add_parser("create", parents=[db], help="make a token (printed once)")
@@ -747,8 +721,6 @@ def _tokens_command(parser: argparse.ArgumentParser) -> None:
 
 
 def _tokens_create(args: argparse.Namespace) -> int:
-    from bot.helpdesk.accounts import AccountError
-
     try:
         token, secret = _accounts(args).create_token(args.name, args.role)
     except AccountError as error:
@@ -781,8 +753,6 @@ def _tokens_list(args: argparse.Namespace) -> int:
 
 
 def _tokens_revoke(args: argparse.Namespace) -> int:
-    from bot.helpdesk.accounts import AccountError
-
     try:
         token = _accounts(args).revoke_token(args.id)
     except AccountError as error:

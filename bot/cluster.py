@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import settings
+from bot.records import upgrade
 from bot.records.db import safe_url
 from bot.server import Servers, api_token, run_in_foreground, var_dir
 
@@ -288,8 +289,6 @@ def ensure_database(url: str) -> None:
     """Create the PostgreSQL database if it does not exist, and migrate it."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
-
-    from bot.records import upgrade
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":

@@ -19,6 +19,7 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.causes import causes
 from bot.protocol.messages import Reply
+from bot.records.outbox import database_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ def slow_down(seconds: int) -> Reply:
 def classify(error: BaseException) -> Unavailable:
     """What could not be reached (the database, Redis), or ACTIONS for anything else."""
     import redis.exceptions
-
-    from bot.records.outbox import database_unreachable
 
     if database_unreachable(error):
         return Unavailable.DATABASE

@@ -24,6 +24,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from bot.helpdesk import stores
+
 logger = logging.getLogger(__name__)
 
 # (conversation id, reply_to stored with the request, the message) → whether it was delivered
@@ -61,8 +63,6 @@ async def push_answer(reference: str, relay: bool = True) -> bool:
 
     When this server could not show it and ``relay`` is true, the other servers are asked to
     (they call this with ``relay=False``); False is returned, as the answer may still wait."""
-    from bot.helpdesk import stores
-
     requests = stores()[1]
     try:
         found, conversation, channel, reply_to = await asyncio.to_thread(
@@ -82,8 +82,6 @@ async def push_answer(reference: str, relay: bool = True) -> bool:
 
 async def push_waiting(channel: str, conversation_id: str) -> int:
     """Push every answer this conversation has not been shown (a chat page reconnecting)."""
-    from bot.helpdesk import stores
-
     requests = stores()[1]
     try:
         waiting = await asyncio.to_thread(requests.undelivered, conversation_id)
@@ -100,8 +98,6 @@ async def push_waiting(channel: str, conversation_id: str) -> int:
 async def _push(
     found: Any, conversation: str, channel: str, reply_to: Mapping[str, Any] | None
 ) -> bool:
-    from bot.helpdesk import stores
-
     pusher = _pushers.get(channel)
     if pusher is None:
         return False

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.helpdesk.models import STATUSES
+from bot.records.fields import ANSWERED_BY_WORDS, FIELDS, FieldKind
+from bot.records.repository import OUTCOMES
 
 _ERROR = {
     "type": "object",
@@ -82,9 +84,6 @@ _ANSWER = {
 def record_schema() -> dict[str, Any]:
     """A decision record (the export format: docs/design.md §5), from the declared fields
     (bot/records/fields.py)."""
-    from bot.records.fields import ANSWERED_BY_WORDS, FIELDS, FieldKind
-    from bot.records.repository import OUTCOMES
-
     kinds: dict[FieldKind, dict[str, Any]] = {
         FieldKind.IDENTIFIER: {"type": "string"},
         FieldKind.WHEN: {"type": "string", "format": "date-time"},

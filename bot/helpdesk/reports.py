@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import column, func, inspect, select, table
 from sqlalchemy.engine import Engine
 
+from bot import settings
 from bot.charts import REPORT_STYLE as STYLE
 from bot.charts import chart_settings as _rc
 from bot.charts import figure as _figure
@@ -42,6 +43,7 @@ from bot.helpdesk.models import STATUSES, AdviceRequestRow
 from bot.protocol import load_protocol
 from bot.protocol.messages import question_title
 from bot.protocol.model import Outcome, Protocol
+from bot.records.db import make_engine, normalise_url
 from bot.records.export import csv_cell
 from bot.records.models import DecisionRecordRow
 from bot.records.repository import OUTCOMES
@@ -610,8 +612,5 @@ def render_html(report: Report) -> str:
 
 def tracker_engine(records_url: str | None = None) -> Engine:
     """The engine of Rasa's tracker store: ``TRACKER_DATABASE_URL``, else the records' URL."""
-    from bot import settings
-    from bot.records.db import make_engine, normalise_url
-
     configured = settings.get(settings.TRACKER_DATABASE_URL)
     return make_engine(normalise_url(configured) if configured else records_url)

@@ -23,7 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import Session
 
+from bot import settings
 from bot.helpdesk import messages as helpdesk_say
+from bot.helpdesk import notify
 from bot.helpdesk.models import STATUSES, AdviceRequestRow
 from bot.nlp.redaction import redact
 from bot.protocol import answered_by_on_path, load_protocol, walk
@@ -226,8 +228,6 @@ class AdviceRequests:
     @staticmethod
     def _notify(created: AdviceRequest) -> None:
         """E-mail the helpdesk (when configured); a failure is logged, the request kept."""
-        from bot.helpdesk import notify
-
         try:
             notify.send(
                 created.reference,
@@ -343,8 +343,6 @@ class AdviceRequests:
     def close_stale(self, now: datetime | None = None) -> int:
         """Close answered requests older than ``INFOSHARE_ADVICE_CLOSE_DAYS`` (default 14):
         the practitioner did not come back to finish the check. Returns how many were closed."""
-        from bot import settings
-
         days = settings.number(settings.ADVICE_CLOSE_DAYS, DEFAULT_CLOSE_DAYS)
         if days <= 0:
             return 0

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from bot import settings
 from bot.protocol.model import GuidanceText, Protocol, guidance_items, load_protocol
 
 FAQ_FILE = Path(__file__).with_name("faq.yml")
@@ -74,8 +75,6 @@ def load_faq(path: str | None = None) -> dict[str, FaqAnswer]:
 
 def load_local_notes(path: str | None = None) -> dict[str, str]:
     """The organisation's local notes by FAQ key (a missing or broken file: none)."""
-    from bot import settings
-
     file = Path(path) if path else settings.project_file(LOCAL_NOTES_ENV, LOCAL_NOTES_FILE)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}

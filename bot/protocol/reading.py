@@ -36,7 +36,9 @@ from typing import Any
 
 import yaml
 
+from bot import settings
 from bot.protocol.commands import command, load_commands
+from bot.protocol.engine import next_checklist_item, step_key
 from bot.protocol.model import Answer, FollowUp, Kind, Protocol, load_protocol
 from bot.protocol.opening import asks_to_practise
 
@@ -731,8 +733,6 @@ def _side(heard: Heard, text: str, answered: bool) -> Side | None:
 def model_threshold() -> float:
     """Intent confidence under which the model's answer is not even read back
     (``INFOSHARE_MODEL_THRESHOLD``)."""
-    from bot import settings
-
     return settings.number(settings.MODEL_THRESHOLD, DEFAULT_MODEL_THRESHOLD)
 
 
@@ -1134,8 +1134,6 @@ def asked_for(
     slot: str, checks: Mapping[str, Any] | None = None, protocol: Protocol | None = None
 ) -> Asked:
     """What the form asks when ``slot`` is requested (for the checklist: its next point)."""
-    from bot.protocol.engine import next_checklist_item, step_key
-
     protocol = protocol or load_protocol()
     form_slot = protocol.form_slot(slot)
     if form_slot is None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot import nlp
 from bot.protocol import (
     ANSWERED_BY_SLOT,
     NOTES_SLOT,
@@ -45,8 +46,6 @@ def draft_from_check(
     answers. A check continued after the helpdesk's advice names the record it continues and
     carries the ``advice``; one run by helpdesk staff for a caller names them (``made_by``).
     """
-    from bot import nlp
-
     protocol = protocol or load_protocol()
     result = walk(slots, protocol)
     if result.outcome is None:

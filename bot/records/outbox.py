@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from bot import settings
+from bot.causes import causes
 from bot.records.fields import FIELDS, FieldKind
+from bot.records.repository import RecordDraft
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +80,6 @@ class Outbox:
 
     @staticmethod
     def draft(path: Path) -> Any:
-        from bot.records.repository import RecordDraft
-
         data = json.loads(path.read_text(encoding="utf-8"))
         for f in FIELDS:
             if f.kind is FieldKind.WHEN and isinstance(data.get(f.name), str):
@@ -126,8 +126,6 @@ class Outbox:
 def database_unreachable(error: BaseException) -> bool:
     """Did this fail because the database could not be reached (rather than a fault of ours)?"""
     import sqlalchemy.exc
-
-    from bot.causes import causes
 
     for current in causes(error):
         if isinstance(

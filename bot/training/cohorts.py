@@ -25,8 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import Session
 
+from bot.charts import chart_settings, figure, html_table, svg
 from bot.protocol import load_protocol
 from bot.protocol.messages import question_title
+from bot.records.export import csv_cell
 from bot.records.models import Base, UTCDateTime
 from bot.training.practice import compare, shipped
 from bot.training.runs import TrainingRun, TrainingRuns
@@ -294,8 +296,6 @@ def _percent(value: float | None) -> str:
 
 
 def render_csv(result: CohortReport) -> str:
-    from bot.records.export import csv_cell
-
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(("section", "key", "subkey", "value"))
@@ -324,8 +324,6 @@ def render_csv(result: CohortReport) -> str:
 
 def _chart(result: CohortReport) -> str:
     """The share answered as the model, per question, as horizontal bars (SVG)."""
-    from bot.charts import chart_settings, figure, svg
-
     if not result.questions:
         return ""
     labels = [q.title.split(" ", 1)[0] for q in result.questions]  # "Q4"
@@ -342,8 +340,6 @@ def _chart(result: CohortReport) -> str:
 
 def report_body(result: CohortReport) -> str:
     """The report's figures, chart and tables (for a page of its own or the helpdesk's)."""
-    from bot.charts import html_table
-
     questions = html_table(
         "Per question: runs that answered it, and as the model",
         ("Question", "Answered", "As the model", "Share"),
