@@ -29,7 +29,7 @@ TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(GENERATED_DOMAIN) $(wil
 SPACY_INPUTS    := $(wildcard bot/nlp/*.py bot/nlp/patterns/*)
 
 .PHONY: help install spacy names domain check-domain train validate migrate run run-cluster shell \
-        services test test-unit audit lock check-lock \
+        services test test-all test-pytest test-unit audit lock check-lock \
         test-stories test-nlu test-reading test-e2e bench lint format clean teams-app bench-webchat
 
 help:
@@ -150,14 +150,25 @@ shell: train migrate
 	  $(RASA) shell --model $(MODELS) --endpoints endpoints.yml
 
 # --- tests -------------------------------------------------------------------------------------
-# The Rasa test stories and the held-out NLU evaluation first, then the pytest suite (its summary
-# line closes the output).
 # What the tests need on the machine (PostgreSQL, Redis, nginx, Chromium, npm, the word list):
 # installed with apt-get as root (or password-less sudo) and started; otherwise it says what to do.
 services:
 	scripts/services.sh
 
-test: services install lint train migrate validate test-stories test-nlu test-reading audit
+# Everything, two jobs at a time (JOBS=1 for one at a time): once the model is trained, the pytest
+# suite and the reading evaluations each keep a core busy (each mostly waits on servers of its
+# own), and the lint, the audit, the stories and the NLU evaluation fill the gaps. Each job's
+# output is printed whole when it ends; the last line says whether everything passed.
+JOBS ?= 2
+test: services
+	@$(MAKE) --no-print-directory -j$(JOBS) --keep-going --output-sync=target test-all \
+	  && echo "make test: every check passed" \
+	  || { echo "make test: FAILED (the failing job's output is above)"; exit 1; }
+
+test-all: test-pytest test-reading test-stories test-nlu lint validate audit
+
+# The whole pytest suite (tests/unit, tests/integration, tests/e2e: docs/testing.md).
+test-pytest: install train migrate
 	INFOSHARE_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -q
 
 # Known vulnerabilities in the installed Python packages (pip-audit, from its own venv: installed
@@ -171,8 +182,9 @@ test: services install lint train migrate validate test-stories test-nlu test-re
 audit: install .venv-audit/.installed
 	$(PY) scripts/audit.py
 
+# The unit tests alone (no servers, databases or browsers): well under a minute.
 test-unit: install spacy
-	$(PY) -m pytest -q -m "not e2e"
+	$(PY) -m pytest -q tests/unit
 
 test-stories: train
 	$(RASA) test core --model $(MODELS) --stories tests/test_stories.yml \
