@@ -1,167 +1,20 @@
-"""Shared fixtures: the real servers for end-to-end tests, and a PostgreSQL test database."""
+"""The tests' shared fixtures, registered once for the whole tree (tests/unit, tests/integration,
+tests/e2e): they live in tests/support as pytest plugins, and any test may ask for them by name.
 
-from __future__ import annotations
+- ``support.records``: ``records_db_url``, ``blank_db_url``, ``shared_postgres_url`` (SQLite and
+  PostgreSQL);
+- ``support.helpdesk``: ``engine`` (a migrated database, SQLite and PostgreSQL);
+- ``support.servers``: ``session_servers`` and ``chat`` (the real action and Rasa servers, started
+  once for the session);
+- ``support.browser``: ``browser`` (Debian's Chromium through Playwright, one per module).
 
-import json
-import os
-import subprocess
-import sys
-import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+Helpers that are no fixtures are imported from their module (``from support.servers import
+Chat``); no test module imports another.
+"""
 
-import pytest
-from support.teams import FakeMicrosoft
-
-PROJECT = Path(__file__).resolve().parent.parent
-TOKEN = "e2e-test-token"
-# The end-to-end servers listen on fixed ports (5105, 5155, 5199, 5305, 5355);
-# INFOSHARE_TEST_PORT_OFFSET moves them all, so that a second suite can run beside the first.
-PORT_OFFSET = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET", "0") or 0)
-
-
-def port(number: int) -> int:
-    return number + PORT_OFFSET
-
-
-# A stand-in intranet page on another origin embeds the web chat (tests/test_webchat.py): the
-# session's servers let it in, as `make run CORS=…` would.
-INTRANET_ORIGIN = f"http://127.0.0.1:{port(5199)}"
-
-
-@pytest.fixture()
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    from bot.records.testing import postgres_unavailable_reason, temporary_postgres_database
-
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.fail(reason)
-    with temporary_postgres_database("infoshare_e2e") as url:
-        yield url
-
-
-@dataclass
-class Chat:
-    """Talks to a running Rasa server through the REST channel, reads records via the CLI."""
-
-    base: str
-    database_url: str
-
-    def say(self, sender: str, message: str) -> list[dict]:
-        body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
-        request = urllib.request.Request(
-            f"{self.base}/webhooks/rest/webhook",
-            data=body,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
-            return json.load(response)
-
-    def text(self, sender: str, message: str) -> str:
-        return "\n".join(m.get("text") or "" for m in self.say(sender, message))
-
-    def tracker(self, sender: str) -> dict:
-        url = f"{self.base}/conversations/{sender}/tracker?token={TOKEN}"
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
-            return json.load(response)
-
-    def records(self) -> list[dict]:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "records",
-                "export",
-                "--format",
-                "json",
-                "--database-url",
-                self.database_url,
-            ],
-            cwd=PROJECT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        return json.loads(result.stdout)
-
-    def record_for(self, sender: str) -> list[dict]:
-        return [r for r in self.records() if r["conversation_id"] == sender]
-
-
-def start_servers(
-    database_url: str,
-    rasa_port: int,
-    actions_port: int,
-    log_dir: Path,
-    cors: list[str] | None = None,
-    env: dict[str, str] | None = None,
-):
-    from bot.records import upgrade
-    from bot.server import Servers
-
-    upgrade(database_url)
-    servers = Servers(
-        rasa_port=rasa_port,
-        actions_port=actions_port,
-        env={
-            "DATABASE_URL": database_url,
-            "TRACKER_DATABASE_URL": database_url,
-            "INFOSHARE_API_TOKEN": TOKEN,
-            **(env or {}),
-        },
-        log_dir=log_dir,
-        cors=list(cors or []),
-    )
-    servers.start(TOKEN)
-    try:
-        servers.wait_ready(timeout=300)
-    except Exception:
-        servers.stop()
-        for log in sorted(log_dir.glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text()[-4000:]}", file=sys.stderr)
-        raise
-    return servers
-
-
-@dataclass
-class Session:
-    """The session's servers: the REST channel and records (``chat``), the fake Microsoft whose
-    settings they were started with (the Teams channel is on), and their logs."""
-
-    chat: Chat
-    fake: FakeMicrosoft
-    logs: Path
-
-
-@pytest.fixture(scope="session")
-def session_servers(tmp_path_factory) -> Iterator[Session]:
-    """The action server and Rasa server, started for real on SQLite, once for the whole session:
-    with CORS for the stand-in intranet page, and the Teams channel on, talking to a fake
-    Microsoft in this process (the Teams tests share these servers)."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{tmp / 'infoshare.db'}"
-    fake = FakeMicrosoft().start()
-    try:
-        servers = start_servers(
-            url,
-            port(5105),
-            port(5155),
-            tmp / "logs",
-            cors=[INTRANET_ORIGIN],
-            env=fake.environ(),
-        )
-    except Exception:
-        fake.stop()
-        raise
-    yield Session(Chat(servers.url, url), fake, tmp / "logs")
-    servers.stop()
-    fake.stop()
-
-
-@pytest.fixture(scope="session")
-def chat(session_servers: Session) -> Chat:
-    return session_servers.chat
+pytest_plugins = [
+    "support.records",
+    "support.helpdesk",
+    "support.servers",
+    "support.browser",
+]

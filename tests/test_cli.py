@@ -21,9 +21,6 @@ from bot import cli
 from bot.records import RecordDraft, RecordRepository, make_engine
 from bot.records.repository import RECORD_FIELDS
 
-# records_db_url (migrated, empty) and blank_db_url (no tables), each on SQLite and PostgreSQL.
-pytest_plugins = ["support.records"]
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 # How ISD-000001's answers were given (ISD-000002 and 3 are as saved before that was kept).

@@ -27,10 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, Chat, port
 from services import OwnPostgres, OwnRedis, kill_tree
-from test_e2e import CHECKLIST_YES
-from test_webchat import browser  # noqa: F401 - the fixture
+from support.browser import conversation, session_id, type_answer, wait_for_text
+from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT, new_reference, sign_in
+from support.servers import CHECKLIST_YES, TOKEN, Chat, port
+from support.teams import FakeMicrosoft
+from support.teams_client import Deployment, TeamsUser, text_of
 
 pytestmark = pytest.mark.e2e
 
@@ -118,8 +120,6 @@ def cluster(tmp_path_factory) -> Iterator[Running]:
     if reason:
         pytest.fail(reason)
     logs = tmp_path_factory.mktemp("cluster")
-    from support.teams import FakeMicrosoft
-
     records_db = OwnPostgres(port(5532)).create()
     redis = OwnRedis(port(5579)).start()
     fake = FakeMicrosoft().start()  # Microsoft Teams' side, for the Teams webhook through nginx
@@ -338,12 +338,10 @@ def _adviser_token(cluster: Running) -> str:
     return token
 
 
-def test_the_web_chat_through_nginx_survives_a_reload_onto_the_other_server(cluster, browser):  # noqa: F811
+def test_the_web_chat_through_nginx_survives_a_reload_onto_the_other_server(cluster, browser):
     """socket.io sessions stick to the server that opened them (nginx's cookie); a reload that
     lands on the other server continues the conversation there, and the helpdesk's answer,
     given on the first server, reaches the page on the second at once."""
-    from test_webchat import conversation, session_id, type_answer, wait_for_text
-
     context = browser.new_context(viewport={"width": 800, "height": 900})
     page = context.new_page()
     served: list[str] = []
@@ -419,12 +417,9 @@ def test_the_web_chat_through_nginx_survives_a_reload_onto_the_other_server(clus
         context.close()
 
 
-def test_the_helpdesk_page_and_api_work_through_nginx_on_either_server(cluster, browser):  # noqa: F811
+def test_the_helpdesk_page_and_api_work_through_nginx_on_either_server(cluster, browser):
     """Signed in on one server, the adviser's next pages may come from the other: the session
     (signed with the shared secret) and the data (the shared database) are the same."""
-    from test_helpdesk import PASSWORD, UNSURE_AT_CONSENT
-    from test_helpdesk_page import _reference, _sign_in
-
     from bot.helpdesk.accounts import Accounts
     from bot.helpdesk.requests import AdviceRequests
     from bot.records.db import make_engine
@@ -432,14 +427,14 @@ def test_the_helpdesk_page_and_api_work_through_nginx_on_either_server(cluster, 
     db = make_engine(cluster.records_url)
     name = f"adviser{uuid.uuid4().hex[:6]}"
     Accounts(db).add_user(name, PASSWORD, "adviser")
-    reference = _reference()
+    reference = new_reference()
     AdviceRequests(db).create(
         reference, UNSURE_AT_CONSENT, "Must I ask her mother?", conversation_id="c", channel="rest"
     )
     _, token = Accounts(db).create_token(f"ig-{uuid.uuid4().hex[:6]}", "reporting")
     db.dispose()
 
-    context, page, errors = _sign_in(browser, cluster.url, name)
+    context, page, errors = sign_in(browser, cluster.url, name)
     served: list[str] = []
     page.on(
         "response",
@@ -471,8 +466,6 @@ def test_the_helpdesk_page_and_api_work_through_nginx_on_either_server(cluster, 
 def test_teams_through_nginx(cluster):
     """Microsoft Teams' activities through nginx (each to the next server in turn): the token
     is checked and the check goes on, the replies posted to the (fake) Bot Connector."""
-    from test_teams_e2e import Deployment, TeamsUser, text_of
-
     deployment = Deployment(
         cluster.url, cluster.fake, Chat(cluster.url, cluster.records_url), cluster.logs
     )
@@ -537,8 +530,6 @@ def test_redis_down_is_said_plainly_and_the_check_goes_on_when_it_is_back(cluste
         assert "a service I need is not answering" in reply.text
         assert "your answers up to the last question are kept" in reply.text
         # in Teams: said in the chat, and 200 to the Bot Service (which would resend on a 5xx)
-        from test_teams_e2e import Deployment, TeamsUser, text_of
-
         teams = TeamsUser.new(
             Deployment(
                 cluster.url, cluster.fake, Chat(cluster.url, cluster.records_url), cluster.logs

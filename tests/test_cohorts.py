@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_helpdesk import engine  # noqa: F401 - the SQLite / PostgreSQL fixture
 
 from bot.records import make_engine
 from bot.training.cohorts import (
@@ -31,7 +30,7 @@ from bot.training.scenarios import slots as model_slots
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def _runs(engine, code: str) -> None:  # noqa: F811
+def _runs(engine, code: str) -> None:
     """Three runs in the cohort and one outside it.
 
     A (trainee 1, scenario 12): the model's answers — purpose, identifiable, confidential,
@@ -48,7 +47,7 @@ def _runs(engine, code: str) -> None:  # noqa: F811
     runs.save(score(twelve, model_slots(twelve)), "conv-3", cohort=None)
 
 
-def test_codes_are_short_readable_and_unique(engine) -> None:  # noqa: F811
+def test_codes_are_short_readable_and_unique(engine) -> None:
     cohorts = Cohorts(engine)
     made = {cohorts.create(f"Induction {n}").code for n in range(20)}
     assert len(made) == 20
@@ -59,7 +58,7 @@ def test_codes_are_short_readable_and_unique(engine) -> None:  # noqa: F811
         cohorts.create("   ")
 
 
-def test_the_report_matches_the_hand_count(engine) -> None:  # noqa: F811
+def test_the_report_matches_the_hand_count(engine) -> None:
     code = Cohorts(engine).create("Spring induction").code
     _runs(engine, code)
     result = report(engine, code)
@@ -93,7 +92,7 @@ def test_the_report_matches_the_hand_count(engine) -> None:  # noqa: F811
         report(engine, "ZZZZZZ")
 
 
-def test_xapi_has_one_statement_per_key_question_answered(engine) -> None:  # noqa: F811
+def test_xapi_has_one_statement_per_key_question_answered(engine) -> None:
     code = Cohorts(engine).create("xAPI").code
     _runs(engine, code)
     statements = xapi_statements(engine, code, "https://share.example.org")

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from test_helpdesk import UNSURE_AT_CONSENT, engine  # noqa: F401 - the two-database fixture
-from test_protocol import PATHS, parse
+from support.flow import PATHS, parse
+from support.helpdesk import UNSURE_AT_CONSENT, api_token, post_json
 
 from bot.helpdesk.continuing import continue_key, continue_link, key_matches, parse_continue
 from bot.helpdesk.requests import AdviceRequests, advice_of
@@ -22,8 +20,6 @@ from bot.protocol.reading import asks_to_continue
 from bot.records import RecordRepository, draft_from_check, make_engine
 from bot.records.draft import slots_from_record
 from bot.web.chat import render_record
-
-pytest_plugins = ["support.records"]
 
 SECRET = "a-test-secret-of-sufficient-length"
 CONTEXT = {
@@ -213,7 +209,7 @@ def test_continue_is_a_command_only_with_a_reference(text, expected) -> None:
 # --- the requests' delivery ------------------------------------------------------------------
 
 
-def test_an_answer_is_delivered_once_and_the_latest_answer_is_found(engine) -> None:  # noqa: F811
+def test_an_answer_is_delivered_once_and_the_latest_answer_is_found(engine) -> None:
     requests = AdviceRequests(engine)
     for reference in ("ISD-000001", "ISD-000002"):
         requests.create(reference, UNSURE_AT_CONSENT, "", conversation_id="c", channel="socketio")
@@ -234,7 +230,7 @@ def test_an_answer_is_delivered_once_and_the_latest_answer_is_found(engine) -> N
     assert advice["asked_at"] <= advice["answered_at"]
 
 
-def test_answered_requests_close_after_the_configured_days(engine, monkeypatch) -> None:  # noqa: F811
+def test_answered_requests_close_after_the_configured_days(engine, monkeypatch) -> None:
     requests = AdviceRequests(engine)
     requests.create("ISD-000010", UNSURE_AT_CONSENT, "", conversation_id="c", channel="rest")
     requests.create("ISD-000011", UNSURE_AT_CONSENT, "", conversation_id="c", channel="rest")
@@ -250,29 +246,6 @@ def test_answered_requests_close_after_the_configured_days(engine, monkeypatch) 
 
 
 # --- the whole hand-over, through the real servers -------------------------------------------
-
-
-def _api_token(chat) -> str:
-    from bot.helpdesk.accounts import Accounts
-
-    db = make_engine(chat.database_url)
-    _, token = Accounts(db).create_token(f"desk-{uuid.uuid4().hex[:6]}", "adviser")
-    db.dispose()
-    return token
-
-
-def _post(base: str, path: str, token: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"{base}{path}",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
 
 
 def _ask_the_helpdesk(chat, sender: str) -> tuple[str, str]:
@@ -298,8 +271,8 @@ def test_answered_through_the_api_the_check_continues_in_the_same_chat(chat) -> 
     reference, _ = _ask_the_helpdesk(chat, sender)
     assert "has not answered" in chat.text(sender, f"continue {reference}")
 
-    token = _api_token(chat)
-    status, answered = _post(
+    token = api_token(chat)
+    status, answered = post_json(
         chat.base,
         f"/api/advice/{reference}/answer",
         token,
@@ -430,7 +403,7 @@ def test_a_record_made_for_a_caller_says_who_made_it(records_db_url: str) -> Non
     repository.engine.dispose()
 
 
-def test_reads_close_stale_requests_at_most_once_a_minute(engine, monkeypatch) -> None:  # noqa: F811
+def test_reads_close_stale_requests_at_most_once_a_minute(engine, monkeypatch) -> None:
     """Not a write transaction at every read (the look for answers runs at every message of a
     practitioner who waits): once, then again only after a minute."""
     requests = AdviceRequests(engine)

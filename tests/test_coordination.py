@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from test_records import make_draft
+from support.records import make_draft
 
 from bot import coordination, settings
 from bot.channels import rest

@@ -10,6 +10,7 @@ import json
 import uuid
 
 import pytest
+from support.servers import CHECKLIST_YES
 
 pytestmark = pytest.mark.e2e
 
@@ -18,14 +19,6 @@ Q1, Q2, Q3, Q4 = "Question 1:", "Question 2:", "Question 3:", "Question 4:"
 Q4A, Q5, Q6 = "Question 4a:", "Question 5:", "Question 6:"
 REASONS, SAVE, SAVED = "please give the reasons", "Shall I save", "Your decision reference is"
 ADVICE = "Seek advice before you share"
-CHECKLIST_YES = [
-    ("yes", "point 2 of 7"),
-    ("yep", "point 3 of 7"),
-    ("yes", "point 4 of 7"),
-    ("yes", "point 5 of 7"),
-    ("yes", "point 6 of 7"),
-    ("yes", "point 7 of 7"),
-]
 
 
 def finish(reason: str = "The GP needs this to support her care") -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT
 
 from bot.helpdesk.accounts import (
     LOCK_MINUTES,
@@ -34,39 +35,6 @@ from bot.helpdesk.requests import (
 from bot.records import make_engine, upgrade
 
 PROJECT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery staple"
-
-# A check that ended "not sure" at question 4 (consent), typed with names in it.
-UNSURE_AT_CONSENT = {
-    "information": "Jane Smith's health notes",
-    "recipient": "the school nurse",
-    "purpose_text": "so that she can support her",
-    "purpose": "yes",
-    "identifiable": "yes",
-    "confidential": "yes",
-    "consent": "not_sure",
-    "answer_notes": {"identifiable": "spoke to John Brown about Jane yesterday"},
-    "safeguarding_concern": False,
-}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'helpdesk.db'}"
-        upgrade(url)
-        yield make_engine(url)
-        return
-    from bot.records.testing import postgres_unavailable_reason, temporary_postgres_database
-
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with temporary_postgres_database("infoshare_helpdesk") as url:
-        upgrade(url)
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 # --- accounts ----------------------------------------------------------------------------------

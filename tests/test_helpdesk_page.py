@@ -4,7 +4,6 @@ hides (CSRF, cookie flags, lock-out, escaping)."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import re
 import urllib.error
 import urllib.parse
@@ -14,15 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.orm import Session
-from test_helpdesk import PASSWORD, UNSURE_AT_CONSENT
-from test_webchat import (
-    browser,  # noqa: F401 - the same Chromium fixture
-    click_button,
-    conversation,
-    session_id,
-    type_answer,
-    wait_for_text,
-)
+from support.browser import click_button, conversation, session_id, type_answer, wait_for_text
+from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT, Client, new_reference, sign_in
+from support.records import new_draft
 
 from bot.helpdesk.accounts import MAX_FAILED_SIGN_INS, Accounts
 from bot.helpdesk.models import AdviceRequestRow
@@ -32,10 +25,6 @@ from bot.records import make_engine
 pytestmark = pytest.mark.e2e
 
 UNSURE = UNSURE_AT_CONSENT
-
-
-def _reference() -> str:
-    return f"ISD-T{uuid.uuid4().hex[:8].upper()}"
 
 
 @pytest.fixture()
@@ -48,29 +37,15 @@ def desk(chat) -> Iterator[tuple[Accounts, AdviceRequests, str]]:
     engine.dispose()
 
 
-def _sign_in(browser, base: str, name: str):  # noqa: F811 - the browser fixture's value
-    """A new browser context signed in to the helpdesk as ``name``: (context, page, errors)."""
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{base}/helpdesk/")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/helpdesk/$"))
-    return context, page, errors
-
-
 def test_an_adviser_signs_in_claims_and_answers_the_urgent_request_first(
     chat,
     desk,
-    browser,  # noqa: F811 - the fixture imported above
+    browser,
 ) -> None:
     accounts, requests, name = desk
     for row in requests.list():  # earlier tests' requests out of the way
         requests.close(row.reference)
-    older, urgent = _reference(), _reference()
+    older, urgent = new_reference(), new_reference()
     requests.create(older, UNSURE, "Do they need to agree?", conversation_id="a", channel="rest")
     requests.create(
         urgent,
@@ -123,7 +98,7 @@ def test_an_adviser_signs_in_claims_and_answers_the_urgent_request_first(
 def test_the_advice_reaches_the_open_chat_and_the_practitioner_finishes_the_check(
     chat,
     desk,
-    browser,  # noqa: F811 - the fixture imported above
+    browser,
 ) -> None:
     """The whole hand-over in two browsers: a practitioner not sure at question 1 asks the
     helpdesk from the chat page; an adviser signs in, finds the request first (urgent: the case
@@ -132,7 +107,7 @@ def test_the_advice_reaches_the_open_chat_and_the_practitioner_finishes_the_chec
     accounts, requests, name = desk
     for row in requests.list():  # earlier tests' requests out of the way
         requests.close(row.reference)
-    older = _reference()
+    older = new_reference()
     requests.create(older, UNSURE, "Do they need to agree?", conversation_id="a", channel="rest")
 
     practitioner = browser.new_context(viewport={"width": 400, "height": 800})
@@ -166,7 +141,7 @@ def test_the_advice_reaches_the_open_chat_and_the_practitioner_finishes_the_chec
     reference = reference.group(1)
     sender = session_id(chat_page)
 
-    adviser, desk_page, _ = _sign_in(browser, chat.base, name)
+    adviser, desk_page, _ = sign_in(browser, chat.base, name)
     assert desk_page.locator("tbody a").all_inner_texts()[:2] == [reference, older]
     desk_page.get_by_role("link", name=reference).click()
     body = desk_page.locator("main").inner_text()
@@ -216,43 +191,6 @@ def test_the_advice_reaches_the_open_chat_and_the_practitioner_finishes_the_chec
 # --- over HTTP ---------------------------------------------------------------------------------
 
 
-class Client:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.last_headers: list[tuple[str, str]] = []
-
-    def get(self, path: str) -> tuple[int, str]:
-        return self._open(urllib.request.Request(f"{self.base}{path}"))
-
-    def post(self, path: str, fields: dict[str, str], origin: str | None = None) -> tuple[int, str]:
-        request = urllib.request.Request(
-            f"{self.base}{path}", data=urllib.parse.urlencode(fields).encode(), method="POST"
-        )
-        if origin:
-            request.add_header("Origin", origin)
-        return self._open(request)
-
-    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                self.last_headers = response.headers.items()
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            self.last_headers = error.headers.items()
-            return error.code, error.read().decode()
-
-    def csrf(self, path: str) -> str:
-        status, page = self.get(path)
-        assert status == 200, page
-        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-    def sign_in(self, name: str, password: str) -> tuple[int, str]:
-        token = self.csrf("/helpdesk/sign-in")
-        return self.post("/helpdesk/sign-in", {"csrf": token, "name": name, "password": password})
-
-
 def _set_cookies(client: Client, base: str, name: str, password: str) -> list[str]:
     """The Set-Cookie headers of a successful sign-in (no redirect followed)."""
 
@@ -287,7 +225,7 @@ def test_the_session_cookie_is_httponly_samesite_and_scoped(chat, desk) -> None:
 
 def test_forms_without_the_csrf_token_or_from_another_origin_are_refused(chat, desk) -> None:
     accounts, requests, name = desk
-    reference = _reference()
+    reference = new_reference()
     requests.create(reference, UNSURE, "?", conversation_id="c", channel="rest")
     client = Client(chat.base)
     client.csrf("/helpdesk/sign-in")
@@ -319,7 +257,7 @@ def test_repeated_failed_sign_ins_lock_the_account(chat, desk) -> None:
 
 def test_every_value_is_escaped(chat, desk) -> None:
     _, requests, name = desk
-    reference = _reference()
+    reference = new_reference()
     hostile = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
     requests.create(reference, UNSURE, "?", conversation_id="d", channel="rest")
     with Session(requests.engine) as session, session.begin():
@@ -342,7 +280,7 @@ def test_every_value_is_escaped(chat, desk) -> None:
 
 def test_the_request_says_how_each_answer_was_given(chat, desk) -> None:
     _, requests, name = desk
-    told, old = _reference(), _reference()
+    told, old = new_reference(), new_reference()
     ways = {
         "purpose": "button",
         "identifiable": "word",
@@ -372,7 +310,7 @@ def test_a_lead_reads_the_audit_log_and_an_adviser_cannot(chat, desk) -> None:
     accounts, requests, name = desk
     lead = f"lead{uuid.uuid4().hex[:6]}"
     accounts.add_user(lead, PASSWORD, "lead")
-    reference = _reference()
+    reference = new_reference()
     requests.create(reference, UNSURE, "Who decides?", conversation_id="a", channel="rest")
     adviser = Client(chat.base)
     adviser.sign_in(name, PASSWORD)
@@ -393,7 +331,7 @@ def test_a_lead_reads_the_audit_log_and_an_adviser_cannot(chat, desk) -> None:
 
 def test_alike_answered_cases_are_shown_beside_a_request(chat, desk) -> None:
     accounts, requests, name = desk
-    answered, other, open_one = _reference(), _reference(), _reference()
+    answered, other, open_one = new_reference(), new_reference(), new_reference()
     nurse = {**UNSURE, "information": "a pupil's asthma plan", "recipient": "the school nurse"}
     requests.create(answered, nurse, "", conversation_id="p1", channel="rest")
     requests.answer(answered, "jo", "Ask the parents first <b>unless</b> it is an emergency.")
@@ -421,22 +359,20 @@ def test_alike_answered_cases_are_shown_beside_a_request(chat, desk) -> None:
 def test_a_lead_reads_the_report_and_the_audit_log_in_the_browser(
     chat,
     desk,
-    browser,  # noqa: F811 - the fixture imported above
+    browser,
 ) -> None:
     accounts, requests, name = desk
     lead = f"lead{uuid.uuid4().hex[:6]}"
     accounts.add_user(lead, PASSWORD, "lead")
-    reference = _reference()
+    reference = new_reference()
     requests.create(reference, UNSURE, "Who decides?", conversation_id="r", channel="rest")
     requests.answer(reference, name, "The designated lead decides.")
-    from test_records_api import _draft
-
     from bot.records import RecordRepository
 
     RecordRepository(requests.engine).save(
-        _draft(outcome="seek_advice", advice_needed_at="consent", path=["purpose", "consent"])
+        new_draft(outcome="seek_advice", advice_needed_at="consent", path=["purpose", "consent"])
     )
-    context, page, errors = _sign_in(browser, chat.base, lead)
+    context, page, errors = sign_in(browser, chat.base, lead)
     page.get_by_role("link", name="Report").click()
     page.wait_for_url(re.compile(r"/helpdesk/report"))
     body = page.locator("main").inner_text()
@@ -482,10 +418,10 @@ def test_the_report_page_is_for_leads_and_says_what_is_wrong(chat, desk) -> None
 def test_staff_run_a_check_for_a_caller_and_the_record_says_so(
     chat,
     desk,
-    browser,  # noqa: F811 - the fixture imported above
+    browser,
 ) -> None:
     accounts, requests, name = desk
-    context, page, errors = _sign_in(browser, chat.base, name)
+    context, page, errors = sign_in(browser, chat.base, name)
     page.get_by_role("link", name="Check for a caller").click()
     page.wait_for_url(re.compile(r"/helpdesk/check$"))
     wait_for_text(page, "Hello.")
@@ -511,7 +447,7 @@ def test_staff_run_a_check_for_a_caller_and_the_record_says_so(
 def test_staff_read_a_cohorts_report_in_the_browser(
     chat,
     desk,
-    browser,  # noqa: F811 - the fixture imported above
+    browser,
 ) -> None:
     from bot.training.cohorts import Cohorts
     from bot.training.practice import find, score
@@ -522,7 +458,7 @@ def test_staff_read_a_cohorts_report_in_the_browser(
     cohort = Cohorts(requests.engine).create("Browser <cohort>")
     twelve = find(12)
     TrainingRuns(requests.engine).save(score(twelve, model_slots(twelve)), "t1", cohort.code)
-    context, page, errors = _sign_in(browser, chat.base, name)
+    context, page, errors = sign_in(browser, chat.base, name)
     page.get_by_role("link", name="Cohorts").click()
     page.get_by_role("link", name=cohort.code).click()
     page.wait_for_url(re.compile(rf"/helpdesk/cohorts\?code={cohort.code}$"))
@@ -539,13 +475,13 @@ def test_staff_read_a_cohorts_report_in_the_browser(
 def test_a_trainer_runs_a_group_session_and_reveals_the_model_answers(
     chat,
     desk,
-    browser,  # noqa: F811 - the fixture imported above
+    browser,
 ) -> None:
     from bot.training.cohorts import Cohorts
 
     accounts, requests, name = desk
     cohort = Cohorts(requests.engine).create("Group session")
-    context, page, errors = _sign_in(browser, chat.base, name)
+    context, page, errors = sign_in(browser, chat.base, name)
     page.goto(f"{chat.base}/helpdesk/cohorts?code={cohort.code}")
     page.get_by_label("Scenario").select_option("4")
     page.get_by_role("button", name="Open for the cohort").click()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_helpdesk import UNSURE_AT_CONSENT, engine  # noqa: F401 - SQLite and PostgreSQL
+from support.helpdesk import UNSURE_AT_CONSENT
 
 from bot.helpdesk.precedents import rank, situation
 from bot.helpdesk.requests import AdviceRequests
@@ -28,7 +28,7 @@ POLICE = {  # another question (purpose)
 }
 
 
-def test_the_same_question_and_the_closest_situation_come_first(engine) -> None:  # noqa: F811
+def test_the_same_question_and_the_closest_situation_come_first(engine) -> None:
     requests = AdviceRequests(engine)
     for reference, slots in (
         ("ISD-000001", NURSE),
@@ -57,7 +57,7 @@ def test_the_same_question_and_the_closest_situation_come_first(engine) -> None:
     assert rank(open_one, []) == []
 
 
-def test_the_situation_is_the_de_identified_content_without_the_advice(engine) -> None:  # noqa: F811
+def test_the_situation_is_the_de_identified_content_without_the_advice(engine) -> None:
     requests = AdviceRequests(engine)
     created = requests.create(
         "ISD-000010", UNSURE_AT_CONSENT, "Jane Smith's mum?", conversation_id="y", channel="rest"

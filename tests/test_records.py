@@ -24,6 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text
+from support.records import make_draft
 
 from bot.records import (
     DecisionRecord,
@@ -41,9 +42,6 @@ from bot.records.migrate import VERSION_TABLE, alembic_config, current_revision,
 from bot.records.models import DecisionRecordRow
 from bot.records.repository import MAX_TEXT_LENGTH, clean_text, normalise_reference
 from bot.schema import metadata
-
-# records_db_url (migrated, empty) and blank_db_url (no tables), each on SQLite and PostgreSQL.
-pytest_plugins = ["support.records"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,52 +88,6 @@ HOSTILE_TEXTS = [
     "👩‍👧 child at risk 🚸 — “quotes” café Ysgol Gymraeg ŵ ŷ 中文",
     "line one\nline two\ttabbed",
 ]
-
-
-def make_draft(**overrides: Any) -> RecordDraft:
-    values: dict[str, Any] = {
-        "conversation_id": "sender-1",
-        "check_id": "check-1",
-        "channel": "rest",
-        "outcome": "share",
-        "created_at": datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc),
-        "completed_at": datetime(2026, 11, 25, 10, 4, 10, tzinfo=timezone.utc),
-        "path": [
-            "purpose",
-            "identifiable",
-            "confidential",
-            "consent",
-            "public_interest",
-            "appropriate",
-            "record",
-        ],
-        "answers": {
-            "purpose": "yes",
-            "identifiable": "yes",
-            "confidential": "yes",
-            "consent": "no",
-            "public_interest": "yes",
-        },
-        "information": "school attendance record",
-        "recipient": "the family's social worker",
-        "purpose_text": "to support a child protection enquiry",
-        "public_interest_reason": "risk of significant harm outweighs confidentiality",
-        "checks": {
-            "necessary": True,
-            "need_to_know": True,
-            "accurate": True,
-            "secure": True,
-            "onward_limits": True,
-            "inform_person": "no_unsafe",
-        },
-        "advice_needed_at": None,
-        "safeguarding_concern": True,
-        "reasons": "Telling the parent would put the child at risk. Phone [PHONE].",
-        "golden_rules": [1, 2, 3, 4, 5, 6, 7],
-        "notes": None,
-    }
-    values.update(overrides)
-    return RecordDraft(**values)
 
 
 @pytest.fixture

@@ -20,43 +20,25 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from test_helpdesk import engine  # noqa: F401 - the SQLite / PostgreSQL fixture
+from support.records import new_draft
 
 from bot.helpdesk.accounts import Accounts
 from bot.helpdesk.audit import AuditLog
-from bot.records import RecordDraft, RecordFilter, RecordRepository, make_engine
+from bot.records import RecordFilter, RecordRepository, make_engine
 
 PROJECT = Path(__file__).resolve().parent.parent
 ANSWERED_BY = {"purpose": "word", "identifiable": "read_back", "appropriate.secure": "button"}
 
 
-def _draft(**changes) -> RecordDraft:
-    values = {
-        "conversation_id": f"api-{uuid.uuid4().hex[:8]}",
-        "check_id": uuid.uuid4().hex,
-        "channel": "rest",
-        "outcome": "share",
-        "path": ["purpose", "identifiable", "appropriate", "record"],
-        "answers": {"purpose": "yes", "identifiable": "no", "appropriate": "yes"},
-        "information": "attendance figures",
-        "recipient": "the local authority",
-        "purpose_text": "to plan support",
-        "golden_rules": [1, 2, 6, 7],
-        "completed_at": datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc),
-    }
-    values.update(changes)
-    return RecordDraft(**values)
-
-
 # --- the repository's search, on SQLite and PostgreSQL ----------------------------------------
 
 
-def test_search_filters_pages_and_counts(engine) -> None:  # noqa: F811
+def test_search_filters_pages_and_counts(engine) -> None:
     repository = RecordRepository(engine)
     day = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
     for n in range(7):
         repository.save(
-            _draft(
+            new_draft(
                 outcome="seek_advice" if n % 3 == 0 else "share",
                 safeguarding_concern=n == 4,
                 channel="socketio" if n % 2 else "rest",
@@ -82,7 +64,7 @@ def test_search_filters_pages_and_counts(engine) -> None:  # noqa: F811
     assert repository.search(RecordFilter(channel="rest' OR '1'='1"))[1] == 0
 
 
-def test_the_audit_log_only_grows(engine) -> None:  # noqa: F811
+def test_the_audit_log_only_grows(engine) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
@@ -130,7 +112,7 @@ def saved(chat) -> list:
     tag = uuid.uuid4().hex[:6]
     records = [
         repository.save(
-            _draft(
+            new_draft(
                 channel=f"api-{tag}",
                 completed_at=datetime(2026, 10, d, 9),
                 # how the answers were given, on one record; the others as saved before
@@ -141,7 +123,7 @@ def saved(chat) -> list:
     ]
     records.append(
         repository.save(
-            _draft(
+            new_draft(
                 channel=f"api-{tag}",
                 outcome="seek_advice",
                 safeguarding_concern=True,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN
+from support.servers import TOKEN
 
 from bot.training import load_scenarios
 from bot.training.replay import Assistant, replay, typed_answer

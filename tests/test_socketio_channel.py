@@ -7,7 +7,7 @@ the whole of that module, and these tests need pytest-asyncio's.
 from __future__ import annotations
 
 import pytest
-from conftest import INTRANET_ORIGIN
+from support.servers import INTRANET_ORIGIN
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,7 @@ import re
 import uuid
 
 import pytest
-from test_helpdesk import engine  # noqa: F401 - the SQLite / PostgreSQL fixture
-from test_webchat import browser  # noqa: F401 - the same Chromium fixture
+from support.browser import click_button, conversation, session_id, type_answer, wait_for_text
 
 from bot.nlp.commands import command_intent
 from bot.protocol.opening import Opening, classify_opening
@@ -160,7 +159,7 @@ def test_checklist_points_are_compared_one_by_one() -> None:
     ]
 
 
-def test_training_runs_are_kept_apart_from_decision_records(engine) -> None:  # noqa: F811
+def test_training_runs_are_kept_apart_from_decision_records(engine) -> None:
     scenario = find(12)
     runs = TrainingRuns(engine)
     saved = runs.save(score(scenario, model_slots(scenario)), "conversation-1", cohort="ABC123")
@@ -203,9 +202,7 @@ def test_a_trainee_practises_a_case_over_rest_and_no_decision_record_is_made(cha
 
 
 @pytest.mark.e2e
-def test_a_trainee_practises_in_the_chat_page(chat, browser) -> None:  # noqa: F811
-    from test_webchat import click_button, conversation, session_id, type_answer, wait_for_text
-
+def test_a_trainee_practises_in_the_chat_page(chat, browser) -> None:
     context = browser.new_context()
     page = context.new_page()
     errors: list[str] = []

@@ -205,9 +205,8 @@ def _html_pages_share_the_layout(pages: dict[str, tuple[int, str]]) -> None:
 
 @pytest.mark.e2e
 def test_every_page_served_has_the_layout_the_stylesheet_and_escapes(chat) -> None:
-    from test_helpdesk import PASSWORD, UNSURE_AT_CONSENT
-    from test_helpdesk_page import Client
-    from test_records_api import _draft
+    from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT, Client
+    from support.records import new_draft
 
     from bot.helpdesk.accounts import Accounts
     from bot.helpdesk.models import AdviceRequestRow
@@ -225,7 +224,7 @@ def test_every_page_served_has_the_layout_the_stylesheet_and_escapes(chat) -> No
     reference = f"ISD-W{uuid.uuid4().hex[:8].upper()}"
     requests.create(reference, UNSURE_AT_CONSENT, "?", conversation_id="w", channel="rest")
     cohort = Cohorts(engine).create(f"Cohort {HOSTILE}")
-    record = RecordRepository(engine).save(_draft())
+    record = RecordRepository(engine).save(new_draft())
     with Session(engine) as session, session.begin():  # past the cleaning a save does
         row = session.query(AdviceRequestRow).filter_by(reference=reference).one()
         row.content = {**row.content, "question": HOSTILE}

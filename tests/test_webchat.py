@@ -10,7 +10,6 @@ conversation is saved as results/webchat-finished.png.
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -21,40 +20,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import INTRANET_ORIGIN
+from support.browser import click_button, conversation, session_id, type_answer, wait_for_text
+from support.servers import INTRANET_ORIGIN
 
 pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AXE = PROJECT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
-REPLY_TIMEOUT_MS = 60_000
 # The embedding snippet, as documented: its first script tag (a chat button in the corner), with
 # the example origin replaced by the test servers'.
 WEB_CHAT_DOC = PROJECT / "docs" / "web-chat.md"
 DOC_ORIGIN = "https://canishare.example.org"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
@@ -80,46 +58,6 @@ def axe_violations(page) -> list[str]:
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]
     ]
-
-
-def conversation(page) -> str:
-    return page.inner_text(".rw-messages-container")
-
-
-def wait_for_text(page, needle: str, occurrences: int = 1) -> None:
-    """Wait until the conversation shows ``needle`` at least ``occurrences`` times."""
-    page.wait_for_function(
-        """([needle, n]) => {
-            const log = document.querySelector('.rw-messages-container');
-            return !!log && log.innerText.split(needle).length - 1 >= n;
-        }""",
-        arg=[needle, occurrences],
-        timeout=REPLY_TIMEOUT_MS,
-    )
-
-
-def type_answer(page, text: str) -> None:
-    box = page.get_by_label("Your message to the assistant")
-    box.fill(text)
-    box.press("Enter")
-
-
-def click_button(page, title: str) -> None:
-    page.locator(".rw-replies .rw-reply", has_text=re.compile(rf"^{re.escape(title)}$")).click()
-
-
-def session_id(page) -> str:
-    return page.evaluate(
-        """() => {
-            for (const key of Object.keys(sessionStorage)) {
-                try {
-                    const value = JSON.parse(sessionStorage.getItem(key));
-                    if (value && value.session_id) return value.session_id;
-                } catch (e) {}
-            }
-            return null;
-        }"""
-    )
 
 
 def test_a_whole_check_in_the_browser_survives_a_reload_and_leaves_a_record(chat, page):

@@ -1,18 +1,22 @@
-"""Database fixtures for the records tests (a pytest plugin: ``pytest_plugins =
-["support.records"]`` in a test module), built on bot/records/testing.py's throw-away databases."""
+"""Database fixtures for the records tests (a pytest plugin, registered in tests/conftest.py),
+built on bot/records/testing.py's throw-away databases; and records to save in them."""
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.records import RecordDraft
 from bot.records.testing import postgres_unavailable_reason, temporary_postgres_database
 
-# --- pytest fixtures: import them into a test module to use them -----------------------------
+# --- pytest fixtures ------------------------------------------------------------------------
 # ``records_db_url``: a migrated, empty database; ``blank_db_url``: an empty, unmigrated one.
 # Both are parametrised over SQLite (a file in tmp_path) and PostgreSQL. PostgreSQL tests are
 # skipped when the server is unreachable, unless INFOSHARE_TEST_REQUIRE_POSTGRES=1 (CI), which
@@ -74,3 +78,72 @@ def blank_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _require_postgres()
     with temporary_postgres_database() as url:
         yield url
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+def make_draft(**overrides: Any) -> RecordDraft:
+    """A finished check's record, the same every time (ids, times, answers), changed as told."""
+    values: dict[str, Any] = {
+        "conversation_id": "sender-1",
+        "check_id": "check-1",
+        "channel": "rest",
+        "outcome": "share",
+        "created_at": datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc),
+        "completed_at": datetime(2026, 11, 25, 10, 4, 10, tzinfo=timezone.utc),
+        "path": [
+            "purpose",
+            "identifiable",
+            "confidential",
+            "consent",
+            "public_interest",
+            "appropriate",
+            "record",
+        ],
+        "answers": {
+            "purpose": "yes",
+            "identifiable": "yes",
+            "confidential": "yes",
+            "consent": "no",
+            "public_interest": "yes",
+        },
+        "information": "school attendance record",
+        "recipient": "the family's social worker",
+        "purpose_text": "to support a child protection enquiry",
+        "public_interest_reason": "risk of significant harm outweighs confidentiality",
+        "checks": {
+            "necessary": True,
+            "need_to_know": True,
+            "accurate": True,
+            "secure": True,
+            "onward_limits": True,
+            "inform_person": "no_unsafe",
+        },
+        "advice_needed_at": None,
+        "safeguarding_concern": True,
+        "reasons": "Telling the parent would put the child at risk. Phone [PHONE].",
+        "golden_rules": [1, 2, 3, 4, 5, 6, 7],
+        "notes": None,
+    }
+    values.update(overrides)
+    return RecordDraft(**values)
+
+
+def new_draft(**changes: Any) -> RecordDraft:
+    """A record with ids of its own, for a database other tests write to as well."""
+    values = {
+        "conversation_id": f"api-{uuid.uuid4().hex[:8]}",
+        "check_id": uuid.uuid4().hex,
+        "channel": "rest",
+        "outcome": "share",
+        "path": ["purpose", "identifiable", "appropriate", "record"],
+        "answers": {"purpose": "yes", "identifiable": "no", "appropriate": "yes"},
+        "information": "attendance figures",
+        "recipient": "the local authority",
+        "purpose_text": "to plan support",
+        "golden_rules": [1, 2, 6, 7],
+        "completed_at": datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc),
+    }
+    values.update(changes)
+    return RecordDraft(**values)
