@@ -505,30 +505,3 @@ def test_load_scenarios_refuses_invalid_ones(tmp_path: Path) -> None:
         load_scenarios(tmp_path)
     assert raised.value.problems[0].where == "expected.outcome"
     assert "lead to 'share', not 'seek_consent'" in str(raised.value)
-
-
-def test_the_command_line_validates_and_lists(tmp_path) -> None:
-    import subprocess
-    import sys
-
-    project = Path(__file__).resolve().parent.parent
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", "scenarios", *args],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    done = run("validate")
-    assert done.returncode == 0 and "All scenarios are valid." in done.stdout
-    listed = run("list")
-    assert listed.returncode == 0 and "seek_advice" in listed.stdout
-    broken = tmp_path / "12_capacity_unclear.yml"
-    text = (project / "data/scenarios/12_capacity_unclear.yml").read_text()
-    broken.write_text(text.replace("outcome: seek_advice", "outcome: share"))
-    done = run("validate", str(broken))
-    assert done.returncode == 1
-    assert "the model answers lead to 'seek_advice', not 'share'" in done.stderr

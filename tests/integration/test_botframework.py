@@ -48,7 +48,7 @@ from bot.channels.teams import channel as teams_channel
 from bot.protocol.messages import Card, Reply, ask, saved
 from bot.protocol.model import Outcome
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 USER = {
     "id": "29:user-1",
     "name": "Pat Example",

@@ -36,7 +36,7 @@ from support.teams_client import Deployment, TeamsUser, text_of
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 Q1, Q2, Q6 = "Question 1:", "Question 2:", "Question 6:"
 SAVE, SAVED = "Shall I save", "Your decision reference is"

@@ -34,7 +34,7 @@ from bot.helpdesk.requests import (
 )
 from bot.records import make_engine, upgrade
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 # --- accounts ----------------------------------------------------------------------------------

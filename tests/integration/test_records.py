@@ -43,7 +43,7 @@ from bot.records.models import DecisionRecordRow
 from bot.records.repository import MAX_TEXT_LENGTH, clean_text, normalise_reference
 from bot.schema import metadata
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # The export contract, copied from ../shared/DESIGN.md ("The decision record"), plus check_id.
 DESIGN_TYPES: dict[str, tuple[type, ...]] = {

@@ -15,7 +15,7 @@ from bot.training import load_scenarios
 from bot.training.replay import Assistant, replay, typed_answer
 
 pytestmark = pytest.mark.e2e
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_answers_are_typed_as_words_never_payloads() -> None:

@@ -25,7 +25,7 @@ from support.servers import INTRANET_ORIGIN
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 AXE = PROJECT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"

@@ -13,7 +13,7 @@ import yaml
 from bot.nlp import names
 from bot.nlp.redaction import redact
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT / "scripts"))
 import names_eval  # noqa: E402
 

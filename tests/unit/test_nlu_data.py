@@ -21,7 +21,7 @@ from types import ModuleType
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ROOT / "data" / "nlu.yml"
 TEST = ROOT / "tests" / "nlu" / "test_nlu.yml"
 FAQ_DOMAIN = ROOT / "domain" / "faq.yml"

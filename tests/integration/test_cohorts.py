@@ -27,7 +27,7 @@ from bot.training.practice import asks_for_training, cohort_code, find, score
 from bot.training.runs import TrainingRuns, pseudonym
 from bot.training.scenarios import slots as model_slots
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def _runs(engine, code: str) -> None:

@@ -20,7 +20,7 @@ from bot.protocol.guidance import GUIDANCE_FILE, contains, paragraphs, problems,
 from bot.protocol.model import GuidanceText
 
 PROTOCOL = load_protocol()
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_c8f385d725018710.txt"
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_c8f385d725018710.txt"
 
 
 def test_the_guidance_file_is_the_seed() -> None:

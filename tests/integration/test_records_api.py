@@ -26,7 +26,7 @@ from bot.helpdesk.accounts import Accounts
 from bot.helpdesk.audit import AuditLog
 from bot.records import RecordFilter, RecordRepository, make_engine
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 ANSWERED_BY = {"purpose": "word", "identifiable": "read_back", "appropriate.secure": "button"}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 README_LINES_AT_MOST = 250
 
 # Where the code and configuration live (a mention of README or of a docs page is checked there).

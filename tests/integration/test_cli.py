@@ -21,7 +21,7 @@ from bot import cli
 from bot.records import RecordDraft, RecordRepository, make_engine
 from bot.records.repository import RECORD_FIELDS
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 # How ISD-000001's answers were given (ISD-000002 and 3 are as saved before that was kept).
 ANSWERED_BY = {

@@ -23,7 +23,7 @@ from support.teams_client import Deployment, TeamsUser, post, text_of
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 CHANNEL_CLASS = "bot.channels.teams.BotFrameworkInput"
 OPENING = "Can I tell the GP about her mental health because I am worried about her?"
 HERO = "application/vnd.microsoft.card.hero"

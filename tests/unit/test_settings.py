@@ -10,7 +10,7 @@ import pytest
 
 from bot import settings
 
-CONFIGURATION = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+CONFIGURATION = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 
 def documented_settings(page: Path = CONFIGURATION) -> dict[str, tuple[str, str]]:

@@ -19,7 +19,7 @@ from bot import coordination, settings
 from bot.channels import rest
 from bot.channels.failures import Unavailable
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 # --- Rasa's lock store ---------------------------------------------------------------------------
