@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from rasa_sdk import Action, Tracker, ValidationAction
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -25,9 +25,8 @@ from actions.common import (
     utter,
 )
 from actions.forms import read_unplaced
-from actions.helpdesk import deliver_answers, waiting_requests
+from actions.helpdesk import waiting_requests
 from actions.training import finish_training
-from bot import nlp
 from bot.advice import load_contacts
 from bot.helpdesk import messages as helpdesk_say
 from bot.helpdesk import stores
@@ -36,9 +35,7 @@ from bot.helpdesk.requests import advice_of
 from bot.protocol import Outcome, load_protocol, previous_slot, required_slots, reset_from, walk
 from bot.protocol import messages as say
 from bot.protocol.engine import previous_checklist_item
-from bot.protocol.opening import Opening, classify_opening
 from bot.protocol.reading import asks_to_restart, asks_to_stop
-from bot.records.outbox import Outbox
 from bot.records.save import Failed, Kept, save_check
 
 FAQ_BEFORE_CHECK = 0.8  # intent confidence for an FAQ's answer to come before the check
@@ -191,19 +188,6 @@ class ActionFinishCheck(Action):
         return [SlotSet("record_reference", reference)]
 
 
-def saved_from_outbox(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-    """A record kept while the database was unreachable: saved now if it can be, and its
-    reference said once it is."""
-    outbox = Outbox()
-    if outbox.waiting(tracker.sender_id):
-        outbox.flush(record_repository(), tracker.sender_id)
-    updates: dict[str, Any] = {}
-    for reference in outbox.saved_since(tracker.sender_id):
-        utter(dispatcher, say.record_saved_later(reference))
-        updates["record_reference"] = reference
-    return updates
-
-
 def _advice_continued(reference: str | None) -> dict[str, Any] | None:
     """The helpdesk's advice for the record of a check continued after it (read when saving,
     so the record carries the advice as answered)."""
@@ -220,75 +204,6 @@ def _close_continued(reference: str | None) -> None:
         stores()[1].close(reference)
     except Exception:  # noqa: BLE001 - the record is saved; the request closes in time anyway
         logger.exception("closing the advice request %s failed", reference)
-
-
-class ValidateSlotMappings(ValidationAction):
-    """Runs after every user message, before the dialogue decides what to do.
-
-    Says the helpdesk's answers to this conversation's requests when they have come.
-    Flags signs that someone may be at risk of harm (the alert is said once per check; the flag
-    goes on the record and the check carries on), and notes whether a message outside a check
-    asks whether something can be shared (``asks_to_share``, from
-    :func:`bot.protocol.opening.classify_opening`: the rules then start a check).
-    """
-
-    def name(self) -> str:
-        return "action_validate_slot_mappings"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """Everything this action does, without the domain (Rasa sends it none: selective
-        domain in endpoints.yml): the two checks, then the entity-filled slots it cleans."""
-        updates: dict[str, Any] = {}
-        updates.update(saved_from_outbox(dispatcher, tracker))  # a record kept while DB was down
-        updates.update(deliver_answers(dispatcher, tracker))  # the helpdesk's answers, if any
-        updates.update(await self.extract_safeguarding_concern(dispatcher, tracker, domain))
-        updates.update(await self.extract_asks_to_share(dispatcher, tracker, domain))
-        candidates = tracker.slots_to_validate()
-        for slot, check in (
-            ("question", self.validate_question),
-            ("inform_choice", self.validate_inform_choice),
-        ):
-            if slot in candidates:
-                updates.update(check(candidates[slot], dispatcher, tracker, domain))
-        return [SlotSet(name, value) for name, value in updates.items()]
-
-    async def extract_safeguarding_concern(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = latest_text(tracker)
-        if tracker.get_slot("safeguarding_concern") or text.startswith("/"):
-            return {}
-        if not nlp.safeguarding_signs(text):
-            return {}
-        utter(dispatcher, say.safeguarding())
-        return {"safeguarding_concern": True}
-
-    async def extract_asks_to_share(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = latest_text(tracker)
-        asks = (
-            not tracker.active_loop_name
-            and not text.startswith("/")
-            and classify_opening(text) is Opening.CHECK
-        )
-        if bool(tracker.get_slot("asks_to_share")) == asks:
-            return {}
-        return {"asks_to_share": asks or None}
-
-    def validate_question(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        """Only a question id (from a "change" button) is kept; anything else is dropped."""
-        protocol = load_protocol()
-        known = {*(c.id for c in protocol.context), *protocol.question_ids}
-        return {"question": value if value in known else None}
-
-    def validate_inform_choice(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        choices = {
-            key for item in load_protocol().checklist_question.checklist for key in item.choices
-        }
-        return {"inform_choice": value if value in choices else None}
 
 
 class ActionNotUnderstood(Action):
