@@ -1,18 +1,13 @@
 """The web apps' pages (bot/web/): every page renders from the templates — one layout with
 ``lang="en-GB"``, one stylesheet, autoescape on — and the records' printable summary shows the
-record's fields, escaped. The template checks and the summary run without servers; the last
-test walks every page the real Rasa server serves."""
+record's fields, escaped. No servers here; every page the real Rasa server serves:
+tests/e2e/test_web_pages.py."""
 
 from __future__ import annotations
 
 import re
-import urllib.request
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-
-import pytest
-from sqlalchemy.orm import Session
 
 from bot.records.repository import DecisionRecord
 from bot.web import chat as chat_app
@@ -190,96 +185,3 @@ def test_the_printable_summary_of_a_seek_advice_record():
     assert "Advice needed at" in page and "Not sure" in page
     assert "Checks — question 6" not in page
     assert "No signs noted in the conversation" in page
-
-
-# --- every page the server serves ----------------------------------------------------------------
-
-
-def _html_pages_share_the_layout(pages: dict[str, tuple[int, str]]) -> None:
-    for name, (_, page) in pages.items():
-        assert page.startswith('<!doctype html>\n<html lang="en-GB"'), name
-        assert 'lang="en"' not in page and "<style" not in page, name
-        links = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page)
-        assert links == [STYLESHEET], (name, links)
-
-
-@pytest.mark.e2e
-def test_every_page_served_has_the_layout_the_stylesheet_and_escapes(chat) -> None:
-    from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT, Client
-    from support.records import new_draft
-
-    from bot.helpdesk.accounts import Accounts
-    from bot.helpdesk.models import AdviceRequestRow
-    from bot.helpdesk.requests import AdviceRequests
-    from bot.records import RecordRepository, links, make_engine
-    from bot.records.models import DecisionRecordRow
-    from bot.server import Servers
-    from bot.training.cohorts import Cohorts
-
-    engine = make_engine(chat.database_url)
-    accounts, requests = Accounts(engine), AdviceRequests(engine)
-    lead, adviser = f"lead{uuid.uuid4().hex[:6]}", f"adviser{uuid.uuid4().hex[:6]}"
-    accounts.add_user(lead, PASSWORD, "lead")
-    accounts.add_user(adviser, PASSWORD, "adviser")
-    reference = f"ISD-W{uuid.uuid4().hex[:8].upper()}"
-    requests.create(reference, UNSURE_AT_CONSENT, "?", conversation_id="w", channel="rest")
-    cohort = Cohorts(engine).create(f"Cohort {HOSTILE}")
-    record = RecordRepository(engine).save(new_draft())
-    with Session(engine) as session, session.begin():  # past the cleaning a save does
-        row = session.query(AdviceRequestRow).filter_by(reference=reference).one()
-        row.content = {**row.content, "question": HOSTILE}
-        session.query(DecisionRecordRow).filter_by(
-            reference=record.reference
-        ).one().reasons = HOSTILE
-    secret = Servers().environment()[links.SECRET_ENV]
-    key = links.summary_key(record.reference, record.conversation_id, secret)
-    engine.dispose()
-
-    pages: dict[str, tuple[int, str]] = {}
-    client = Client(chat.base)
-    pages["chat"] = client.get("/chat/")
-    pages["summary"] = client.get(f"/chat/records/{record.reference}?key={key}")
-    pages["sign in"] = client.get("/helpdesk/sign-in")
-    pages["sign in failed"] = client.sign_in(lead, "not the password")
-    pages["refused"] = client.post("/helpdesk/sign-in", {"name": lead, "password": PASSWORD})
-    client.sign_in(lead, PASSWORD)
-    for name, path in {
-        "queue": "/helpdesk/",
-        "request": f"/helpdesk/requests/{reference}",
-        "no request": "/helpdesk/requests/ISD-NOPE",
-        "check": "/helpdesk/check",
-        "cohorts": "/helpdesk/cohorts",
-        "cohort": f"/helpdesk/cohorts?code={cohort.code}",
-        "no cohort": "/helpdesk/cohorts?code=NOPE99",
-        "report": "/helpdesk/report",
-        "bad report": "/helpdesk/report?since=2026-12-31&until=2026-01-01",
-        "audit": f"/helpdesk/audit?reference={reference}",
-    }.items():
-        pages[name] = client.get(path)
-    token = client.csrf(f"/helpdesk/cohorts?code={cohort.code}")
-    session_path = f"/helpdesk/cohorts/{cohort.code}/session"
-    pages["no scenario"] = client.post(session_path, {"csrf": token, "scenario": "999"})
-    pages["group session"] = client.post(session_path, {"csrf": token, "scenario": "4"})
-    advisers = Client(chat.base)
-    advisers.sign_in(adviser, PASSWORD)
-    pages["leads only"] = advisers.get("/helpdesk/audit")
-
-    statuses = {name: status for name, (status, _) in pages.items()}
-    assert statuses == {
-        **dict.fromkeys(pages, 200),
-        "sign in failed": 401,
-        "refused": 403,
-        "no request": 404,
-        "no cohort": 404,
-        "bad report": 422,
-        "no scenario": 422,
-        "leads only": 403,
-    }
-    _html_pages_share_the_layout(pages)
-    for name in ("summary", "request", "cohort", "group session"):
-        page = pages[name][1]
-        assert "<script>alert" not in page and ESCAPED in page, name
-    assert "Group session: scenario 4" in pages["group session"][1]
-    with urllib.request.urlopen(f"{chat.base}{STYLESHEET}", timeout=30) as reply:  # noqa: S310
-        assert reply.headers["Content-Type"].startswith("text/css")
-        assert b".helpdesk-page" in reply.read()
