@@ -17,8 +17,8 @@ from actions.check import (
     ActionFinishCheck,
     ActionGoBack,
     ActionNotUnderstood,
-    ValidateSlotMappings,
 )
+from actions.every_message import ValidateSlotMappings
 from actions.forms import ValidateInformationSharingForm
 from bot.records import RecordRepository, default_repository, make_engine, upgrade
 
