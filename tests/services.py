@@ -1,6 +1,6 @@
 """A PostgreSQL server and a Redis server of a test's own, which the test may stop and start.
 
-The fault tests (tests/test_cluster.py) make the database and Redis unreachable for real: they
+The fault tests (tests/e2e/test_cluster.py) make the database and Redis unreachable for real: they
 stop these servers — never the machine's, which the other tests use — and start them again.
 Both come from Debian's packages (postgresql, redis-server), as on the machine.
 """

@@ -1,6 +1,6 @@
 """The web chat's socket.io channel through the real servers, with a socket.io client (no browser).
 
-Kept apart from tests/test_webchat.py: Playwright's sync API runs an event loop of its own for
+Kept apart from tests/e2e/test_webchat.py: Playwright's sync API runs an event loop of its own for
 the whole of that module, and these tests need pytest-asyncio's.
 """
 

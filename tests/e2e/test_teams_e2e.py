@@ -1,6 +1,6 @@
 """End to end through Microsoft Teams' way in: the real servers, a fake Microsoft.
 
-The session's action server and Rasa server (tests/conftest.py: ``bot.server.Servers``, the
+The session's action server and Rasa server (tests/support/servers.py: ``bot.server.Servers``, the
 project's ``credentials.yml``) are started for real with ``MICROSOFT_APP_ID`` /
 ``MICROSOFT_APP_PASSWORD`` set and the Bot Framework URLs pointing at a fake Microsoft running
 in this process (``tests/support/teams.py``): it serves the signing keys and the token endpoint,
@@ -32,7 +32,8 @@ ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 
 @pytest.fixture(scope="module")
 def deployment(session_servers: Session) -> Deployment:
-    """The session's servers (tests/conftest.py), started with the fake Microsoft's settings."""
+    """The session's servers (tests/support/servers.py), started with the fake Microsoft's
+    settings."""
     credentials = (PROJECT / "credentials.yml").read_text()
     if f"{CHANNEL_CLASS}:" not in credentials:
         pytest.fail(f"credentials.yml does not register the Teams channel ({CHANNEL_CLASS}:)")

@@ -1,7 +1,7 @@
 """The pieces several servers share, one at a time: the lock store choice, the rate limit, the
 REST channel's input checks, what a failure is said as, the action server's undone turn, the
 records outbox, nginx's configuration and the Kubernetes values (the whole cluster:
-tests/test_cluster.py)."""
+tests/e2e/test_cluster.py)."""
 
 from __future__ import annotations
 

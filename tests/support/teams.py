@@ -2,8 +2,9 @@
 RSA key made here), the token endpoint and the Bot Connector, which records what the bot posts,
 on 127.0.0.1 in a background thread; and tokens signed as the Bot Framework signs them.
 
-Used offline (tests/test_botframework.py) and by the session's real servers, which are started
-with its settings (tests/conftest.py) so that the Teams tests need no servers of their own.
+Used offline (tests/integration/test_botframework.py) and by the session's real servers, which
+are started with its settings (tests/support/servers.py) so that the Teams tests need no servers
+of their own.
 """
 
 from __future__ import annotations

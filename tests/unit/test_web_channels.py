@@ -1,5 +1,5 @@
 """The web chat's socket.io channel, the summaries' signed links and the secret, without
-servers (the pages themselves: tests/test_web_pages.py)."""
+servers (the pages themselves: tests/unit/test_web_pages.py)."""
 
 from __future__ import annotations
 
