@@ -67,9 +67,10 @@ def atomic_redis_lock_store() -> type:
     (``issue_ticket``, ``update_lock``, ``finish_serving``, ``cleanup``). Within one server that
     is safe (one event loop, blocking calls); across servers two of them interleave: a ticket
     issued on one server is overwritten by the other's, and two messages of one conversation are
-    processed at once — seen in tests/test_cluster.py as lost turns and errors. Here each change
-    is one Redis transaction (WATCH the key, read, MULTI, write; redis-py retries it when the key
-    changed meanwhile). The tickets, their order and lifetimes are Rasa's own ``TicketLock``.
+    processed at once — seen in tests/e2e/test_cluster.py as lost turns and errors. Here each
+    change is one Redis transaction (WATCH the key, read, MULTI, write; redis-py retries it when
+    the key changed meanwhile). The tickets, their order and lifetimes are Rasa's own
+    ``TicketLock``.
     """
     from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore, TicketLock
 

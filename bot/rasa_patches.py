@@ -1,8 +1,8 @@
 """Small, named fixes to Rasa 3.6 internals that cost time on every message.
 
 Applied by ``bot/rasa_runner.py`` (how ``bot/server.py`` starts Rasa) before Rasa loads anything;
-:func:`targets_present` is what ``tests/test_rasa_patches.py`` checks, so a Rasa upgrade that
-removes or renames a target fails the tests instead of silently dropping the fix.
+:func:`targets_present` is what ``tests/integration/test_rasa_patches.py`` checks, so a Rasa
+upgrade that removes or renames a target fails the tests instead of silently dropping the fix.
 
 1. **The action server's replies are validated against a schema compiled once.**
    ``RemoteAction._validate_action_result`` calls ``jsonschema.validate(result, schema)``, which

@@ -2,7 +2,7 @@
 
 Other modules ask here (``settings.database_url()``, ``settings.get(settings.SECRET_KEY)``);
 none reads ``os.environ`` itself. :data:`SETTINGS` lists them all with what they do (the table in
-docs/configuration.md is checked against it: tests/test_settings.py).
+docs/configuration.md is checked against it: tests/unit/test_settings.py).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@
   from ``bot/protocol/faq.yml``.
 
 ``--check`` exits 1 when the committed files differ from what the protocol generates (CI runs it
-through ``make test``; ``tests/test_domain.py`` checks it too). Adding a question to the protocol
-is one edit plus ``make domain``.
+through ``make test``; ``tests/unit/test_domain.py`` checks it too). Adding a question to the
+protocol is one edit plus ``make domain``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The ORM table (``models.py``), the draft the actions hand over and the stored re
 (``repository.py``), the JSON and CSV export (``export.py``, in this order: the contract of
 ../shared/DESIGN.md), ``infoshare records show`` (``cli.py``) and the printable page
 (``printable.py``) are all derived from :data:`FIELDS`. Adding a field is one entry here plus an
-Alembic migration (``tests/test_records.py`` checks that the migrations build exactly this table).
+Alembic migration (``tests/integration/test_records.py`` checks that the migrations build exactly
+this table).
 """
 
 from __future__ import annotations
