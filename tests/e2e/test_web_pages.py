@@ -11,7 +11,16 @@ import uuid
 
 import pytest
 from sqlalchemy.orm import Session
+from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT, Client
+from support.records import new_draft
 
+from bot.helpdesk.accounts import Accounts
+from bot.helpdesk.models import AdviceRequestRow
+from bot.helpdesk.requests import AdviceRequests
+from bot.records import RecordRepository, links, make_engine
+from bot.records.models import DecisionRecordRow
+from bot.server import Servers
+from bot.training.cohorts import Cohorts
 from bot.web.pages import STYLESHEET
 
 pytestmark = pytest.mark.e2e
@@ -29,17 +38,6 @@ def _html_pages_share_the_layout(pages: dict[str, tuple[int, str]]) -> None:
 
 
 def test_every_page_served_has_the_layout_the_stylesheet_and_escapes(chat) -> None:
-    from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT, Client
-    from support.records import new_draft
-
-    from bot.helpdesk.accounts import Accounts
-    from bot.helpdesk.models import AdviceRequestRow
-    from bot.helpdesk.requests import AdviceRequests
-    from bot.records import RecordRepository, links, make_engine
-    from bot.records.models import DecisionRecordRow
-    from bot.server import Servers
-    from bot.training.cohorts import Cohorts
-
     engine = make_engine(chat.database_url)
     accounts, requests = Accounts(engine), AdviceRequests(engine)
     lead, adviser = f"lead{uuid.uuid4().hex[:6]}", f"adviser{uuid.uuid4().hex[:6]}"
