@@ -15,7 +15,8 @@ upgrade that removes or renames a target fails the tests instead of silently dro
 2. **One HTTP session to the action server, kept alive.** ``EndpointConfig.request`` opens a new
    ``aiohttp.ClientSession`` — a new connection pool, so a new TCP connection — for every request.
    The patch keeps one session per endpoint and event loop, with the same headers, auth and
-   timeout, and closes them when Rasa's server stops.
+   timeout, idle connections let go before the action server closes them (2 s; Sanic: 5 s), and
+   closes them when Rasa's server stops.
 
 3. **The action server unreachable: said, and the turn undone.** When the action server cannot
    be reached (stopped, restarting, timing out), Rasa 3.6 logs "the actions events are lost",
@@ -136,9 +137,33 @@ def shared_session(endpoint: Any) -> Any:
     key = (id(loop), id(endpoint))
     session = _sessions.get(key)
     if session is None or session.closed:
-        session = endpoint.session()
+        session = _session_for(endpoint)
         _sessions[key] = session
     return session
+
+
+# Idle connections are let go after 2 s: the action server (Sanic) closes them after 5 s
+# (KEEP_ALIVE_TIMEOUT), and aiohttp's own 15 s would reuse a connection the server has just
+# closed — the message then fails with "Can not write request body" and the practitioner is
+# told something went wrong (seen in the cluster tests after a pause of 5–15 s between answers).
+IDLE_CONNECTION_SECONDS = 2.0
+
+
+def _session_for(endpoint: Any) -> Any:
+    """What ``EndpointConfig.session`` makes (headers, basic auth, Rasa's timeout), with idle
+    connections kept shorter than the action server keeps them."""
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    auth = None
+    if endpoint.basic_auth:
+        auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+    return aiohttp.ClientSession(
+        headers=endpoint.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
+    )
 
 
 async def close_sessions() -> None:

@@ -121,3 +121,30 @@ def test_the_runner_applies_the_patches_before_rasa_runs(monkeypatch) -> None:
     monkeypatch.setattr(rasa.__main__, "main", fake_main)
     rasa_runner.main(["run", "--port", "1"])
     assert seen == {"argv": ["rasa", "run", "--port", "1"], "patched": True}
+
+
+async def test_idle_connections_are_let_go_before_the_action_server_closes_them(
+    patched: None,
+) -> None:
+    """aiohttp keeps an idle connection 15 s, the action server (Sanic) 5 s: a request on a
+    connection the server had just closed failed ("Can not write request body"). The shared
+    session lets them go first, and is otherwise the session Rasa would make."""
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+    from sanic.config import DEFAULT_CONFIG
+
+    from bot import rasa_patches
+
+    endpoint = EndpointConfig(
+        "http://127.0.0.1:9/webhook",
+        headers={"X-Check": "1"},
+        basic_auth={"username": "u", "password": "p"},
+    )
+    session = rasa_patches.shared_session(endpoint)
+    try:
+        assert session.connector._keepalive_timeout < DEFAULT_CONFIG["KEEP_ALIVE_TIMEOUT"]
+        assert session.auth == aiohttp.BasicAuth("u", "p")
+        assert session.headers["X-Check"] == "1"
+        assert session.timeout.total == DEFAULT_REQUEST_TIMEOUT
+    finally:
+        await rasa_patches.close_sessions()
