@@ -31,6 +31,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta, timezone
 from functools import wraps
+from types import MappingProxyType
 from typing import Any
 
 from sanic import Blueprint, response
@@ -48,7 +49,9 @@ from bot.records import OUTCOMES, RecordFilter, default_repository, to_csv
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024
-HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+# Read-only: Sanic's redirect() writes Location into the headers it is given (a shared dict
+# once made every later page carry the last redirect's Location).
+HEADERS = MappingProxyType({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 class ApiError(Exception):

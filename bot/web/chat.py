@@ -22,6 +22,7 @@ import asyncio
 import logging
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sanic import Blueprint, response
@@ -65,11 +66,15 @@ RECORD_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-COMMON_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    # The summary's address carries its key: never send it on to another site.
-    "Referrer-Policy": "no-referrer",
-}
+# Read-only: Sanic's redirect() writes Location into the headers it is given (a shared dict
+# once made every later page carry the last redirect's Location).
+COMMON_HEADERS = MappingProxyType(
+    {
+        "X-Content-Type-Options": "nosniff",
+        # The summary's address carries its key: never send it on to another site.
+        "Referrer-Policy": "no-referrer",
+    }
+)
 
 NOT_INSTALLED = (
     "The web chat's files are not installed: run `make install` (it runs `npm ci` in web/)."

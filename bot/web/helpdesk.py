@@ -26,6 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
 from functools import lru_cache, wraps
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -60,16 +61,20 @@ CHAT_POLICY = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    # "same-origin", not "no-referrer": with no referrer, browsers send "Origin: null" on form
-    # posts, and the origin check (bot/web/sessions.py) could not tell the page's own forms
-    # from a foreign one.
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": POLICY,
-}
+# Read-only: Sanic's redirect() writes Location into the headers it is given (a shared dict
+# once made every later page carry the last redirect's Location).
+HEADERS = MappingProxyType(
+    {
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        # "same-origin", not "no-referrer": with no referrer, browsers send "Origin: null" on form
+        # posts, and the origin check (bot/web/sessions.py) could not tell the page's own forms
+        # from a foreign one.
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": POLICY,
+    }
+)
 
 # What the pages that say one thing say.
 HELPDESK_OFF = f"The helpdesk needs {links.SECRET_ENV} (16 characters or more)."
@@ -110,7 +115,7 @@ def say(
 
 
 def _redirect(to: str) -> HTTPResponse:
-    return response.redirect(to, headers=HEADERS)
+    return response.redirect(to, headers=dict(HEADERS))
 
 
 def _helpdesk_off() -> HTTPResponse:

@@ -506,3 +506,21 @@ def test_a_trainer_runs_a_group_session_and_reveals_the_model_answers(
     page.wait_for_selector("text=Open for the cohort")
     assert errors == []
     context.close()
+
+
+def test_no_page_carries_the_last_redirects_location(chat) -> None:
+    """A redirect (the helpdesk without a session → sign-in), then pages that redirect nowhere:
+    none of them has a Location header (it used to be the last redirect's, to anyone)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect())
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        opener.open(f"{chat.base}/helpdesk/", timeout=30)
+    assert redirected.value.code == 302
+    assert redirected.value.headers["Location"] == "/helpdesk/sign-in"
+    for path in ("/helpdesk/sign-in", "/api/openapi.json", "/chat/"):
+        with opener.open(f"{chat.base}{path}", timeout=30) as page:
+            assert page.status == 200 and page.headers.get("Location") is None, path

@@ -185,3 +185,16 @@ def test_the_printable_summary_of_a_seek_advice_record():
     assert "Advice needed at" in page and "Not sure" in page
     assert "Checks — question 6" not in page
     assert "No signs noted in the conversation" in page
+
+
+def test_the_shared_response_headers_cannot_be_changed() -> None:
+    """Sanic's redirect() writes Location into the headers dict it is given: a shared, writable
+    dict made every later page carry the last redirect's Location (issue 20, finding 6)."""
+    import pytest
+
+    from bot.web import api, helpdesk
+
+    for headers in (helpdesk.HEADERS, api.HEADERS, chat_app.COMMON_HEADERS):
+        with pytest.raises(TypeError):
+            headers["Location"] = "/helpdesk/"  # type: ignore[index]
+        assert "Location" not in headers
