@@ -4,6 +4,10 @@ Rasa 3.6 takes any body: a message without ``sender`` joins one conversation sha
 who forgot it (``"default"``), and a failure inside Rasa answers ``[]`` as if the assistant had
 nothing to say. This channel, at the same address and with the same replies, also:
 
+* trusts only what it can: the message's channel is always ``rest`` (a body's
+  ``input_channel`` is ignored), and metadata a channel puts on the messages it authenticated
+  (``botframework``: the Teams conversation reference, where the helpdesk's answer is posted
+  with the bot's own token) is dropped from a REST body;
 * refuses (400, with what is wrong) a body that is not a JSON object, a missing or malformed
   ``sender`` (1–128 characters of letters, digits and ``_ - . : @``), a ``message`` that is not
   text, and ``metadata`` that is not an object; a message longer than
@@ -32,10 +36,13 @@ from sanic.response import HTTPResponse
 
 from bot import coordination
 from bot.channels import failures
+from bot.channels.teams import CHANNEL as TEAMS_CHANNEL
 
 SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 MAX_MESSAGE_LENGTH = 5000
 RETRY_AFTER_SECONDS = 30
+# Metadata only a channel may put on a message, after authenticating it: never from a REST body.
+CHANNEL_METADATA = frozenset({TEAMS_CHANNEL})
 
 
 class InputError(ValueError):
@@ -46,8 +53,9 @@ class TooLong(InputError):
     """A message longer than the assistant reads: said to the practitioner, not to Rasa."""
 
 
-def parse(body: Any) -> tuple[str, str, dict[str, Any] | None, str | None]:
-    """(sender, message, metadata, input_channel) from a REST body, or :class:`InputError`."""
+def parse(body: Any) -> tuple[str, str, dict[str, Any] | None]:
+    """(sender, message, metadata) from a REST body, or :class:`InputError`; the metadata
+    without what only a channel may set (:data:`CHANNEL_METADATA`)."""
     if not isinstance(body, dict):
         raise InputError('the body must be a JSON object: {"sender": "…", "message": "…"}')
     sender = body.get("sender")
@@ -68,10 +76,9 @@ def parse(body: Any) -> tuple[str, str, dict[str, Any] | None, str | None]:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise InputError('"metadata" must be a JSON object')
-    channel = body.get("input_channel")
-    if channel is not None and not (isinstance(channel, str) and SENDER.match(channel)):
-        raise InputError('"input_channel" must be a short name')
-    return sender, message, metadata, channel
+    if metadata is not None:
+        metadata = {k: v for k, v in metadata.items() if k not in CHANNEL_METADATA}
+    return sender, message, metadata
 
 
 class RestInput(RasaRestInput):
@@ -95,7 +102,7 @@ class RestInput(RasaRestInput):
             except Exception:  # noqa: BLE001 - Sanic raises its own 400 for bad JSON
                 body = None
             try:
-                sender, text, metadata, channel = parse(body)
+                sender, text, metadata = parse(body)
             except TooLong as error:  # the practitioner's words: told as the assistant
                 return response.json(
                     [
@@ -118,9 +125,7 @@ class RestInput(RasaRestInput):
                 )
             if request.args.get("stream", "").lower() in ("true", "1"):
                 return response.stream(
-                    self.stream_response(
-                        on_new_message, text, sender, channel or self.name(), metadata
-                    ),
+                    self.stream_response(on_new_message, text, sender, self.name(), metadata),
                     content_type="text/event-stream",
                 )
             collector = CollectingOutputChannel()
@@ -130,7 +135,7 @@ class RestInput(RasaRestInput):
                     text,
                     collector,
                     sender,
-                    input_channel=channel or self.name(),
+                    input_channel=self.name(),
                     metadata=metadata,
                 ),
             )

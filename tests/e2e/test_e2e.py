@@ -553,3 +553,28 @@ def test_a_turning_reason_gets_the_guidances_follow_up_and_the_record_says_how(c
         "her ex posted it on facebook to shame her — lawfully in the public domain: No"
     )
     assert "record" not in (record["notes"] or {})
+
+
+def test_a_rest_caller_cannot_say_its_message_came_through_teams(chat):
+    """The REST body's input_channel and the Teams channel's own metadata (the conversation
+    reference the helpdesk's answer is posted to, with the bot's token) are not taken from a
+    REST caller: the tracker says rest, and the reference is not there (issue 20, finding 1)."""
+    import urllib.request
+
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    body = {
+        "sender": sender,
+        "message": "hello",
+        "input_channel": "botframework",
+        "metadata": {"botframework": {"reference": {"serviceUrl": "http://127.0.0.1:9/"}}},
+    }
+    request = urllib.request.Request(
+        f"{chat.base}/webhooks/rest/webhook",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+        assert response.status == 200
+    tracker = chat.tracker(sender)
+    assert tracker["latest_input_channel"] == "rest"
+    assert "botframework" not in (tracker["latest_message"].get("metadata") or {})

@@ -180,7 +180,6 @@ def test_a_refused_message_says_when_to_try_again():
         ({"sender": "ok", "message": 3}, "must be text"),
         ({"sender": "ok", "message": "x" * 5001}, "longer than"),
         ({"sender": "ok", "metadata": []}, '"metadata"'),
-        ({"sender": "ok", "input_channel": "a b"}, '"input_channel"'),
     ],
 )
 def test_rest_input_faults_are_named(body, fault):
@@ -193,14 +192,20 @@ def test_rest_input_as_integrations_send_it():
         "teams:29:1a-B_c.d@x",
         "Yes",
         None,
-        None,
     )
-    assert rest.parse({"sender": "s", "message": None, "metadata": {"k": 1}}) == (
-        "s",
-        "",
-        {"k": 1},
-        None,
-    )
+    assert rest.parse({"sender": "s", "message": None, "metadata": {"k": 1}}) == ("s", "", {"k": 1})
+
+
+def test_rest_input_cannot_say_it_came_through_teams():
+    """A REST caller chose the channel and the Teams reply address (issue 20, finding 1): the
+    helpdesk's answer was then posted, with the bot's Azure AD token, to any serviceUrl."""
+    body = {
+        "sender": "s",
+        "message": "hi",
+        "input_channel": "botframework",
+        "metadata": {"botframework": {"reference": {"serviceUrl": "http://evil.example"}}, "k": 1},
+    }
+    assert rest.parse(body) == ("s", "hi", {"k": 1})  # the channel's own metadata dropped
 
 
 def test_credentials_use_the_checked_rest_channel():
