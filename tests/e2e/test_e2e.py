@@ -578,3 +578,22 @@ def test_a_rest_caller_cannot_say_its_message_came_through_teams(chat):
     tracker = chat.tracker(sender)
     assert tracker["latest_input_channel"] == "rest"
     assert "botframework" not in (tracker["latest_message"].get("metadata") or {})
+
+
+def test_a_body_over_a_mebibyte_is_refused_unread(chat):
+    """Sanic would read bodies up to 100 MB; the Rasa server now refuses one over 1 MiB with 413
+    (as nginx does in front of a cluster), the REST channel and Rasa's HTTP API alike
+    (issue 20, finding 8)."""
+    import urllib.error
+    import urllib.request
+
+    padding = {"pad": "x" * (2 * 1024 * 1024)}  # a short message, a large body
+    big = json.dumps({"sender": "e2e-big", "message": "hi", "metadata": padding}).encode()
+    for path in ("/webhooks/rest/webhook", "/conversations/e2e-big/tracker/events"):
+        request = urllib.request.Request(
+            f"{chat.base}{path}", data=big, headers={"Content-Type": "application/json"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=60)  # noqa: S310 - loopback
+        assert refused.value.code == 413, path
+    assert chat.text(f"e2e-{uuid.uuid4().hex[:8]}", "hello")  # and it still answers
