@@ -29,10 +29,8 @@ import argparse
 import concurrent.futures
 import importlib.util
 import json
-import os
 import re
 import sys
-import tempfile
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,6 +41,8 @@ import yaml
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
+
+from with_servers import server_options, throwaway  # noqa: E402 - scripts/, beside this one
 
 HELDOUT = sorted((PROJECT / "tests" / "reading").glob("heldout_openings*.yml")) + sorted(
     (PROJECT / "tests" / "reading").glob("redteam_openings*.yml")
@@ -198,17 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--min-right", type=float, default=None, help="fail when a field's share right is lower"
     )
-    parser.add_argument(
-        "--base",
-        default=os.environ.get("INFOSHARE_EVAL_BASE"),
-        help="a running Rasa server (default: $INFOSHARE_EVAL_BASE, set by "
-        "scripts/with_servers.py; else start throw-away ones)",
-    )
-    parser.add_argument(
-        "--token",
-        default=os.environ.get("INFOSHARE_EVAL_TOKEN", ""),
-        help="its HTTP API token, for the tracker (default: $INFOSHARE_EVAL_TOKEN)",
-    )
+    server_options(parser)
     parser.add_argument(
         "--no-servers",
         action="store_true",
@@ -224,17 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(args, None)
     if args.base:
         return report(args, served(args.base, args.token))
-    with tempfile.TemporaryDirectory(prefix="infoshare-openings-") as tmp:
-        offset = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET") or 0)  # beside another suite
-        servers, token = (
-            _reading_eval()._bench().throwaway_servers(Path(tmp), 5505 + offset, 5555 + offset)
-        )
-        servers.start(token)
-        try:
-            servers.wait_ready(timeout=300)
-            return report(args, served(servers.url, token))
-        finally:
-            servers.stop()
+    with throwaway(5505, 5555) as (url, token):
+        return report(args, served(url, token))
 
 
 def report(args: argparse.Namespace, classify: Callable[[str], str] | None) -> int:

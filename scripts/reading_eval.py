@@ -34,11 +34,8 @@ from __future__ import annotations
 import argparse
 import collections
 import concurrent.futures
-import importlib.util
 import json
-import os
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -52,6 +49,8 @@ import yaml
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
+
+from with_servers import server_options, throwaway  # noqa: E402 - scripts/, beside this one
 
 from bot.protocol import Kind, load_protocol, required_slots  # noqa: E402 - the project, on the path
 from bot.protocol.engine import answer_checklist_item, checklist  # noqa: E402
@@ -393,17 +392,7 @@ def markdown(report: Report) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--base",
-        default=os.environ.get("INFOSHARE_EVAL_BASE"),
-        help="a running Rasa server (default: $INFOSHARE_EVAL_BASE, set by "
-        "scripts/with_servers.py; else start throw-away ones)",
-    )
-    parser.add_argument(
-        "--token",
-        default=os.environ.get("INFOSHARE_EVAL_TOKEN", ""),
-        help="its HTTP API token, for the tracker (default: $INFOSHARE_EVAL_TOKEN)",
-    )
+    server_options(parser)
     parser.add_argument(
         "--heldout",
         type=Path,
@@ -429,15 +418,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("infoshare_bench", PROJECT / "scripts/bench.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     items = []
@@ -449,15 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.base:
         report = evaluate(args.base, args.token, items, args.workers)
     else:
-        with tempfile.TemporaryDirectory(prefix="infoshare-reading-") as tmp:
-            offset = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET") or 0)  # beside another suite
-            servers, token = _bench().throwaway_servers(Path(tmp), 5405 + offset, 5455 + offset)
-            servers.start(token)
-            try:
-                servers.wait_ready(timeout=300)
-                report = evaluate(servers.url, token, items, args.workers)
-            finally:
-                servers.stop()
+        with throwaway() as (url, token):
+            report = evaluate(url, token, items, args.workers)
     text = markdown(report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.md").write_text(text, encoding="utf-8")

@@ -15,13 +15,14 @@ any failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,24 +40,51 @@ def _bench() -> Any:
     return module
 
 
+@contextlib.contextmanager
+def throwaway(rasa_port: int = 5405, actions_port: int = 5455) -> Iterator[tuple[str, str]]:
+    """Both servers on a new SQLite database in a temporary directory, on ports near these
+    (moved by ``INFOSHARE_TEST_PORT_OFFSET``, to run beside another suite): (url, API token)
+    while they run."""
+    offset = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET") or 0)
+    with tempfile.TemporaryDirectory(prefix="infoshare-eval-") as tmp:
+        servers, token = _bench().throwaway_servers(
+            Path(tmp), rasa_port + offset, actions_port + offset
+        )
+        servers.start(token)
+        try:
+            servers.wait_ready(timeout=300)
+            yield servers.url, token
+        finally:
+            servers.stop()
+
+
+def server_options(parser: argparse.ArgumentParser) -> None:
+    """An evaluation's ``--base`` and ``--token``: running servers (by default the ones this
+    script started for it), else the evaluation starts throw-away ones (:func:`throwaway`)."""
+    parser.add_argument(
+        "--base",
+        default=os.environ.get(BASE),
+        help=f"a running Rasa server (default: ${BASE}, set by scripts/with_servers.py; "
+        "else start throw-away ones)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN, ""),
+        help=f"its HTTP API token, for the tracker (default: ${TOKEN})",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("commands", nargs="+", help="shell-quoted commands, run one after another")
     args = parser.parse_args(argv)
-    offset = int(os.environ.get("INFOSHARE_TEST_PORT_OFFSET") or 0)  # beside another suite
     failed = []
-    with tempfile.TemporaryDirectory(prefix="infoshare-eval-") as tmp:
-        servers, token = _bench().throwaway_servers(Path(tmp), 5405 + offset, 5455 + offset)
-        servers.start(token)
-        try:
-            servers.wait_ready(timeout=300)
-            env = {**os.environ, BASE: servers.url, TOKEN: token}
-            for command in args.commands:
-                print(f"$ {command}", flush=True)
-                if subprocess.run(shlex.split(command), cwd=PROJECT, env=env).returncode:
-                    failed.append(command)
-        finally:
-            servers.stop()
+    with throwaway() as (url, token):
+        env = {**os.environ, BASE: url, TOKEN: token}
+        for command in args.commands:
+            print(f"$ {command}", flush=True)
+            if subprocess.run(shlex.split(command), cwd=PROJECT, env=env).returncode:
+                failed.append(command)
     for command in failed:
         print(f"FAILED: {command}", file=sys.stderr)
     return 1 if failed else 0
