@@ -20,6 +20,9 @@ chat session's long-polling requests and its WebSocket upgrade must reach the se
 it, so nginx sets a cookie naming the server that answered the handshake (``infoshare_node``, the
 server's port) and routes the session's requests by it; a session whose server is gone goes to
 another one, where the page opens a new session on the same conversation.
+
+A part that dies (the action server, a Rasa server, nginx) is started again, as ``make run``
+does (``bot.server.Supervisor``).
 """
 
 from __future__ import annotations
@@ -37,7 +40,16 @@ from pathlib import Path
 from bot import settings
 from bot.records import upgrade
 from bot.records.db import safe_url
-from bot.server import Servers, api_token, run_in_foreground, var_dir
+from bot.server import (
+    Servers,
+    Supervised,
+    Supervisor,
+    answers,
+    api_token,
+    end_process_group,
+    run_in_foreground,
+    var_dir,
+)
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/infoshare"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -184,11 +196,15 @@ class Nginx:
         )
         if check.returncode != 0:
             raise RuntimeError(f"nginx refused {config}: {check.stderr.strip()}")
-        self.process = subprocess.Popen(
-            [NGINX, "-c", str(config), "-p", str(self.directory)],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.directory / "nginx-stderr.log", "ab"),  # noqa: SIM115
-        )
+        if self.process is not None:
+            end_process_group(self.process)  # workers left by a master that died hold the port
+        with open(self.directory / "nginx-stderr.log", "ab") as stderr:
+            self.process = subprocess.Popen(
+                [NGINX, "-c", str(config), "-p", str(self.directory)],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,  # Ctrl-C reaches bot.cluster, which stops nginx
+            )
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         import urllib.error
@@ -215,6 +231,8 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process is not None:
+            end_process_group(self.process)
         self.process = None
 
 
@@ -274,9 +292,19 @@ class Cluster:
         self.nginx.wait_ready()
         return seconds
 
-    def check_alive(self) -> None:
-        assert self.rasa is not None
-        self.rasa._check_alive()
+    def supervised(self) -> list[Supervised]:
+        """What :class:`Supervisor` restarts: the action server, the Rasa servers, nginx."""
+        assert self.rasa is not None and self.nginx is not None
+        nginx = self.nginx
+        return [
+            *self.rasa.supervised(),
+            Supervised(
+                "nginx",
+                lambda: nginx.process,
+                nginx.start,
+                lambda: answers(f"http://127.0.0.1:{nginx.listen}/"),
+            ),
+        ]
 
     def stop(self) -> None:
         if self.nginx is not None:
@@ -364,7 +392,11 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     return run_in_foreground(
-        lambda: cluster.start(token), cluster.wait_ready, cluster.check_alive, cluster.stop, banner
+        lambda: cluster.start(token),
+        cluster.wait_ready,
+        Supervisor(cluster.supervised).check,
+        cluster.stop,
+        banner,
     )
 
 

@@ -1,11 +1,15 @@
 """Start, watch and stop the action server and the Rasa server (for `make run`, tests, bench).
 
-``python -m bot.server`` runs both in the foreground until Ctrl-C (SIGINT) or SIGTERM.
+``python -m bot.server`` runs both in the foreground until Ctrl-C (SIGINT) or SIGTERM, and
+restarts either when it dies (:class:`Supervisor`: after 1 s, 2 s, 4 s …; it gives up, with a
+message and exit status 1, when one dies a sixth time within two minutes). Conversations are in
+the database, so a restarted server goes on with each where it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import signal
 import subprocess
@@ -16,6 +20,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from bot import settings
 from bot.records.db import SQLITE_FILENAME, safe_url
@@ -84,6 +89,9 @@ class Servers:
     log_dir: Path | None = None
     cors: list[str] = field(default_factory=list)
     processes: list[subprocess.Popen] = field(default_factory=list)
+    # what each of ``processes`` is (its log's name) and the environment it was started with
+    names: list[str] = field(default_factory=list)
+    _envs: list[dict[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def url(self) -> str:
@@ -112,16 +120,62 @@ class Servers:
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        out = None
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        self.names.append(name)
+        self._envs.append(env)
+        self.processes.append(self._popen(name, args, env))
+        return self.processes[-1]
+
+    def _popen(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        out: IO[bytes] | None = None
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with process
-        self.processes.append(
-            subprocess.Popen(
-                args, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None
+            out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed below
+        try:
+            # A process group of its own: what is left of a child that died (Sanic's workers
+            # outlive a killed parent, holding its port) can be ended before it starts again;
+            # Ctrl-C reaches this process only, which stops the children in order.
+            return subprocess.Popen(
+                args,
+                cwd=PROJECT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
             )
-        )
+        finally:
+            if out is not None:
+                out.close()  # the child has its own descriptor
+
+    def restart(self, index: int) -> subprocess.Popen:
+        """Start ``processes[index]`` again, as it was started (after it died)."""
+        dead = self.processes[index]
+        end_process_group(dead)
+        args = [str(arg) for arg in dead.args]  # type: ignore[union-attr]
+        self.processes[index] = self._popen(self.names[index], args, self._envs[index])
+        return self.processes[index]
+
+    def supervised(self) -> list[Supervised]:
+        """The children, for :class:`Supervisor`: the action server, then each Rasa server."""
+        token = self.env.get(settings.API_TOKEN, "")
+        children = [
+            Supervised(
+                "the action server",
+                lambda: self.processes[0],
+                lambda: self.restart(0),
+                lambda: answers(f"http://127.0.0.1:{self.actions_port}/health"),
+            )
+        ]
+        for index, port in enumerate(self.rasa_ports, start=1):
+            children.append(
+                Supervised(
+                    f"the Rasa server on {port}",
+                    lambda index=index: self.processes[index],
+                    lambda index=index: self.restart(index),
+                    lambda port=port: _model_loaded(f"http://127.0.0.1:{port}", token),
+                )
+            )
+        return children
 
     def start(self, token: str) -> None:
         env = self.environment()
@@ -181,7 +235,7 @@ class Servers:
         for target in targets:
             while True:
                 self._check_alive()
-                if _answers(target):
+                if answers(target):
                     break
                 if time.monotonic() - started > timeout:
                     raise TimeoutError(f"{target} did not answer within {timeout:.0f} s")
@@ -212,7 +266,115 @@ class Servers:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            end_process_group(process)
         self.processes.clear()
+        self.names.clear()
+        self._envs.clear()
+
+
+def end_process_group(process: subprocess.Popen) -> None:
+    """SIGKILL what is left in the process group of a child that has exited (started with
+    ``start_new_session``: its group is its pid)."""
+    if process.poll() is None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # nothing left
+
+
+@dataclass
+class Supervised:
+    """A child :class:`Supervisor` watches: what to call it, its process now, how to start it
+    again, and how to tell it is back (answering)."""
+
+    label: str
+    process: Callable[[], subprocess.Popen | None]
+    restart: Callable[[], object]
+    ready: Callable[[], bool]
+
+
+@dataclass
+class _Record:
+    failures: list[float] = field(default_factory=list)
+    restart_at: float | None = None
+    died_at: float = 0.0
+    coming_back: bool = False
+
+
+class GaveUp(RuntimeError):
+    """A child kept dying: the supervisor stops restarting it."""
+
+
+@dataclass
+class Supervisor:
+    """Restarts the children that die, with back-off (``first_delay``, doubled at each failure
+    within ``window`` seconds, at most ``max_delay``), saying which, with what exit code, and when
+    it is back. A child that dies more than ``max_restarts`` times within ``window`` seconds is
+    given up on: :meth:`check` raises :class:`GaveUp` (``make run`` stops and exits 1).
+
+    :meth:`check` is called every half second by :func:`run_in_foreground`; it never waits."""
+
+    children: Callable[[], list[Supervised]]
+    max_restarts: int = 5
+    window: float = 120.0
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    say: Callable[[str], None] = field(
+        default=lambda line: print(
+            f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr, flush=True
+        )
+    )
+    records: dict[str, _Record] = field(default_factory=dict)
+
+    def check(self) -> None:
+        for child in self.children():
+            self._check(child, self.records.setdefault(child.label, _Record()))
+
+    def _check(self, child: Supervised, record: _Record) -> None:
+        now = self.clock()
+        if record.restart_at is not None:
+            if now >= record.restart_at:
+                record.restart_at = None
+                child.restart()
+                process = child.process()
+                record.coming_back = True
+                self.say(f"{child.label}: started again (pid {process.pid if process else '?'})")
+            return
+        process = child.process()
+        if process is not None and process.poll() is not None:
+            record.failures = [t for t in record.failures if now - t < self.window] + [now]
+            record.coming_back = False
+            record.died_at = now
+            code = describe_exit(process.returncode)
+            if len(record.failures) > self.max_restarts:
+                raise GaveUp(
+                    f"{child.label} {code}; it has died {len(record.failures)} times within "
+                    f"{self.window:.0f} s, so it is not restarted again. Its log (above, or in "
+                    "the log directory) says why; fix that and start again."
+                )
+            delay = min(self.first_delay * 2 ** (len(record.failures) - 1), self.max_delay)
+            record.restart_at = now + delay
+            self.say(
+                f"{child.label} {code}; restarting it in {delay:.0f} s "
+                f"(restart {len(record.failures)} of at most {self.max_restarts} "
+                f"within {self.window:.0f} s)"
+            )
+        elif record.coming_back and child.ready():
+            record.coming_back = False
+            self.say(f"{child.label} is back, {now - record.died_at:.0f} s after it died")
+
+
+def describe_exit(code: int | None) -> str:
+    """``exited with code 1`` / ``was killed by SIGKILL (exit code -9)``."""
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"was killed by {name} (exit code {code})"
+    return f"exited with code {code}"
 
 
 def wait_for_model(
@@ -227,7 +389,7 @@ def wait_for_model(
         time.sleep(0.5)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=2)  # noqa: S310 - loopback only
     except urllib.error.HTTPError:
@@ -294,36 +456,57 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     return run_in_foreground(
-        lambda: servers.start(token), servers.wait_ready, servers._check_alive, servers.stop, banner
+        lambda: servers.start(token),
+        servers.wait_ready,
+        Supervisor(servers.supervised).check,
+        servers.stop,
+        banner,
     )
+
+
+class _Stop(Exception):
+    """Ctrl-C, SIGTERM or SIGHUP while the servers were still starting."""
 
 
 def run_in_foreground(
     start: Callable[[], None],
     wait_ready: Callable[[], float],
-    check_alive: Callable[[], None],
+    watch: Callable[[], None],
     stop: Callable[[], None],
     banner: Callable[[float], str],
 ) -> int:
-    """Start, say ``banner(seconds it took)``, watch until Ctrl-C (SIGINT) or SIGTERM, stop;
-    0, or 1 when something did not start or exited (``make run``, ``make run-cluster``)."""
-    stopping = {"now": False}
+    """Start, say ``banner(seconds it took)``, then call ``watch`` (a :class:`Supervisor`'s
+    ``check``) every half second until Ctrl-C (SIGINT), SIGTERM or SIGHUP, and stop; 0, or 1 when
+    something did not start or ``watch`` gave up (``make run``, ``make run-cluster``).
+
+    The children have process groups of their own (Ctrl-C in the terminal reaches this process
+    only): stopping them is ``stop``'s job, also when the signal comes during start-up."""
+    state = {"starting": True, "stopping": False}
 
     def _stop(signum: int, frame: object) -> None:
-        stopping["now"] = True
+        state["stopping"] = True
+        if state["starting"]:
+            state["starting"] = False  # once: not again in the middle of stop()
+            raise _Stop
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    start()
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _stop)
     try:
-        print(banner(wait_ready()), flush=True)
-        while not stopping["now"]:
-            check_alive()
+        start()
+        seconds = wait_ready()
+        state["starting"] = False
+        print(banner(seconds), flush=True)
+        while not state["stopping"]:
+            watch()
             time.sleep(0.5)
+    except _Stop:
+        pass
     except (RuntimeError, TimeoutError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        state["starting"] = False
+        print(f"error: {error}", file=sys.stderr, flush=True)
         stop()
         return 1
+    state["starting"] = False
     print("Stopping…", flush=True)
     stop()
     return 0

@@ -1,0 +1,186 @@
+"""`make run` itself: ``python -m bot.server`` as a child process, as the Makefile runs it, on
+ports of its own and a runtime directory (SQLite database, generated token and key) of its own.
+
+The tests run in file order; the last ones kill its children and stop it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from support.servers import Chat, port
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = Path(__file__).resolve().parents[2]
+OPENING = "Can I tell the GP about her mental health because I am worried about her?"
+Q1, Q2, Q3, Q4 = "Question 1:", "Question 2:", "Question 3:", "Question 4:"
+KEPT = "your answers so far are kept"
+# What `make run` must not inherit from the environment the tests run in: it generates its own.
+NOT_INHERITED = (
+    "DATABASE_URL",
+    "TRACKER_DATABASE_URL",
+    "INFOSHARE_API_TOKEN",
+    "INFOSHARE_SECRET_KEY",
+    "INFOSHARE_ACTIONS_TOKEN",
+    "INFOSHARE_REDIS_URL",
+)
+
+
+@dataclass
+class MakeRun:
+    """``python -m bot.server`` running, with everything it printed so far."""
+
+    process: subprocess.Popen
+    var: Path
+    rasa_port: int
+    actions_port: int
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def chat(self) -> Chat:
+        return Chat(self.url, f"sqlite:///{self.var / 'infoshare.db'}")
+
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def child(self, module: str) -> int:
+        """The pid of the child running ``python -m module``."""
+        for pid in children(self.process.pid):
+            if module in cmdline(pid):
+                return pid
+        raise AssertionError(f"no child runs {module}: {self.text()[-3000:]}")
+
+    def wait_for_output(self, line: str, after: int = 0, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while line not in "".join(self.output[after:]):
+            assert self.process.poll() is None, f"make run exited: {self.text()[-3000:]}"
+            assert time.monotonic() < deadline, f"no {line!r} in: {self.text()[-3000:]}"
+            time.sleep(0.5)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="module")
+def make_run(tmp_path_factory) -> Iterator[MakeRun]:
+    tmp = tmp_path_factory.mktemp("make-run")
+    var = tmp / "var"
+    env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
+    env.update({"INFOSHARE_VAR_DIR": str(var), "PYTHONUNBUFFERED": "1"})
+    # what `make run` does first (make migrate), then the servers
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    rasa_port, actions_port = port(5805), port(5855)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.server",
+            "--rasa-port",
+            str(rasa_port),
+            "--actions-port",
+            str(actions_port),
+        ],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    running = MakeRun(process, var, rasa_port, actions_port)
+    reader = threading.Thread(target=lambda: running.output.extend(process.stdout), daemon=True)
+    reader.start()
+    try:
+        running.wait_for_output("Press Ctrl-C to stop", timeout=400)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_a_killed_action_server_is_restarted_and_the_check_goes_on_where_it_was(make_run):
+    """The OOM killer's kill -9 of the action server, mid-check: `make run` goes on, restarts
+    it, and the practitioner's next answer is taken at the question they were at."""
+    chat, sender = make_run.chat, f"restart-{uuid.uuid4().hex[:6]}"
+    assert Q1 in chat.text(sender, OPENING)
+    assert Q2 in chat.text(sender, "yes")
+    before = len(make_run.output)
+    actions = make_run.child("bot.action_server")
+    os.kill(actions, signal.SIGKILL)
+    reply = chat.text(sender, "yes it can")  # at once: the outage reply, or taken if it is back
+    if Q3 not in reply:
+        assert KEPT in reply.lower(), reply
+        make_run.wait_for_output("the action server is back", before, timeout=180)
+        reply = chat.text(sender, "yes it can")
+    assert Q3 in reply, reply
+    assert Q4 in chat.text(sender, "yes")
+    said = make_run.text()
+    assert make_run.process.poll() is None, said
+    assert "the action server was killed by SIGKILL (exit code -9); restarting it in 1 s" in said
+    assert make_run.child("bot.action_server") != actions
+
+
+def test_a_killed_rasa_server_is_restarted_and_the_check_goes_on_where_it_was(make_run):
+    chat, sender = make_run.chat, f"rasa-{uuid.uuid4().hex[:6]}"
+    assert Q1 in chat.text(sender, OPENING)
+    assert Q2 in chat.text(sender, "yes")
+    before = len(make_run.output)
+    os.kill(make_run.child("bot.rasa_runner"), signal.SIGKILL)
+    make_run.wait_for_output(f"the Rasa server on {make_run.rasa_port} is back", before)
+    assert Q3 in chat.text(sender, "yes")  # the conversation, from the database
+    assert make_run.process.poll() is None
+
+
+def test_ctrl_c_stops_everything(make_run):
+    pids = children(make_run.process.pid)
+    assert len(pids) == 2, [cmdline(pid) for pid in pids]
+    make_run.process.send_signal(signal.SIGINT)
+    assert make_run.process.wait(60) == 0, make_run.text()[-3000:]
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or "(Z)" in Path(f"/proc/{pid}/stat").read_text()
+    for number in (make_run.rasa_port, make_run.actions_port):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", number)) != 0, number
