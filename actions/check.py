@@ -158,7 +158,9 @@ class ActionFinishCheck(Action):
             conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "unknown",
             advice=_advice_continued(slots.get("continues")),
-            made_by=staff_from((tracker.latest_message or {}).get("metadata")),
+            made_by=staff_from(
+                (tracker.latest_message or {}).get("metadata"), stores()[0].session_alive
+            ),
         )
         if isinstance(saved, Kept):
             utter(dispatcher, say.record_kept())

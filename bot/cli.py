@@ -664,9 +664,28 @@ def _users_command(parser: argparse.ArgumentParser) -> None:
     add.set_defaults(handler=_users_add)
     listing = sub.add_parser("list", parents=[db], help="the accounts")
     listing.set_defaults(handler=_users_list)
-    disable = sub.add_parser("disable", parents=[db], help="stop an account signing in")
-    disable.add_argument("name")
-    disable.set_defaults(handler=_users_disable)
+    for name, text, handler in (
+        ("disable", "stop an account signing in, and end its sessions now", _users_disable),
+        ("enable", "let a disabled account sign in again", _users_enable),
+        ("sign-out", "end every session of an account now (it may sign in again)", _users_sign_out),
+    ):
+        command_parser = sub.add_parser(name, parents=[db], help=text)
+        command_parser.add_argument("name")
+        command_parser.set_defaults(handler=handler)
+    password = sub.add_parser(
+        "password",
+        parents=[db],
+        help="set a new password (from a prompt, or stdin) and end the account's sessions",
+    )
+    password.add_argument("name")
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    password.set_defaults(handler=_users_password)
+    role = sub.add_parser("role", parents=[db], help="change an account's role; ends its sessions")
+    role.add_argument("name")
+    role.add_argument("--role", choices=USER_ROLES, required=True)
+    role.set_defaults(handler=_users_role)
 
 
 def _users_add(args: argparse.Namespace) -> int:
@@ -696,13 +715,60 @@ def _users_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _users_disable(args: argparse.Namespace) -> int:
+def _users_change(args: argparse.Namespace, action: str, change: Any, said: str) -> int:
+    """Change an account (which ends its sessions), audited as ``action``, and say ``said``."""
+    accounts = _accounts(args)
     try:
-        user = _accounts(args).disable_user(args.name)
+        user = change(accounts)
     except AccountError as error:
         raise CliError(str(error)) from None
-    print(f"Disabled {user.name}.")
+    _audit(accounts.engine, action, None, f"account {user.name}")
+    print(said.format(name=user.name, role=user.role))
     return 0
+
+
+def _users_disable(args: argparse.Namespace) -> int:
+    return _users_change(
+        args,
+        "user.disable",
+        lambda accounts: accounts.disable_user(args.name),
+        "Disabled {name}; their sessions have ended.",
+    )
+
+
+def _users_enable(args: argparse.Namespace) -> int:
+    return _users_change(
+        args, "user.enable", lambda accounts: accounts.enable_user(args.name), "Enabled {name}."
+    )
+
+
+def _users_password(args: argparse.Namespace) -> int:
+    return _users_change(
+        args,
+        "user.password",
+        lambda accounts: accounts.set_password(args.name, _read_password(args)),
+        "New password for {name}; their sessions have ended.",
+    )
+
+
+def _users_role(args: argparse.Namespace) -> int:
+    return _users_change(
+        args,
+        "user.role",
+        lambda accounts: accounts.set_role(args.name, args.role),
+        "{name} is now a {role}; their sessions have ended.",
+    )
+
+
+def _users_sign_out(args: argparse.Namespace) -> int:
+    def end(accounts: Accounts) -> Any:
+        found = [u for u in accounts.users() if u.name == args.name]
+        if not found:
+            raise AccountError(f"there is no user called {args.name}")
+        accounts.end_sessions(args.name, "signed out by cli")
+        return found[0]
+
+    return _users_change(args, "user.sign-out", end, "{name}'s sessions have ended.")
 
 
 @command("tokens", help="API tokens for helpdesk tools")

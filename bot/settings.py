@@ -37,6 +37,10 @@ ADVICE_CLOSE_DAYS = "INFOSHARE_ADVICE_CLOSE_DAYS"
 REDIS_URL = "INFOSHARE_REDIS_URL"
 REDIS_PREFIX = "INFOSHARE_REDIS_PREFIX"
 RATE_LIMIT = "INFOSHARE_RATE_LIMIT"
+SESSION_IDLE_MINUTES = "INFOSHARE_SESSION_IDLE_MINUTES"
+SESSION_HOURS = "INFOSHARE_SESSION_HOURS"
+SIGN_IN_NAME_LIMIT = "INFOSHARE_SIGN_IN_NAME_LIMIT"
+SIGN_IN_ADDRESS_LIMIT = "INFOSHARE_SIGN_IN_ADDRESS_LIMIT"
 ACTION_ENDPOINT_URL = "ACTION_ENDPOINT_URL"
 ACTIONS_PORT = "ACTIONS_PORT"
 MICROSOFT_APP_ID = "MICROSOFT_APP_ID"
@@ -103,6 +107,23 @@ SETTINGS: tuple[Setting, ...] = (
         RATE_LIMIT,
         "messages one conversation may send per window: COUNT/SECONDS, default 60/60 "
         "(0 switches the limit off)",
+    ),
+    Setting(
+        SESSION_IDLE_MINUTES,
+        "helpdesk pages: a session unused for this many minutes ends; default 60",
+    ),
+    Setting(
+        SESSION_HOURS, "helpdesk pages: a session ends this many hours after sign-in; default 8"
+    ),
+    Setting(
+        SIGN_IN_NAME_LIMIT,
+        "helpdesk sign-in: wrong passwords for one name (known or not) before it is blocked for "
+        "15 minutes; default 5",
+    ),
+    Setting(
+        SIGN_IN_ADDRESS_LIMIT,
+        "helpdesk sign-in: wrong passwords from one address (all names) before it is blocked "
+        "for 15 minutes; default 50",
     ),
     Setting(ACTION_ENDPOINT_URL, "the action server, for Rasa (set by make run)"),
     Setting(ACTIONS_PORT, "the action server's port (default 5055)"),

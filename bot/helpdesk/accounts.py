@@ -2,10 +2,17 @@
 
 - Passwords are hashed with Argon2id (``argon2-cffi``, its recommended parameters); a hash made
   with older parameters is upgraded at the next sign-in.
-- After :data:`MAX_FAILED_SIGN_INS` wrong passwords in a row an account is locked for
-  :data:`LOCK_MINUTES` minutes; a disabled account never signs in. Every refusal looks the same
-  from outside (:meth:`Accounts.sign_in` returns None), so a caller learns nothing about which
-  names exist.
+- Wrong passwords are counted by the name typed (known or not) and by the source address
+  (:mod:`bot.helpdesk.throttle`, atomically): after :data:`MAX_FAILED_SIGN_INS` for one name
+  (``INFOSHARE_SIGN_IN_NAME_LIMIT``), or 50 from one address, they are refused for
+  :data:`LOCK_MINUTES` minutes, the right password too; a disabled account never signs in.
+  Every refusal looks the same from outside (:meth:`Accounts.sign_in` returns None), so a
+  caller learns nothing about which names exist.
+- Sessions are rows (``helpdesk_sessions``): the browser holds a random secret, the row its
+  SHA-256. :meth:`Accounts.session` reads the person's role from their account at every request;
+  a session ends when its person signs out, after ``INFOSHARE_SESSION_IDLE_MINUTES`` unused
+  (60) or ``INFOSHARE_SESSION_HOURS`` after sign-in (8), and at once, for every session of that
+  person, when their account is disabled or its password or role is changed.
 - API tokens are random (``secrets.token_urlsafe``), shown once when made, and stored as their
   SHA-256 (a token has 256 bits of entropy: no slow hash is needed); ``revoke`` ends one.
 """
@@ -21,14 +28,20 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import Session
 
-from bot.helpdesk.models import TOKEN_ROLES, USER_ROLES, ApiToken, HelpdeskUser
+from bot import settings
+from bot.helpdesk import throttle
+from bot.helpdesk.models import TOKEN_ROLES, USER_ROLES, ApiToken, HelpdeskSession, HelpdeskUser
 
-MAX_FAILED_SIGN_INS = 5
-LOCK_MINUTES = 15
+MAX_FAILED_SIGN_INS = throttle.DEFAULT_NAME_LIMIT
+LOCK_MINUTES = throttle.BLOCK_MINUTES
+DEFAULT_IDLE_MINUTES = 60
+DEFAULT_SESSION_HOURS = 8
+# a session's last use is written at most this often (not at every page)
+SEEN_EVERY = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "isk_"  # "infoshare key": easy to spot in a log or a leaked file
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -46,8 +59,22 @@ class User:
     name: str
     role: str
     disabled: bool
-    locked_until: datetime | None
+    locked_until: datetime | None  # wrong passwords for this name: refused until then
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A live session: its row's id, the person (role read from the account now), its CSRF
+    token."""
+
+    id: int
+    name: str
+    role: str
+    csrf: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "role": self.role, "csrf": self.csrf, "session": self.id}
 
 
 @dataclass(frozen=True)
@@ -65,8 +92,16 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _user(row: HelpdeskUser) -> User:
-    return User(row.name, row.role, row.disabled, row.locked_until, row.created_at)
+def _user(row: HelpdeskUser, locked_until: datetime | None = None) -> User:
+    return User(row.name, row.role, row.disabled, locked_until, row.created_at)
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=settings.number(settings.SESSION_IDLE_MINUTES, DEFAULT_IDLE_MINUTES))
+
+
+def session_lifetime() -> timedelta:
+    return timedelta(hours=settings.number(settings.SESSION_HOURS, DEFAULT_SESSION_HOURS))
 
 
 def _token(row: ApiToken) -> Token:
@@ -114,42 +149,166 @@ class Accounts:
             session.flush()
             return _user(row)
 
-    def users(self) -> list[User]:
+    def users(self, now: datetime | None = None) -> list[User]:
+        now = now or _now()
+        throttled = throttle.Throttle(self.engine)
         with Session(self.engine) as session:
-            rows = session.scalars(select(HelpdeskUser).order_by(HelpdeskUser.name))
-            return [_user(row) for row in rows]
+            rows = list(session.scalars(select(HelpdeskUser).order_by(HelpdeskUser.name)))
+        found = []
+        for row in rows:
+            until = throttled.blocked_until(next(iter(throttle.keys(row.name, None))))
+            found.append(_user(row, until if until and until > now else None))
+        return found
 
-    def disable_user(self, name: str) -> User:
+    def _change_user(self, name: str, why: str, change: dict) -> User:
+        """Change ``name``'s account and end every session of theirs (``why``), at once."""
         with Session(self.engine) as session, session.begin():
             row = session.scalar(select(HelpdeskUser).where(HelpdeskUser.name == name))
             if row is None:
                 raise AccountError(f"there is no user called {name}")
-            row.disabled = True
+            for key, value in change.items():
+                setattr(row, key, value)
+            self._end_sessions(session, name, why)
             return _user(row)
 
-    def sign_in(self, name: str, password: str, now: datetime | None = None) -> User | None:
-        """The user, if ``password`` is theirs and the account is usable; else None."""
+    def disable_user(self, name: str) -> User:
+        return self._change_user(name, "disabled", {"disabled": True})
+
+    def enable_user(self, name: str) -> User:
+        return self._change_user(name, "enabled", {"disabled": False})
+
+    def set_password(self, name: str, password: str) -> User:
+        return self._change_user(
+            name, "password changed", {"password_hash": _hasher.hash(check_password(password))}
+        )
+
+    def set_role(self, name: str, role: str) -> User:
+        if role not in USER_ROLES:
+            raise AccountError(f"a role is one of {', '.join(USER_ROLES)}")
+        return self._change_user(name, "role changed", {"role": role})
+
+    def sign_in(
+        self, name: str, password: str, address: str | None = None, now: datetime | None = None
+    ) -> User | None:
+        """The user, if ``password`` is theirs, the account is usable and neither the name nor
+        the ``address`` is blocked for wrong passwords; else None (and the failure counted)."""
+        now = now or _now()
+        limits = throttle.keys(name or "", address)
+        throttled = throttle.Throttle(self.engine)
+        with Session(self.engine) as session:
+            row = session.scalar(select(HelpdeskUser).where(HelpdeskUser.name == name))
+        if throttled.blocked(limits, now):
+            _verify(_DUMMY_HASH, password)
+            # the address's count goes on; the name's block is not made longer by guesses (or
+            # anyone could keep someone else's account locked by typing at it)
+            throttled.failed({k: n for k, n in limits.items() if k.startswith("address:")}, now)
+            return None
+        if row is None or row.disabled:
+            _verify(_DUMMY_HASH, password)
+            throttled.failed(limits, now)
+            return None
+        if not _verify(row.password_hash, password):
+            throttled.failed(limits, now)
+            return None
+        throttled.succeeded(name)
+        if _hasher.check_needs_rehash(row.password_hash):
+            with Session(self.engine) as session, session.begin():
+                session.execute(
+                    update(HelpdeskUser)
+                    .where(HelpdeskUser.id == row.id)
+                    .values(password_hash=_hasher.hash(password))
+                )
+        return _user(row)
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def start_session(self, user: User, now: datetime | None = None) -> tuple[str, SignedIn]:
+        """A new session for ``user``: the secret for the browser's cookie, and the session."""
+        now = now or _now()
+        secret = secrets.token_urlsafe(32)
+        with Session(self.engine) as session, session.begin():
+            row = HelpdeskSession(
+                secret_hash=token_hash(secret),
+                user_name=user.name,
+                csrf=secrets.token_urlsafe(24),
+                created_at=now,
+                last_seen_at=now,
+            )
+            session.add(row)
+            session.flush()
+            return secret, SignedIn(row.id, user.name, user.role, row.csrf)
+
+    def session(self, secret: str, now: datetime | None = None) -> SignedIn | None:
+        """The live session whose cookie holds ``secret``, with the person's role as their
+        account has it now; None when it ended, went idle, outlived its lifetime, or the account
+        is disabled or gone."""
+        if not secret or len(secret) > 200:
+            return None
         now = now or _now()
         with Session(self.engine) as session, session.begin():
-            row = session.scalar(select(HelpdeskUser).where(HelpdeskUser.name == name))
-            if row is None:
-                _verify(_DUMMY_HASH, password)
+            found = session.execute(
+                select(HelpdeskSession, HelpdeskUser)
+                .join(HelpdeskUser, HelpdeskUser.name == HelpdeskSession.user_name)
+                .where(HelpdeskSession.secret_hash == token_hash(secret))
+            ).first()
+            if found is None:
                 return None
-            locked = row.locked_until is not None and row.locked_until > now
-            if row.disabled or locked:
-                _verify(_DUMMY_HASH, password)
+            row, user = found
+            if row.ended_at is not None or user.disabled:
                 return None
-            if not _verify(row.password_hash, password):
-                row.failed_sign_ins += 1
-                if row.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-                    row.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                    row.failed_sign_ins = 0
+            if now - row.created_at > session_lifetime():
+                row.ended_at, row.ended_why = now, "lifetime"
                 return None
-            row.failed_sign_ins = 0
-            row.locked_until = None
-            if _hasher.check_needs_rehash(row.password_hash):
-                row.password_hash = _hasher.hash(password)
-            return _user(row)
+            if now - row.last_seen_at > idle_limit():
+                row.ended_at, row.ended_why = now, "idle"
+                return None
+            if now - row.last_seen_at > SEEN_EVERY:
+                row.last_seen_at = now
+            return SignedIn(row.id, user.name, user.role, row.csrf)
+
+    def end_session(self, secret: str, why: str = "signed out") -> None:
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(HelpdeskSession)
+                .where(
+                    HelpdeskSession.secret_hash == token_hash(secret),
+                    HelpdeskSession.ended_at.is_(None),
+                )
+                .values(ended_at=_now(), ended_why=why)
+            )
+
+    def end_sessions(self, name: str, why: str = "ended") -> int:
+        """End every live session of ``name``; how many there were."""
+        with Session(self.engine) as session, session.begin():
+            return self._end_sessions(session, name, why)
+
+    def session_alive(self, session_id: int, name: str) -> bool:
+        """Whether session ``session_id`` of ``name`` is still live (a staff token's check)."""
+        with Session(self.engine) as session:
+            found = session.execute(
+                select(HelpdeskSession, HelpdeskUser)
+                .join(HelpdeskUser, HelpdeskUser.name == HelpdeskSession.user_name)
+                .where(HelpdeskSession.id == session_id, HelpdeskSession.user_name == name)
+            ).first()
+        if found is None:
+            return False
+        row, user = found
+        now = _now()
+        return (
+            row.ended_at is None
+            and not user.disabled
+            and now - row.created_at <= session_lifetime()
+            and now - row.last_seen_at <= idle_limit()
+        )
+
+    @staticmethod
+    def _end_sessions(session: Session, name: str, why: str) -> int:
+        result = session.execute(
+            update(HelpdeskSession)
+            .where(HelpdeskSession.user_name == name, HelpdeskSession.ended_at.is_(None))
+            .values(ended_at=_now(), ended_why=why)
+        )
+        return result.rowcount or 0
 
     # --- tokens -----------------------------------------------------------------------------
 

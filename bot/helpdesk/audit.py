@@ -34,6 +34,12 @@ ACTIONS = (
     "advice.answer",
     "report.read",
     "audit.read",
+    # helpdesk accounts changed from the command line (each ends the account's sessions)
+    "user.disable",
+    "user.enable",
+    "user.password",
+    "user.role",
+    "user.sign-out",
 )
 MAX_DETAIL = 2000
 

@@ -3,7 +3,10 @@
 - ``helpdesk_users``: advisers and leads who sign in to the helpdesk page;
 - ``api_tokens``: bearer tokens for helpdesk tools, stored as SHA-256 hashes;
 - ``advice_requests``: a practitioner's "not sure", de-identified, with its answer.
-- ``audit_log``: every read and change of a record or an advice request (append-only).
+- ``audit_log``: every read and change of a record or an advice request (append-only);
+- ``helpdesk_sessions``: who is signed in to the helpdesk pages (ended at sign-out, disable,
+  password or role change);
+- ``sign_in_failures``: wrong sign-ins by name typed and by source address.
 """
 
 from __future__ import annotations
@@ -31,8 +34,6 @@ class HelpdeskUser(Base):
     password_hash = Column(String(255), nullable=False)
     role = Column(String(16), nullable=False)
     disabled = Column(Boolean, nullable=False, default=False, server_default=false())
-    failed_sign_ins = Column(Integer, nullable=False, default=0, server_default="0")
-    locked_until = Column(UTCDateTime(), nullable=True)
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
 
 
@@ -92,8 +93,42 @@ class AuditEntry(Base):
     # "user:jo.adviser", "token:crm#3", "cli:alice", "link" (a printable summary's keyed link)
     actor = Column(String(96), nullable=False)
     # record.read, record.list, record.export, advice.read, advice.list, advice.claim,
-    # advice.answer, report.read, audit.read
+    # advice.answer, report.read, audit.read, user.disable|enable|password|role|sign-out
     action = Column(String(32), nullable=False)
     reference = Column(String(32), nullable=True, index=True)
     detail = Column(Text, nullable=True)  # the filters of a list, how many rows it gave
     source = Column(String(128), nullable=True)  # the client's address, or "cli"
+
+
+class HelpdeskSession(Base):
+    """A signed-in person's session on the helpdesk pages (bot/web/sessions.py).
+
+    The browser's cookie holds a random secret, signed; the row keeps its SHA-256 only. A session
+    counts while its row says it has not ended, its person's account is enabled, it was used in
+    the last idle period and began within the absolute lifetime. Signing out ends the row;
+    disabling an account, changing its password or its role ends every row of that person."""
+
+    __tablename__ = "helpdesk_sessions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    secret_hash = Column(String(64), nullable=False, unique=True)
+    user_name = Column(String(64), nullable=False, index=True)
+    csrf = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+    last_seen_at = Column(UTCDateTime(), nullable=False, default=_now)
+    ended_at = Column(UTCDateTime(), nullable=True)
+    # why it ended: "signed out", "disabled", "password changed", "role changed", "ended"
+    ended_why = Column(String(32), nullable=True)
+
+
+class SignInFailures(Base):
+    """Wrong sign-ins counted by what they aimed at: ``name:<name>`` (any name typed, known or
+    not) and ``address:<client address>`` (bot/helpdesk/throttle.py). Counted with one atomic
+    UPDATE, so parallel guesses cannot overwrite each other's count."""
+
+    __tablename__ = "sign_in_failures"
+
+    key = Column(String(160), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0, server_default="0")
+    first_at = Column(UTCDateTime(), nullable=False, default=_now)
+    blocked_until = Column(UTCDateTime(), nullable=True)

@@ -44,7 +44,7 @@ from bot.records import default_repository, links, normalise_reference
 from bot.training import cohorts
 from bot.training.practice import find
 from bot.training.scenarios import load_scenarios
-from bot.web import sessions
+from bot.web import sessions, sign_ins
 from bot.web.helpdesk_views import alike, group_split, request_view
 from bot.web.pages import render
 from bot.web.sessions import PATH
@@ -86,6 +86,7 @@ DATABASE_DOWN = (
 )
 NO_SUCH_REQUEST = "There is no such request."
 SIGN_IN_FAILED = "That name and password did not work, or the account is locked or disabled."
+SIGN_IN_BUSY = "Too many people are signing in just now. Wait a minute and try again."
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -150,7 +151,7 @@ async def _audit(
         action,
         reference,
         detail or None,
-        request.remote_addr or request.ip,
+        sessions.client_address(request),
     )
 
 
@@ -185,9 +186,12 @@ def signed_in(handler: Handler) -> Handler:
     async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         if not sessions.enabled():
             return _helpdesk_off()
-        user = sessions.session(request)
-        if user is None:
+        accounts, _ = stores()
+        secret = sessions.session_secret(request)
+        signed = await _run(accounts.session, secret) if secret else None
+        if signed is None:
             return _redirect(f"{PATH}/sign-in")
+        user = signed.as_dict()
         if request.method == "POST" and not sessions.post_allowed(request, user["csrf"]):
             return _refused(user)
         try:
@@ -219,22 +223,31 @@ async def sign_in(request: Request) -> HTTPResponse:
     if not sessions.post_allowed(request, sessions.expected_sign_in_token(request)):
         return _refused()
     accounts, _ = stores()
-    user = await _run(
-        accounts.sign_in,
-        sessions.form(request, "name", 64),
-        sessions.form(request, "password", 1024),
-    )
+    try:
+        user = await sign_ins.run(
+            accounts.sign_in,
+            sessions.form(request, "name", 64),
+            sessions.form(request, "password", 1024),
+            sessions.client_address(request),
+        )
+    except sign_ins.Busy:
+        reply = _sign_in_page(request, SIGN_IN_BUSY, status=429)
+        reply.headers["Retry-After"] = str(sign_ins.RETRY_AFTER_SECONDS)
+        return reply
     if user is None:
         return _sign_in_page(request, SIGN_IN_FAILED, status=401)
+    secret, _ = await _run(accounts.start_session, user)
     reply = _redirect(f"{PATH}/")
-    sessions.start_session(reply, request, user)
+    sessions.set_session(reply, request, secret)
     return reply
 
 
 @signed_in
 async def sign_out(request: Request, user: dict) -> HTTPResponse:
+    accounts, _ = stores()
+    await _run(accounts.end_session, sessions.session_secret(request), "signed out")
     reply = _redirect(f"{PATH}/sign-in")
-    sessions.end_session(reply, request)
+    sessions.clear_session(reply, request)
     return reply
 
 
@@ -325,7 +338,9 @@ async def answer(request: Request, user: dict, reference: str) -> HTTPResponse:
 @signed_in
 async def check_for_caller(request: Request, user: dict) -> HTTPResponse:
     """The chat, embedded, for a check made on behalf of someone on the phone."""
-    reply = page("check.html", "Check for a caller", user, token=staff_token(user["name"]))
+    reply = page(
+        "check.html", "Check for a caller", user, token=staff_token(user["name"], user["session"])
+    )
     reply.headers["Content-Security-Policy"] = CHAT_POLICY
     return reply
 

@@ -1,8 +1,11 @@
 """The helpdesk pages' sessions: signed cookies, CSRF tokens, the same-origin check.
 
-- The session is a cookie signed with ``INFOSHARE_SECRET_KEY`` (``itsdangerous``), HttpOnly,
-  SameSite=Strict, path ``/helpdesk``, Secure when the page is served over https, for 8 hours;
-  signing out clears it. It holds the name, the role and the session's CSRF token.
+- The session is a row of ``helpdesk_sessions`` (:class:`bot.helpdesk.accounts.Accounts`); the
+  browser's cookie holds only its random secret, signed with ``INFOSHARE_SECRET_KEY``
+  (``itsdangerous``): HttpOnly, SameSite=Strict, path ``/helpdesk``, Secure when the page is
+  served over https. Every request reads the row and the person's account: the role is the
+  account's, and a session that was ended (sign-out, the account disabled, its password or role
+  changed), went idle or outlived its lifetime signs no one in.
 - Before signing in, the sign-in form's CSRF token is kept in a signed cookie of its own
   (an hour).
 - Every POST must carry the form's token and must not come from another origin.
@@ -12,20 +15,24 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Any
 from urllib.parse import urlparse
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.helpdesk.accounts import session_lifetime
 from bot.records import links
 
 PATH = "/helpdesk"
 SESSION_COOKIE = "infoshare_helpdesk"
 PRE_COOKIE = "infoshare_helpdesk_pre"
-SESSION_SECONDS = 8 * 3600
 PRE_SECONDS = 3600
+
+
+def _lifetime() -> int:
+    """A session cookie's age: the session's lifetime (the row is checked at every request)."""
+    return int(session_lifetime().total_seconds())
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer | None:
@@ -54,27 +61,26 @@ def _set_cookie(reply: HTTPResponse, request: Request, name: str, value: str, ag
         cookie["secure"] = True
 
 
-def session(request: Request) -> dict | None:
-    """The signed-in person's session ({name, role, csrf}), or None."""
+def session_secret(request: Request) -> str | None:
+    """The session's secret from the signed cookie (None: no cookie, a forged or old one)."""
     serializer = _serializer("session")
     raw = request.cookies.get(SESSION_COOKIE)
-    if not serializer or not raw:
+    if not serializer or not raw or len(raw) > 400:
         return None
     try:
-        data = serializer.loads(raw, max_age=SESSION_SECONDS)
+        secret = serializer.loads(raw, max_age=_lifetime())
     except BadSignature:
         return None
-    return data if isinstance(data, dict) and {"name", "role", "csrf"} <= set(data) else None
+    return secret if isinstance(secret, str) else None
 
 
-def start_session(reply: HTTPResponse, request: Request, user: Any) -> None:
-    """Sign ``user`` in on ``reply`` (a fresh CSRF token), and drop the sign-in form's cookie."""
-    data = {"name": user.name, "role": user.role, "csrf": secrets.token_urlsafe(24)}
-    _set_cookie(reply, request, SESSION_COOKIE, _serializer("session").dumps(data), SESSION_SECONDS)
+def set_session(reply: HTTPResponse, request: Request, secret: str) -> None:
+    """The cookie for session ``secret`` on ``reply``; the sign-in form's cookie dropped."""
+    _set_cookie(reply, request, SESSION_COOKIE, _serializer("session").dumps(secret), _lifetime())
     _set_cookie(reply, request, PRE_COOKIE, "", 0)
 
 
-def end_session(reply: HTTPResponse, request: Request) -> None:
+def clear_session(reply: HTTPResponse, request: Request) -> None:
     _set_cookie(reply, request, SESSION_COOKIE, "", 0)
 
 
@@ -96,6 +102,12 @@ def expected_sign_in_token(request: Request) -> str | None:
         return serializer.loads(request.cookies[PRE_COOKIE], max_age=PRE_SECONDS)
     except BadSignature:
         return None
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address: Sanic's forwarded address when it is configured to trust the proxy
+    in front (``FORWARDED_SECRET``, ``PROXIES_COUNT`` or ``REAL_IP_HEADER``), else the peer's."""
+    return request.remote_addr or request.ip or None
 
 
 def _same_origin(request: Request) -> bool:

@@ -10,8 +10,10 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from support.browser import click_button, conversation, session_id, type_answer, wait_for_text
 from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT, Client, new_reference, sign_in
@@ -253,6 +255,66 @@ def test_repeated_failed_sign_ins_lock_the_account(chat, desk) -> None:
     status, page = client.sign_in(name, PASSWORD)
     assert status == 401  # locked, with the same words
     assert client.get("/helpdesk/")[1].count("Sign in") >= 1
+
+
+@pytest.fixture()
+def loopback_unblocked(chat) -> Iterator[None]:
+    """This test's wrong passwords from 127.0.0.1 do not count against the session's others."""
+    yield
+    engine = make_engine(chat.database_url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM sign_in_failures WHERE key LIKE 'address:%'"))
+    engine.dispose()
+
+
+def test_forty_parallel_wrong_passwords_then_the_right_one_is_refused(
+    chat, desk, loopback_unblocked
+) -> None:
+    _, _, name = desk
+    clients = [Client(chat.base) for _ in range(40)]
+    tokens = [client.csrf("/helpdesk/sign-in") for client in clients]
+
+    def guess(pair: tuple[Client, str]) -> int:
+        client, token = pair
+        fields = {"csrf": token, "name": name, "password": "a wrong guess!!"}
+        return client.post("/helpdesk/sign-in", fields)[0]
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(guess, zip(clients, tokens, strict=True)))
+    # refused, or too many at once (429: the sign-in pool's queue is full)
+    assert set(statuses) <= {401, 429} and statuses.count(401) >= MAX_FAILED_SIGN_INS
+    status, page = Client(chat.base).sign_in(name, PASSWORD)
+    assert status == 401 and "did not work" in page
+
+
+def test_a_disabled_or_demoted_persons_saved_cookie_no_longer_works(chat, desk) -> None:
+    accounts, _, name = desk
+    lead = f"lead{uuid.uuid4().hex[:6]}"
+    accounts.add_user(lead, PASSWORD, "lead")
+    adviser, boss = Client(chat.base), Client(chat.base)
+    assert adviser.sign_in(name, PASSWORD)[0] == 200 and boss.sign_in(lead, PASSWORD)[0] == 200
+    assert adviser.get("/helpdesk/")[0] == 200 and boss.get("/helpdesk/report")[0] == 200
+    accounts.disable_user(name)  # what `infoshare users disable` does
+    status, page = adviser.get("/helpdesk/")
+    assert status == 200 and "Sign in" in page and "Open requests" not in page
+    accounts.set_role(lead, "adviser")  # `infoshare users role … --role adviser`
+    assert "Sign in" in boss.get("/helpdesk/report")[1]
+    assert boss.sign_in(lead, PASSWORD)[0] == 200  # signed in again: as an adviser now
+    assert boss.get("/helpdesk/report")[0] == 403
+
+
+def test_signing_out_ends_the_session_on_the_server(chat, desk) -> None:
+    _, _, name = desk
+    client = Client(chat.base)
+    assert client.sign_in(name, PASSWORD)[0] == 200
+    saved = [(cookie.name, cookie.value) for cookie in client.jar]
+    token = client.csrf("/helpdesk/")
+    assert client.post("/helpdesk/sign-out", {"csrf": token})[0] == 200
+    replayed = Client(chat.base)  # the cookie copied before signing out, sent again
+    cookie_header = "; ".join(f"{key}={value}" for key, value in saved)
+    request = urllib.request.Request(f"{chat.base}/helpdesk/", headers={"Cookie": cookie_header})
+    status, page = replayed._open(request)
+    assert status == 200 and "Sign in" in page and "Open requests" not in page
 
 
 def test_every_value_is_escaped(chat, desk) -> None:

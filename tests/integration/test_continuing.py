@@ -252,19 +252,36 @@ def test_only_a_token_signed_for_the_purpose_vouches_for_a_staff_member(monkeypa
     from bot.helpdesk import onbehalf
 
     monkeypatch.setenv("INFOSHARE_SECRET_KEY", SECRET)
-    token = onbehalf.staff_token("jo.adviser")
-    assert onbehalf.staff_from({"staff_token": token}) == "jo.adviser"
-    assert onbehalf.staff_from({}) is None and onbehalf.staff_from(None) is None
-    assert onbehalf.staff_from({"staff_token": token[:-2] + "xx"}) is None  # tampered
-    other_salt = URLSafeTimedSerializer(SECRET, salt="session").dumps({"staff": "jo.adviser"})
-    assert onbehalf.staff_from({"staff_token": other_salt}) is None  # a session cookie's value
+    live = {(7, "jo.adviser")}
+
+    def alive(session: int, name: str) -> bool:
+        return (session, name) in live
+
+    token = onbehalf.staff_token("jo.adviser", 7)
+    assert onbehalf.staff_from({"staff_token": token}, alive) == "jo.adviser"
+    assert onbehalf.staff_from({}, alive) is None and onbehalf.staff_from(None, alive) is None
+    assert onbehalf.staff_from({"staff_token": token[:-2] + "xx"}, alive) is None  # tampered
+    other_salt = URLSafeTimedSerializer(SECRET, salt="session").dumps(
+        {"staff": "jo.adviser", "session": 7}
+    )
+    assert onbehalf.staff_from({"staff_token": other_salt}, alive) is None  # a cookie's value
     forged = URLSafeTimedSerializer("another-secret-of-some-length", salt=onbehalf.SALT)
-    assert onbehalf.staff_from({"staff_token": forged.dumps({"staff": "x"})}) is None
-    assert onbehalf.staff_from({"staff_token": ["not", "a", "string"]}) is None
+    assert onbehalf.staff_from({"staff_token": forged.dumps({"staff": "x"})}, alive) is None
+    assert onbehalf.staff_from({"staff_token": ["not", "a", "string"]}, alive) is None
+    old = URLSafeTimedSerializer(SECRET, salt=onbehalf.SALT).dumps({"staff": "jo.adviser"})
+    assert onbehalf.staff_from({"staff_token": old}, alive) is None  # names no session
+    live.clear()  # signed out, or the account disabled
+    assert onbehalf.staff_from({"staff_token": token}, alive) is None
+
+    def down(session: int, name: str) -> bool:
+        raise OSError("database down")
+
+    assert onbehalf.staff_from({"staff_token": token}, down) is None  # cannot be checked
+    live.add((7, "jo.adviser"))
     monkeypatch.setattr(onbehalf, "MAX_AGE_SECONDS", -1)
-    assert onbehalf.staff_from({"staff_token": token}) is None  # too old
+    assert onbehalf.staff_from({"staff_token": token}, alive) is None  # too old
     monkeypatch.setenv("INFOSHARE_SECRET_KEY", "short")
-    assert onbehalf.staff_token("jo") is None
+    assert onbehalf.staff_token("jo", 7) is None
 
 
 def test_a_record_made_for_a_caller_says_who_made_it(records_db_url: str) -> None:

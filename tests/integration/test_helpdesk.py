@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from bot.helpdesk.accounts import (
     MAX_FAILED_SIGN_INS,
     AccountError,
     Accounts,
+    _hasher,
     token_hash,
 )
 from bot.helpdesk.models import ApiToken, HelpdeskUser
@@ -30,6 +32,7 @@ from bot.helpdesk.requests import (
     UnknownRequest,
     request_content,
 )
+from bot.helpdesk.throttle import Throttle, keys
 from bot.records import make_engine, upgrade
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -79,6 +82,133 @@ def test_a_disabled_account_cannot_sign_in(engine) -> None:
     accounts.disable_user("jo")
     assert accounts.sign_in("jo", PASSWORD) is None
     assert [u.disabled for u in accounts.users()] == [True]
+
+
+def test_forty_parallel_wrong_passwords_lock_the_account(engine) -> None:
+    """Each guess's count is one atomic UPDATE: parallel guesses cannot overwrite each other's
+    count (before, 40 guesses read 0 and wrote 1 and the right password still worked)."""
+    accounts = Accounts(engine)
+    accounts.add_user("jo", PASSWORD, "adviser")
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        refused = list(pool.map(lambda _: accounts.sign_in("jo", "wrong password!!"), range(40)))
+    assert refused == [None] * 40
+    assert accounts.sign_in("jo", PASSWORD) is None
+    assert accounts.users()[0].locked_until is not None
+
+
+def test_unknown_names_and_addresses_are_limited_too(engine, monkeypatch) -> None:
+    accounts, throttled = Accounts(engine), Throttle(engine)
+    accounts.add_user("jo", PASSWORD, "adviser")
+    for _ in range(MAX_FAILED_SIGN_INS):
+        assert accounts.sign_in("nobody", "a guess at a password", "10.0.0.1") is None
+    # an unknown name is blocked exactly like a known one: the count says nothing of which exist
+    assert throttled.blocked(keys("nobody", None)) and throttled.blocked(keys("NoBody", None))
+    monkeypatch.setenv("INFOSHARE_SIGN_IN_ADDRESS_LIMIT", "12")
+    for number in range(12 - MAX_FAILED_SIGN_INS):
+        assert accounts.sign_in(f"name{number}", "a guess at a password", "10.0.0.1") is None
+    assert accounts.sign_in("jo", PASSWORD, "10.0.0.1") is None  # that address is blocked
+    assert accounts.sign_in("jo", PASSWORD, "10.0.0.2") is not None  # another is not
+    later = datetime.now(timezone.utc) + timedelta(minutes=LOCK_MINUTES, seconds=1)
+    assert accounts.sign_in("jo", PASSWORD, "10.0.0.1", now=later) is not None
+
+
+def test_a_locked_name_is_not_kept_locked_by_more_guesses(engine) -> None:
+    accounts = Accounts(engine)
+    accounts.add_user("jo", PASSWORD, "adviser")
+    now = datetime.now(timezone.utc)
+    for minutes in range(MAX_FAILED_SIGN_INS + 10):  # locked at the 5th, guessed at 10 more
+        accounts.sign_in("jo", "wrong password!!", now=now + timedelta(minutes=minutes))
+    later = now + timedelta(minutes=MAX_FAILED_SIGN_INS - 1 + LOCK_MINUTES, seconds=1)
+    assert accounts.sign_in("jo", PASSWORD, now=later) is not None
+
+
+def test_sessions_end_at_sign_out_disable_password_and_role_change(engine) -> None:
+    accounts = Accounts(engine)
+    user = accounts.add_user("jo", PASSWORD, "lead")
+    secret, signed = accounts.start_session(user)
+    assert accounts.session(secret) == signed and signed.role == "lead"
+    accounts.end_session(secret)
+    assert accounts.session(secret) is None
+    for change in (
+        lambda: accounts.disable_user("jo"),
+        lambda: accounts.set_password("jo", "another long password"),
+        lambda: accounts.set_role("jo", "adviser"),
+    ):
+        accounts.enable_user("jo")
+        secret, _ = accounts.start_session(accounts.users()[0])
+        other, _ = accounts.start_session(accounts.users()[0])  # another browser
+        assert accounts.session(secret) is not None
+        change()
+        assert accounts.session(secret) is None and accounts.session(other) is None
+    assert accounts.sign_in("jo", "another long password") is not None
+    assert accounts.users()[0].role == "adviser"
+    assert accounts.session("") is None and accounts.session("x" * 500) is None
+
+
+def test_the_role_is_the_accounts_not_the_sessions(engine) -> None:
+    accounts = Accounts(engine)
+    user = accounts.add_user("jo", PASSWORD, "adviser")
+    secret, _ = accounts.start_session(user)
+    with engine.begin() as connection:  # changed behind the CLI's back: read at every request
+        connection.execute(text("UPDATE helpdesk_users SET role = 'lead' WHERE name = 'jo'"))
+    assert accounts.session(secret).role == "lead"
+
+
+def test_sessions_end_when_idle_and_after_their_lifetime(engine, monkeypatch) -> None:
+    monkeypatch.setenv("INFOSHARE_SESSION_IDLE_MINUTES", "30")
+    monkeypatch.setenv("INFOSHARE_SESSION_HOURS", "2")
+    accounts = Accounts(engine)
+    user = accounts.add_user("jo", PASSWORD, "adviser")
+    now = datetime.now(timezone.utc)
+    secret, signed = accounts.start_session(user, now=now)
+    assert accounts.session(secret, now=now + timedelta(minutes=29)) is not None
+    assert accounts.session_alive(signed.id, "jo")
+    assert accounts.session(secret, now=now + timedelta(minutes=60)) is None  # idle
+    assert accounts.session(secret, now=now + timedelta(minutes=61)) is None  # ended for good
+    assert not accounts.session_alive(signed.id, "jo")
+    secret, _ = accounts.start_session(user, now=now)
+    for minutes in range(20, 120, 20):  # used every 20 minutes: never idle
+        assert accounts.session(secret, now=now + timedelta(minutes=minutes)) is not None
+    assert accounts.session(secret, now=now + timedelta(minutes=121)) is None  # its lifetime
+
+
+def test_accounts_made_before_server_side_sessions_keep_signing_in(blank_db_url: str) -> None:
+    """Migration 0011 drops the accounts' own failure count and lock and adds the sessions and
+    the failures tables: an account made before keeps its password and role; downgrading
+    brings the columns back."""
+    from alembic import command
+    from sqlalchemy import MetaData, Table
+
+    from bot.records.migrate import alembic_config
+
+    engine = make_engine(blank_db_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0010")
+    users = Table("helpdesk_users", MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        connection.execute(
+            users.insert().values(
+                name="jo",
+                password_hash=_hasher.hash(PASSWORD),
+                role="lead",
+                disabled=False,
+                failed_sign_ins=3,
+                created_at=datetime(2026, 11, 1, 9, 0),
+            )
+        )
+    upgrade(engine=engine)
+    accounts = Accounts(engine)
+    user = accounts.sign_in("jo", PASSWORD)
+    assert user is not None and user.role == "lead"
+    assert accounts.session(accounts.start_session(user)[0]).name == "jo"
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    columns = Table("helpdesk_users", MetaData(), autoload_with=engine).columns
+    assert {"failed_sign_ins", "locked_until", "password_hash"} <= set(columns.keys())
+    engine.dispose()
 
 
 def test_tokens_are_stored_hashed_and_can_be_revoked(engine) -> None:
@@ -190,8 +320,30 @@ def test_users_and_tokens_from_the_command_line(tmp_path: Path) -> None:
     short = _cli(url, "users", "add", "sam", "--role", "lead", stdin="short\n")
     assert short.returncode == 1 and "12 characters" in short.stderr
     assert "jo.adviser" in _cli(url, "users", "list").stdout
-    assert _cli(url, "users", "disable", "jo.adviser").returncode == 0
+    accounts = Accounts(make_engine(url))
+    secret, _ = accounts.start_session(accounts.users()[0])
+    disabled = _cli(url, "users", "disable", "jo.adviser")
+    assert disabled.returncode == 0 and "sessions have ended" in disabled.stdout
     assert "disabled" in _cli(url, "users", "list").stdout
+    assert accounts.session(secret) is None  # at once
+    assert _cli(url, "users", "enable", "jo.adviser").returncode == 0
+    secret, _ = accounts.start_session(accounts.users()[0])
+    assert _cli(url, "users", "role", "jo.adviser", "--role", "lead").returncode == 0
+    assert accounts.session(secret) is None and accounts.users()[0].role == "lead"
+    secret, _ = accounts.start_session(accounts.users()[0])
+    assert _cli(url, "users", "sign-out", "jo.adviser").returncode == 0
+    assert accounts.session(secret) is None
+    secret, _ = accounts.start_session(accounts.users()[0])
+    new = "a brand new long password"
+    changed = _cli(url, "users", "password", "jo.adviser", stdin=new + "\n")
+    assert changed.returncode == 0 and accounts.session(secret) is None
+    assert accounts.sign_in("jo.adviser", new) is not None
+    assert accounts.sign_in("jo.adviser", PASSWORD) is None
+    nobody = _cli(url, "users", "sign-out", "nobody")
+    assert nobody.returncode == 1 and "no user called nobody" in nobody.stderr
+    audited = _cli(url, "audit", "list").stdout
+    for action in ("user.disable", "user.enable", "user.role", "user.sign-out", "user.password"):
+        assert action in audited
     created = _cli(url, "tokens", "create", "--role", "reporting", "--name", "crm")
     secret = created.stdout.strip()
     assert secret.startswith("isk_") and "not shown again" in created.stderr
