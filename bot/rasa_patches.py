@@ -26,6 +26,14 @@ upgrade that removes or renames a target fails the tests instead of silently dro
    practitioner that their answers are kept and to send the last one again
    (``bot.channels.failures.unavailable``), and listens. When the action server is back, that
    answer is taken as if nothing had happened.
+
+4. **Cross-origin requests only where the chat is embedded.** ``rasa.server.configure_cors``
+   answers CORS (with ``Access-Control-Allow-Credentials``) for ``/*``: ``--cors`` given so that
+   an intranet page may embed the web chat opened the helpdesk pages and the API to cross-origin
+   reads from that page too. The patch applies the same settings to the chat's routes only —
+   ``/socket.io/`` (the widget's connection) and ``/chat/`` (its script and stylesheet) — so
+   ``/helpdesk/*``, ``/api/*`` and Rasa's own routes never answer another origin. Unlike the
+   others this patch is a security control: if its target is gone, Rasa does not start.
 """
 
 from __future__ import annotations
@@ -77,6 +85,7 @@ def apply() -> None:
     global _applied
     if _applied:
         return
+    _patch_cors()  # first, and whatever else is missing
     missing = [name for name, present in targets_present().items() if not present]
     if missing:
         # A Rasa upgrade changed what these fix: run unpatched rather than patch blindly.
@@ -86,6 +95,39 @@ def apply() -> None:
     _patch_sessions()
     _patch_unreachable_actions()
     _applied = True
+
+
+# --- 4. CORS for the chat only (a security control: applied whatever else is missing) ---------
+
+# The routes an embedding page's browser calls from another origin (regular expressions on the
+# path, as Sanic-CORS takes them).
+CORS_ROUTES = (r"/socket\.io/.*", r"/chat/.*")
+
+
+def _patch_cors() -> None:
+    import rasa.server
+    from sanic_cors import CORS
+
+    if not callable(getattr(rasa.server, "configure_cors", None)):
+        raise RuntimeError(
+            "rasa.server.configure_cors is gone: CORS cannot be limited to the chat's routes "
+            "(bot/rasa_patches.py, patch 4)"
+        )
+
+    def configure_cors(app: Any, cors_origins: Any = "") -> None:
+        # Rasa's settings (credentials for socket.io's polling, automatic OPTIONS), on the
+        # chat's routes only; with no origins given nothing is answered, as before.
+        app.config.CORS_AUTOMATIC_OPTIONS = True
+        app.config.CORS_SUPPORTS_CREDENTIALS = True
+        app.config.CORS_EXPOSE_HEADERS = "filename"
+        origins = cors_origins or ""
+        CORS(
+            app,
+            resources={route: {"origins": origins} for route in CORS_ROUTES},
+            automatic_options=True,
+        )
+
+    rasa.server.configure_cors = configure_cors
 
 
 # --- 1. the action server's replies ------------------------------------------------------------

@@ -6,6 +6,9 @@ the whole of that module, and these tests need pytest-asyncio's.
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
+
 import pytest
 from support.servers import INTRANET_ORIGIN
 
@@ -75,3 +78,36 @@ async def test_a_page_from_an_origin_not_let_in_cannot_open_a_socket(chat):
     )
     assert allowed.connected
     await allowed.eio.disconnect(abort=True)
+
+
+def test_cors_is_answered_for_the_chat_only(chat) -> None:
+    """The servers run with --cors for an intranet page that embeds the chat: the chat's routes
+    answer that origin, the helpdesk pages, the API and Rasa's own routes never do (before,
+    Rasa's CORS covered /*, with credentials)."""
+
+    def cors_headers(path: str, method: str = "GET") -> dict[str, str]:
+        headers = {"Origin": INTRANET_ORIGIN}
+        if method == "OPTIONS":
+            headers["Access-Control-Request-Method"] = "GET"
+        request = urllib.request.Request(f"{chat.base}{path}", headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+                found = response.headers
+        except urllib.error.HTTPError as error:
+            found = error.headers
+        return {k.lower(): v for k, v in found.items() if k.lower().startswith("access-control")}
+
+    for path in ("/chat/widget.js", "/socket.io/?EIO=4&transport=polling"):
+        headers = cors_headers(path)
+        assert headers.get("access-control-allow-origin") == INTRANET_ORIGIN, path
+    for path in (
+        "/helpdesk/sign-in",
+        "/helpdesk/",
+        "/api/openapi.json",
+        "/api/records",
+        "/status",
+        "/conversations/someone/tracker",
+        "/webhooks/rest/",
+    ):
+        for method in ("GET", "OPTIONS"):
+            assert cors_headers(path, method) == {}, (path, method)
