@@ -14,6 +14,9 @@ REDTEAM_MAX_WRONG ?= 9
 REDTEAM_MIN_ASKED ?= 0.88
 # Rasa reads these in endpoints.yml; `make run` sets real values (bot/server.py).
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+# The action server's token (endpoints.yml): random, the same for both processes of one command
+# (`make shell`); `make run` passes it on to the servers it starts.
+export INFOSHARE_ACTIONS_TOKEN ?= $(shell od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 export TRACKER_DATABASE_URL ?= sqlite:///$(CURDIR)/var/infoshare.db
 # Keep TensorFlow quiet and on the CPU.
 export TF_CPP_MIN_LOG_LEVEL ?= 2

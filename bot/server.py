@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from bot import settings
+from bot.action_server import ACTIONS_TOKEN
 from bot.records.db import SQLITE_FILENAME, safe_url
 from bot.records.links import MIN_SECRET_LENGTH, PUBLIC_URL_ENV, SECRET_ENV
 
@@ -56,6 +57,12 @@ def _from_env_or_generated(
 def api_token(var: Path) -> tuple[str, bool]:
     """``INFOSHARE_API_TOKEN``, or a token generated once into ``var/api_token``."""
     return _from_env_or_generated(var, settings.API_TOKEN, "api_token")
+
+
+def actions_token(var: Path) -> str:
+    """``INFOSHARE_ACTIONS_TOKEN``, or a token generated once into ``var/actions_token``: what
+    Rasa sends the action server (endpoints.yml), which refuses calls without it."""
+    return _from_env_or_generated(var, ACTIONS_TOKEN, "actions_token")[0]
 
 
 def secret_key(var: Path) -> str:
@@ -110,6 +117,8 @@ class Servers:
         env.setdefault(settings.TRACKER_DATABASE_URL, env[settings.DATABASE_URL])
         if not env.get(SECRET_ENV):
             env[SECRET_ENV] = secret_key(var)
+        if not env.get(ACTIONS_TOKEN):
+            env[ACTIONS_TOKEN] = actions_token(var)
         if self.cors:  # the socket.io channel checks origins itself (bot/channels/socketio.py)
             env[settings.CORS_ORIGINS] = " ".join(self.cors)
         if not env.get(PUBLIC_URL_ENV):

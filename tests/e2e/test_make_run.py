@@ -6,6 +6,7 @@ The tests run in file order; the last ones kill its children and stop it.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -139,6 +142,64 @@ def make_run(tmp_path_factory) -> Iterator[MakeRun]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def call_action_server(base: str, query: str = "") -> tuple[int, dict]:
+    """POST /webhook as Rasa does (action_outside_check, which only says something)."""
+    body = {
+        "next_action": "action_outside_check",
+        "sender_id": "probe",
+        "tracker": {
+            "sender_id": "probe",
+            "slots": {},
+            "latest_message": {"text": "yes", "intent": {}, "entities": []},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": None,
+        },
+        "domain": {},
+        "version": "3.6.21",
+    }
+    request = urllib.request.Request(
+        f"{base}/webhook{query}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_the_action_server_answers_only_callers_with_rasas_token(make_run):
+    base = f"http://127.0.0.1:{make_run.actions_port}"
+    status, reply = call_action_server(base)  # anyone on the machine, without the token
+    assert status == 401 and reply.get("responses") is None, (status, reply)
+    assert call_action_server(base, "?token=guessed")[0] == 401
+    token = (make_run.var / "actions_token").read_text().strip()  # what make run generated
+    status, reply = call_action_server(base, f"?token={token}")
+    assert status == 200 and reply["responses"], (status, reply)
+    with urllib.request.urlopen(f"{base}/health", timeout=10) as health:  # noqa: S310
+        assert health.status == 200  # open: the supervisor and probes use it
+    # and Rasa, which sends it, is answered (a conversation reaches its first question)
+    assert Q1 in make_run.chat.text(f"token-{uuid.uuid4().hex[:6]}", OPENING)
+
+
+def test_the_action_server_does_not_start_without_a_token():
+    env = {name: value for name, value in os.environ.items() if name != "INFOSHARE_ACTIONS_TOKEN"}
+    started = subprocess.run(
+        [sys.executable, "-m", "bot.action_server", "--port", str(port(5856))],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.returncode == 1
+    assert "INFOSHARE_ACTIONS_TOKEN is not set" in started.stderr, started.stderr
 
 
 def test_a_killed_action_server_is_restarted_and_the_check_goes_on_where_it_was(make_run):

@@ -9,6 +9,7 @@ import shlex
 from pathlib import Path
 
 from bot import settings
+from bot.action_server import ACTIONS_TOKEN
 
 PROJECT = Path(__file__).resolve().parents[2]
 UNIT = PROJECT / "deploy" / "systemd" / "infoshare.service"
@@ -79,7 +80,7 @@ def test_it_is_hardened():
 
 
 def test_the_example_environment_file_sets_only_what_the_assistant_reads():
-    known = {setting.name for setting in settings.SETTINGS}
+    known = {setting.name for setting in settings.SETTINGS} | {ACTIONS_TOKEN}
     named = re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(encoding="utf-8"), re.M)
     assert named and set(named) <= known, set(named) - known
     assert settings.SECRET_KEY in named and settings.DATABASE_URL in named
