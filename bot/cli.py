@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # what it creates (the SQLite database at `infoshare db upgrade`): owner only
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
@@ -337,7 +338,7 @@ def _records_export(args: argparse.Namespace) -> int:
     repository = _repository(args)
     records = repository.list(outcome=args.outcome, since=args.since)
     filters = {"outcome": args.outcome, "since": args.since, "format": args.format}
-    _audit(repository.engine, "record.export", None, describe(filters, len(records)))
+    _audit(repository.engine, "record.export", None, describe(filters, len(records)), records)
     text = to_json(records) + "\n" if args.format == "json" else to_csv(records)
     if args.output is None:
         sys.stdout.write(text)
@@ -373,9 +374,17 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 # --- helpdesk accounts and API tokens ----------------------------------------------------------
 
 
-def _audit(engine: Any, action: str, reference: str | None = None, detail: str = "") -> None:
-    """Log a read made from the command line (who: the operating-system user)."""
-    AuditLog(engine).add(cli_actor(), action, reference, detail or None, "cli")
+def _audit(
+    engine: Any,
+    action: str,
+    reference: str | None = None,
+    detail: str = "",
+    references: Any = (),
+) -> None:
+    """Log a read made from the command line (who: the operating-system user); ``references``:
+    the records a list or an export gave."""
+    shown = [found.reference for found in references]
+    AuditLog(engine).add(cli_actor(), action, reference, detail or None, "cli", shown)
 
 
 @command("audit", help="the audit log: who read or changed which record or request")
@@ -406,7 +415,7 @@ def _audit_list(args: argparse.Namespace) -> int:
             e.at.strftime("%Y-%m-%d %H:%M:%S"),
             _short(e.actor, 32),
             e.action,
-            e.reference or "-",
+            e.reference or (f"{e.shown} listed" if e.shown else "-"),
             e.source or "-",
             _short(e.detail or "", 60),
         )

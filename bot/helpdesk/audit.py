@@ -5,6 +5,10 @@ printable summary, the CLI's ``records show`` and ``records export`` — and ``i
 and the lead's helpdesk page read it. There is no way to change or delete an entry: this module
 only adds and lists, and the table refuses UPDATE and DELETE (Alembic revision 0005).
 
+A list, an export or a panel of alike cases records the references it returned, in
+``audit_references`` linked to its entry (:meth:`AuditLog.add`'s ``references``): the entries
+for one reference (:meth:`AuditLog.list`) include every list that showed it.
+
 A failure to write the audit entry refuses the read: what cannot be logged is not shown.
 """
 
@@ -12,16 +16,16 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import Session
 
-from bot.helpdesk.models import AuditEntry
+from bot.helpdesk.models import AuditEntry, AuditReference
 from bot.records.models import as_utc
 
 ACTIONS = (
@@ -30,6 +34,7 @@ ACTIONS = (
     "record.export",
     "advice.read",
     "advice.list",
+    "advice.alike",  # the answered requests shown beside one (its references linked)
     "advice.claim",
     "advice.answer",
     "report.read",
@@ -53,6 +58,7 @@ class Entry:
     reference: str | None
     detail: str | None
     source: str | None
+    shown: int = 0  # how many references the entry's list showed (AuditLog.references)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "at": self.at.isoformat()}
@@ -84,7 +90,9 @@ class AuditLog:
         reference: str | None = None,
         detail: str | None = None,
         source: str | None = None,
+        references: Iterable[str] = (),
     ) -> None:
+        """Log one read or change; ``references``: what a list, an export or a panel showed."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
         entry = AuditEntry(
@@ -94,8 +102,21 @@ class AuditLog:
             detail=(detail or None) and detail[:MAX_DETAIL],
             source=(source or None) and source[:128],
         )
+        shown = sorted({str(r)[:32] for r in references if r})
         with Session(self.engine) as session, session.begin():
             session.add(entry)
+            if shown:
+                session.flush()
+                session.execute(
+                    insert(AuditReference),
+                    [{"entry_id": entry.id, "reference": r} for r in shown],
+                )
+
+    def references(self, entry_id: int) -> list[str]:
+        """The references entry ``entry_id``'s list showed."""
+        query = select(AuditReference.reference).where(AuditReference.entry_id == entry_id)
+        with Session(self.engine) as session:
+            return list(session.scalars(query.order_by(AuditReference.reference)))
 
     def list(
         self,
@@ -104,10 +125,18 @@ class AuditLog:
         actor: str | None = None,
         limit: int = 200,
     ) -> list[Entry]:
-        """Entries, newest first."""
-        query = select(AuditEntry)
+        """Entries, newest first; for a ``reference``, those about it and every list, export or
+        panel that showed it."""
+        shown = (
+            select(func.count())
+            .where(AuditReference.entry_id == AuditEntry.id)
+            .correlate(AuditEntry)
+            .scalar_subquery()
+        )
+        query = select(AuditEntry, shown)
         if reference:
-            query = query.where(AuditEntry.reference == reference)
+            listed = select(AuditReference.entry_id).where(AuditReference.reference == reference)
+            query = query.where(or_(AuditEntry.reference == reference, AuditEntry.id.in_(listed)))
         if since is not None:
             query = query.where(AuditEntry.at >= as_utc(since))
         if actor:
@@ -115,6 +144,6 @@ class AuditLog:
         query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(max(limit, 1))
         with Session(self.engine) as session:
             return [
-                Entry(r.id, r.at, r.actor, r.action, r.reference, r.detail, r.source)
-                for r in session.scalars(query)
+                Entry(r.id, r.at, r.actor, r.action, r.reference, r.detail, r.source, count)
+                for r, count in session.execute(query)
             ]

@@ -6,14 +6,15 @@
 - ``audit_log``: every read and change of a record or an advice request (append-only);
 - ``helpdesk_sessions``: who is signed in to the helpdesk pages (ended at sign-out, disable,
   password or role change);
-- ``sign_in_failures``: wrong sign-ins by name typed and by source address.
+- ``sign_in_failures``: wrong sign-ins by name typed and by source address;
+- ``audit_references``: the references each list, export or alike-cases panel showed.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, Integer, String, Text, false
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Text, false
 
 from bot.records.models import Base, UTCDateTime
 
@@ -132,3 +133,14 @@ class SignInFailures(Base):
     failures = Column(Integer, nullable=False, default=0, server_default="0")
     first_at = Column(UTCDateTime(), nullable=False, default=_now)
     blocked_until = Column(UTCDateTime(), nullable=True)
+
+
+class AuditReference(Base):
+    """The references a list, an export or a panel of alike cases showed, one row each, linked
+    to its audit entry: "who has seen ISD-000123" finds the lists it was in too. Append-only,
+    like the log (revision 0012's triggers)."""
+
+    __tablename__ = "audit_references"
+
+    entry_id = Column(Integer, ForeignKey("audit_log.id"), primary_key=True)
+    reference = Column(String(32), primary_key=True, index=True)

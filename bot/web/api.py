@@ -155,7 +155,12 @@ def _csv(text: str, filename: str, **headers: str) -> HTTPResponse:
 
 
 async def _audit(
-    request: Request, token: Any, action: str, reference: str | None = None, detail: str = ""
+    request: Request,
+    token: Any,
+    action: str,
+    reference: str | None = None,
+    detail: str = "",
+    references: Any = (),
 ) -> None:
     await _run(
         audit_log().add,
@@ -164,6 +169,7 @@ async def _audit(
         reference,
         detail or None,
         request.remote_addr or request.ip,
+        [found.reference for found in references],
     )
 
 
@@ -239,7 +245,9 @@ async def advice_list(request: Request, token: Any) -> HTTPResponse:
         raise ApiError(422, f"status is one of {', '.join(STATUSES)}")
     _, requests = stores()
     found = await _run(requests.list, status)
-    await _audit(request, token, "advice.list", None, describe({"status": status}, len(found)))
+    await _audit(
+        request, token, "advice.list", None, describe({"status": status}, len(found)), found
+    )
     return response.json(
         {"requests": [r.as_dict() for r in found], "count": len(found)}, headers=HEADERS
     )
@@ -292,7 +300,7 @@ async def records_list(request: Request, token: Any) -> HTTPResponse:
     as_csv = wants_csv(request)
     found, total = await _run(default_repository().search, filters, limit, offset)
     action = "record.export" if as_csv else "record.list"
-    await _audit(request, token, action, None, describe(given, len(found)))
+    await _audit(request, token, action, None, describe(given, len(found)), found)
     more = offset + len(found) < total
     if as_csv:
         return _csv(to_csv(found), "records.csv", **{"X-Total-Count": str(total)})

@@ -77,7 +77,7 @@ HEADERS = MappingProxyType(
 )
 
 # What the pages that say one thing say.
-HELPDESK_OFF = f"The helpdesk needs {links.SECRET_ENV} (16 characters or more)."
+HELPDESK_OFF = f"The helpdesk needs {links.SECRET_ENV}: {links.SECRET_REQUIREMENT}."
 LEADS_ONLY = "This page is for helpdesk leads."
 REFUSED = "This form has expired or did not come from this page. Go back, reload and try again."
 DATABASE_DOWN = (
@@ -141,7 +141,12 @@ async def _run(function: Callable[..., Any], *args: Any) -> Any:
 
 
 async def _audit(
-    request: Request, user: dict, action: str, reference: str | None = None, detail: str = ""
+    request: Request,
+    user: dict,
+    action: str,
+    reference: str | None = None,
+    detail: str = "",
+    references: Any = (),
 ) -> None:
     """Log what the signed-in person read or changed (bot/helpdesk/audit.py); if it cannot be
     logged, the page fails (503) rather than show it."""
@@ -152,6 +157,7 @@ async def _audit(
         reference,
         detail or None,
         sessions.client_address(request),
+        [found.reference for found in references],
     )
 
 
@@ -261,15 +267,17 @@ async def queue(request: Request, user: dict) -> HTTPResponse:
     if status not in (None, *STATUSES):
         status = None
     found = await _run(requests.list, status)
-    await _audit(request, user, "advice.list", None, describe({"status": status}, len(found)))
+    await _audit(
+        request, user, "advice.list", None, describe({"status": status}, len(found)), found
+    )
     heading = f"Requests: {status}" if status else "Open requests"
     return page("queue.html", heading, user, requests=found, statuses=STATUSES)
 
 
 def _request_page(
-    found: Any, user: dict, error: str = "", pool: list | None = None, status: int = 200
+    found: Any, user: dict, error: str = "", shown: list | None = None, status: int = 200
 ) -> HTTPResponse:
-    """One request; with the answered ``pool``, the alike cases beside it."""
+    """One request; with ``shown``, the alike cases beside it."""
     return page(
         "request.html",
         f"Request {found.reference}",
@@ -277,7 +285,7 @@ def _request_page(
         status,
         view=request_view(found, user),
         error=error,
-        alike=None if pool is None else alike(found, pool),
+        alike=shown,
     )
 
 
@@ -289,8 +297,11 @@ async def request_page(request: Request, user: dict, reference: str) -> HTTPResp
     except UnknownRequest:
         return say("Not found", NO_SUCH_REQUEST, user, status=404)
     await _audit(request, user, "advice.read", found.reference)
-    pool = await _run(requests.answered)
-    return _request_page(found, user, pool=pool)
+    shown = alike(found, await _run(requests.answered))
+    if shown:  # the answered requests beside it, their advice shown too
+        detail = describe({"beside": found.reference}, len(shown))
+        await _audit(request, user, "advice.alike", None, detail, shown)
+    return _request_page(found, user, shown=shown)
 
 
 async def _change(request: Request, user: dict, reference: str, what: str) -> HTTPResponse:

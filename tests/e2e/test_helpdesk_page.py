@@ -20,6 +20,7 @@ from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT, Client, new_reference,
 from support.records import new_draft
 
 from bot.helpdesk.accounts import MAX_FAILED_SIGN_INS, Accounts
+from bot.helpdesk.audit import AuditLog
 from bot.helpdesk.models import AdviceRequestRow
 from bot.helpdesk.requests import AdviceRequests
 from bot.records import make_engine
@@ -416,6 +417,10 @@ def test_alike_answered_cases_are_shown_beside_a_request(chat, desk) -> None:
     assert section.index(answered) < section.index(other)  # the closest first
     assert "first unless it is an emergency" in section and "<b>" not in section
     assert "same question" in section
+    # what the panel showed is in the audit log, under each case it showed (before: unlogged)
+    shown = AuditLog(requests.engine).list(reference=answered, actor=f"user:{name}")
+    assert [entry.action for entry in shown] == ["advice.alike"]
+    assert {answered, other} <= set(AuditLog(requests.engine).references(shown[0].id))
 
 
 def test_a_lead_reads_the_report_and_the_audit_log_in_the_browser(

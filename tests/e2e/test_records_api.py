@@ -191,6 +191,8 @@ def test_every_read_and_change_leaves_an_audit_entry(chat, saved) -> None:
         timeout=120,
     ).stdout
     assert "record.export" in listed
+    # the CSV export through the API and the CLI's export are found under a record they returned
+    assert shown.count("record.export") >= 2, shown
     # the API offers no way to change it
     request = urllib.request.Request(f"{chat.base}/api/audit", method="DELETE")
     request.add_header("Authorization", f"Bearer {token}")

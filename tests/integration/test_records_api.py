@@ -64,6 +64,30 @@ def test_the_audit_log_only_grows(engine) -> None:
     assert len(log.list()) == 2
 
 
+def test_a_lists_references_are_in_the_audit_log_and_only_grow(engine) -> None:
+    """A list or an export records what it returned: the entries for one reference include
+    every list that showed it (before, only the filters and a count)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    log = AuditLog(engine)
+    log.add("token:crm#1", "record.export", None, '{"rows": 2}', "127.0.0.1", ["ISD-1", "ISD-2"])
+    log.add("user:jo", "advice.read", "ISD-3", None, "127.0.0.1")
+    log.add("user:jo", "advice.alike", None, '{"rows": 1}', "127.0.0.1", ["ISD-2"])
+    assert [e.action for e in log.list(reference="ISD-2")] == ["advice.alike", "record.export"]
+    assert [e.action for e in log.list(reference="ISD-1")] == ["record.export"]
+    exported = log.list(reference="ISD-1")[0]
+    assert exported.shown == 2 and log.references(exported.id) == ["ISD-1", "ISD-2"]
+    assert log.list(reference="ISD-3")[0].shown == 0
+    for statement in (
+        "UPDATE audit_references SET reference = 'ISD-9'",
+        "DELETE FROM audit_references",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement))
+    assert log.references(exported.id) == ["ISD-1", "ISD-2"]
+
+
 def test_the_openapi_record_schema_names_how_answers_were_given() -> None:
     from bot.helpdesk.openapi import spec
 
