@@ -4,7 +4,8 @@ Only Rasa may call it: every request but ``/health`` must carry the deployment's
 (``INFOSHARE_ACTIONS_TOKEN``; Rasa sends it as the ``token`` query parameter, ``endpoints.yml``'s
 ``action_endpoint.token``) and anything else gets 401. ``make run`` gives both servers the same
 one (bot/server.py: generated into ``var/actions_token`` when it is not set; the Makefile sets a
-fresh one at each command); the action server does not start without one.
+fresh one at each command); the action server does not start without one, nor with a secret key
+too weak to sign anything. What it writes (the records' outbox) is private to its user (umask 077).
 
 Loads the spaCy pipeline before it starts listening, so the first conversation does not wait
 for it. ``python -m bot.action_server --port 5055``.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
+import os
 import sys
 from typing import Any
 
@@ -69,10 +71,16 @@ def main(argv: list[str] | None = None) -> None:
         "--port", type=int, default=int(settings.get(settings.ACTIONS_PORT, "5055"))
     )
     args = parser.parse_args(argv)
+    os.umask(0o077)  # the outbox and anything else it writes: owner only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     token = settings.get(ACTIONS_TOKEN)
     if not token:
         sys.exit(f"error: {NO_TOKEN}")
+    from bot.records.links import SECRET_ENV, secret_problem
+
+    secret = settings.get(SECRET_ENV)
+    if secret and secret_problem(secret):
+        sys.exit(f"error: {secret_problem(secret)}")
 
     from rasa_sdk import utils
 

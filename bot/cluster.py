@@ -47,7 +47,9 @@ from bot.server import (
     answers,
     api_token,
     end_process_group,
+    make_private,
     run_in_foreground,
+    show_token,
     var_dir,
 )
 
@@ -107,6 +109,10 @@ http {{
         application/javascript js;
     }}
     client_max_body_size 1m;
+    # Bodies and answers stay in memory (a body is at most 1 MB): nginx's workers, which drop
+    # root to nobody, never write under var/ (0700: the servers' user only).
+    client_body_buffer_size 1m;
+    proxy_max_temp_file_size 0;
     server_tokens off;
 
     # Every Rasa server, in turn.
@@ -181,11 +187,9 @@ class Nginx:
                 "nginx not found: install Debian's package (sudo apt-get install nginx-light "
                 "or nginx)"
             )
-        self.directory.mkdir(parents=True, exist_ok=True)
-        for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            path = self.directory / "tmp" / name
-            path.mkdir(parents=True, exist_ok=True)
-            path.chmod(0o777)  # nginx's workers drop root to nobody
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):  # unused: all in memory
+            (self.directory / "tmp" / name).mkdir(mode=0o700, parents=True, exist_ok=True)
         user = "nobody nogroup" if os.geteuid() == 0 else None
         config = self.directory / "nginx.conf"
         config.write_text(nginx_config(self.ports, self.listen, self.directory, user))
@@ -349,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         help="print nginx's configuration for these servers and stop (to adapt for other hosts)",
     )
     args = parser.parse_args(argv)
+    os.umask(0o077)  # every file and directory made from here on (the servers' too): owner only
     if args.servers < 1:
         parser.error("--servers must be at least 1")
     ports = [args.first_port + index for index in range(args.servers)]
@@ -368,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - said plainly, before anything starts
         print(f"error: the database {safe_url(database)}: {error}", file=sys.stderr)
         return 1
+    make_private(var_dir())
     token, generated = api_token(var_dir())
     cluster = Cluster(
         args.servers,
@@ -386,9 +392,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  Web chat:      {cluster.url}/chat/\n"
             f"  REST channel:  POST {cluster.url}/webhooks/rest/webhook\n"
             f"  Helpdesk:      {cluster.url}/helpdesk/\n"
-            f"  HTTP API token "
-            + (f"in {var_dir() / 'api_token'}" if generated else "from INFOSHARE_API_TOKEN")
-            + f"\n  Logs:          {var_dir() / 'cluster'}\n  Press Ctrl-C to stop."
+            f"  HTTP API token {show_token(token, generated, var_dir())}\n"
+            f"  Logs:          {var_dir() / 'cluster'}\n  Press Ctrl-C to stop."
         )
 
     return run_in_foreground(

@@ -25,7 +25,7 @@ from typing import IO
 from bot import settings
 from bot.action_server import ACTIONS_TOKEN
 from bot.records.db import SQLITE_FILENAME, safe_url
-from bot.records.links import MIN_SECRET_LENGTH, PUBLIC_URL_ENV, SECRET_ENV
+from bot.records.links import PUBLIC_URL_ENV, SECRET_ENV, secret_problem
 
 PROJECT = settings.PROJECT
 
@@ -35,28 +35,83 @@ def var_dir() -> Path:
 
 
 def _from_env_or_generated(
-    var: Path, variable: str, filename: str, min_length: int = 1
+    var: Path, variable: str, filename: str, valid: Callable[[str], bool] = bool
 ) -> tuple[str, bool]:
-    """``$variable``, or a random value generated once into ``var/filename`` (mode 600).
+    """``$variable``, or a random value generated once into ``var/filename``, a file created
+    with mode 0600 (never readable by others, not even for a moment); one that is not ``valid``
+    is replaced.
 
     Returns the value and whether it came from the file rather than the environment.
     """
     value = settings.get(variable)
     if value:
         return value, False
-    var.mkdir(parents=True, exist_ok=True)
+    private_directory(var)
     file = var / filename
-    if file.exists() and len(file.read_text().strip()) >= min_length:
-        return file.read_text().strip(), True
+    kept = _read(file)
+    if kept is not None and valid(kept):
+        return kept, True
     value = secrets.token_urlsafe(32)
-    file.write_text(value + "\n")
-    file.chmod(0o600)
+    if kept is None:
+        try:
+            _write_private(file, value, exclusive=True)
+        except FileExistsError:  # another process made it just now: theirs
+            return _read(file) or "", True
+    else:
+        temporary = file.with_name(f".{filename}.{secrets.token_hex(4)}")
+        _write_private(temporary, value, exclusive=True)
+        os.replace(temporary, file)
     return value, True
+
+
+def _read(file: Path) -> str | None:
+    try:
+        return file.read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
+def _write_private(file: Path, text: str, exclusive: bool) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    descriptor = os.open(file, flags, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text + "\n")
+
+
+def private_directory(path: Path) -> Path:
+    """``path``, created with mode 0700 or made 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def make_private(var: Path) -> None:
+    """``var`` and everything under it private to its owner (directories 0700, files without
+    group or other bits), at ``make run``'s start: what an older version, a shell (`make shell`'s
+    log) or an administrator left readable (the SQLite database was 0644)."""
+    private_directory(var)
+    for root, directories, files in os.walk(var):
+        for name in directories:
+            os.chmod(os.path.join(root, name), 0o700, follow_symlinks=False)
+        for name in files:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                continue
+            mode = os.stat(path).st_mode
+            if mode & 0o077:
+                os.chmod(path, mode & 0o700)
 
 
 def api_token(var: Path) -> tuple[str, bool]:
     """``INFOSHARE_API_TOKEN``, or a token generated once into ``var/api_token``."""
     return _from_env_or_generated(var, settings.API_TOKEN, "api_token")
+
+
+def show_token(token: str, generated: bool, var: Path) -> str:
+    """Where the API token is, with its first characters only (a banner is read over shoulders,
+    pasted into tickets and kept in logs)."""
+    where = f"in {var / 'api_token'}" if generated else "from INFOSHARE_API_TOKEN"
+    return f"{token[:4]}… {where}"
 
 
 def actions_token(var: Path) -> str:
@@ -68,10 +123,19 @@ def actions_token(var: Path) -> str:
 def secret_key(var: Path) -> str:
     """``INFOSHARE_SECRET_KEY``, or a key generated once into ``var/secret_key``.
 
-    It signs the links to the records' printable summaries (bot/records/links.py); both servers
-    get it through their environment.
+    It signs the links to the records' printable summaries, helpdesk cookies and staff tokens
+    (bot/records/links.py); both servers get it through their environment. A key that is too
+    short or repeats a few characters is refused: ``SystemExit`` saying what to do.
     """
-    return _from_env_or_generated(var, SECRET_ENV, "secret_key", MIN_SECRET_LENGTH)[0]
+    key = _from_env_or_generated(var, SECRET_ENV, "secret_key", lambda k: not secret_problem(k))[0]
+    check_secret(key)
+    return key
+
+
+def check_secret(key: str) -> None:
+    problem = secret_problem(key)
+    if problem:
+        raise SystemExit(f"error: {problem}")
 
 
 def latest_model(models: Path) -> Path:
@@ -115,7 +179,9 @@ class Servers:
         if not env.get(settings.DATABASE_URL):
             env[settings.DATABASE_URL] = f"sqlite:///{var / SQLITE_FILENAME}"
         env.setdefault(settings.TRACKER_DATABASE_URL, env[settings.DATABASE_URL])
-        if not env.get(SECRET_ENV):
+        if env.get(SECRET_ENV):
+            check_secret(env[SECRET_ENV])
+        else:
             env[SECRET_ENV] = secret_key(var)
         if not env.get(ACTIONS_TOKEN):
             env[ACTIONS_TOKEN] = actions_token(var)
@@ -192,6 +258,7 @@ class Servers:
         # rasa-sdk's Sanic workers (SANIC_WORKERS): for the action server only — Rasa reads the
         # same variable, and its socket.io channel needs one process per server.
         actions_env = {**env, "SANIC_WORKERS": str(self.actions_workers)}
+        actions_env.pop(settings.API_TOKEN, None)  # Rasa's HTTP API: none of the actions' business
         self._spawn(
             "actions",
             [sys.executable, "-m", "bot.action_server", "--port", str(self.actions_port)],
@@ -224,12 +291,11 @@ class Servers:
                 "--port",
                 str(port),
                 "--enable-api",
-                # one argument: a token may begin with "-" (token_urlsafe), which argparse would
-                # take for an option
-                f"--auth-token={token}",
                 *[arg for origin in self.cors for arg in ("--cors", origin)],
             ],
-            env,
+            # The token in the environment, not on the command line (anyone on the machine can
+            # read a command line in ps): bot/rasa_runner.py hands it to Rasa.
+            {**env, settings.API_TOKEN: token},
         )
         return self.processes[-1]
 
@@ -441,7 +507,9 @@ def main(argv: list[str] | None = None) -> int:
         "repeat for several, '*' for any. Not needed for the page at /chat/ itself.",
     )
     args = parser.parse_args(argv)
+    os.umask(0o077)  # every file and directory made from here on (the servers' too): owner only
     var = var_dir()
+    make_private(var)
     token, generated = api_token(var)
     servers = Servers(
         args.rasa_port, args.actions_port, env={settings.API_TOKEN: token}, cors=args.cors
@@ -455,13 +523,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  Web chat:      {env[PUBLIC_URL_ENV]}/chat/\n"
             f"  REST channel:  POST {servers.url}/webhooks/rest/webhook "
             '{"sender": "me", "message": "Can I share?"}\n'
-            f"  HTTP API:      {servers.url}/status?token=...  (token "
-            + (
-                f"generated into {var / 'api_token'}: {token}"
-                if generated
-                else "from INFOSHARE_API_TOKEN"
-            )
-            + ")\n  Press Ctrl-C to stop both servers."
+            f"  HTTP API:      {servers.url}/status?token=...  "
+            f"(token {show_token(token, generated, var)})\n"
+            "  Press Ctrl-C to stop both servers."
         )
 
     return run_in_foreground(

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -79,13 +80,13 @@ class MakeRun:
 
 def children(pid: int) -> list[int]:
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for status in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = status.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
+            found.append(int(status.parent.name))
     return found
 
 
@@ -186,6 +187,37 @@ def test_the_action_server_answers_only_callers_with_rasas_token(make_run):
         assert health.status == 200  # open: the supervisor and probes use it
     # and Rasa, which sends it, is answered (a conversation reaches its first question)
     assert Q1 in make_run.chat.text(f"token-{uuid.uuid4().hex[:6]}", OPENING)
+
+
+def test_var_and_everything_in_it_are_the_users_only(make_run):
+    """Created so (umask 077, files opened 0600): the records database, the generated secrets."""
+    assert stat.S_IMODE(make_run.var.stat().st_mode) == 0o700
+    found = {}
+    for path in make_run.var.rglob("*"):
+        found[str(path.relative_to(make_run.var))] = stat.S_IMODE(path.lstat().st_mode)
+    for name in ("infoshare.db", "api_token", "secret_key", "actions_token"):
+        assert name in found, found
+    wrong = {
+        name: oct(mode)
+        for name, mode in found.items()
+        if mode != (0o700 if (make_run.var / name).is_dir() else 0o600)
+    }
+    assert wrong == {}, wrong
+
+
+def test_the_api_token_is_on_no_command_line_nor_printed_and_it_works(make_run):
+    token = (make_run.var / "api_token").read_text().strip()
+    for pid in [make_run.process.pid, *children(make_run.process.pid)]:
+        assert token not in cmdline(pid), cmdline(pid)  # what ps shows anyone on the machine
+    assert "bot.rasa_runner" in cmdline(make_run.child("bot.rasa_runner"))
+    printed = make_run.text()
+    assert token not in printed
+    assert f"(token {token[:4]}… in {make_run.var / 'api_token'})" in printed
+    with urllib.request.urlopen(f"{make_run.url}/status?token={token}", timeout=30) as status:  # noqa: S310
+        assert json.load(status)["model_file"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{make_run.url}/status?token=guessed", timeout=30)  # noqa: S310
+    assert refused.value.code == 401
 
 
 def test_the_action_server_does_not_start_without_a_token():

@@ -19,7 +19,7 @@ from bot.records import RecordRepository, draft_from_check, make_engine
 from bot.records.draft import slots_from_record
 from bot.web.chat import render_record
 
-SECRET = "a-test-secret-of-sufficient-length"
+SECRET = "a-test-secret-long-enough-for-32-random-bytes"
 CONTEXT = {
     "information": "[NAME]'s health notes",
     "recipient": "the school nurse",

@@ -510,7 +510,7 @@ async def test_the_saved_record_links_to_its_printable_summary(records, monkeypa
     Teams channel draws the card, and drops a link Teams users cannot reach)."""
     from bot.records import links
 
-    monkeypatch.setenv(links.SECRET_ENV, "k" * 32)
+    monkeypatch.setenv(links.SECRET_ENV, "k3Yq9-links-for-the-printable-summary-2Xw7Zp")
     monkeypatch.setenv(links.PUBLIC_URL_ENV, "https://chat.example.org")
     slots = {**CONTEXT, **SHARE_ANSWERS, "record": "yes", "check_id": f"c-{channel}"}
     dispatcher = CollectingDispatcher()

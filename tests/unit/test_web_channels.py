@@ -102,14 +102,16 @@ def test_summary_links_need_a_secret_and_an_address(monkeypatch):
     monkeypatch.delenv(links.SECRET_ENV, raising=False)
     monkeypatch.setenv(links.PUBLIC_URL_ENV, "https://chat.example.org/")
     assert links.summary_url("ISD-000001", "conv") is None
-    monkeypatch.setenv(links.SECRET_ENV, "too-short")
-    assert links.summary_url("ISD-000001", "conv") is None
-    monkeypatch.setenv(links.SECRET_ENV, "s" * 32)
+    for weak in ("too-short", "s" * 64, "a-secret-of-thirty-four-characters"):
+        monkeypatch.setenv(links.SECRET_ENV, weak)
+        assert links.summary_url("ISD-000001", "conv") is None, weak
+    secret = "sgPL7cWn1qv0Yk3ZtRr9xH2mUe5Ab8Jd-4hTfQ6sNo1"
+    monkeypatch.setenv(links.SECRET_ENV, secret)
     url = links.summary_url("ISD-000001", "conv")
-    key = links.summary_key("ISD-000001", "conv", "s" * 32)
+    key = links.summary_key("ISD-000001", "conv", secret)
     assert url == f"https://chat.example.org/chat/records/ISD-000001?key={key}"
-    assert links.key_matches(key, "ISD-000001", "conv", "s" * 32)
-    assert not links.key_matches(key, "ISD-000001", "other conversation", "s" * 32)
+    assert links.key_matches(key, "ISD-000001", "conv", secret)
+    assert not links.key_matches(key, "ISD-000001", "other conversation", secret)
     assert not links.key_matches(key, "ISD-000002", "conv", "s" * 32)
     assert not links.key_matches(key, "ISD-000001", "conv", "t" * 32)
 
@@ -153,5 +155,5 @@ def test_the_secret_key_is_generated_once_private_and_the_environment_wins(tmp_p
     assert (var / "secret_key").stat().st_mode & 0o777 == 0o600
     (var / "secret_key").write_text("short\n")  # too short to be a secret: replaced
     assert len(secret_key(var)) >= links.MIN_SECRET_LENGTH
-    monkeypatch.setenv(links.SECRET_ENV, "from-the-environment-0123456789")
-    assert secret_key(var) == "from-the-environment-0123456789"
+    monkeypatch.setenv(links.SECRET_ENV, "from-the-environment-0123456789abcdefghijklmn")
+    assert secret_key(var) == "from-the-environment-0123456789abcdefghijklmn"
