@@ -16,6 +16,12 @@ decision records to helpdesk tools holding a bearer token made with ``infoshare 
 * ``GET /api/records/{reference}`` — one record (the record format: docs/design.md §5), or CSV;
 * ``GET /api/openapi.json`` — this API in OpenAPI 3.0 (no token needed).
 
+A record's ``conversation_id`` leaves the API as a keyed hash (:func:`conversation_key`: the same
+for every record of one conversation, so a report can still group them, but not the id itself,
+which would let its holder continue that practitioner's check or take an answer meant for them);
+so does a ``check_id`` that is the conversation id. The CLI's export, for the operator who holds
+the database anyway, keeps them as they are.
+
 Every read and change is written to the audit log (:mod:`bot.helpdesk.audit`) with the token's
 name and the client's address; if it cannot be written, nothing is shown (503).
 
@@ -26,6 +32,9 @@ Errors are JSON ``{"error": "…"}``: 401 without a valid token, 403 for a role 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -44,7 +53,7 @@ from bot.helpdesk.audit import describe
 from bot.helpdesk.models import STATUSES
 from bot.helpdesk.openapi import spec
 from bot.helpdesk.requests import BadAnswer, RequestError, UnknownRequest
-from bot.records import OUTCOMES, RecordFilter, default_repository, to_csv
+from bot.records import OUTCOMES, RecordFilter, default_repository, links, to_csv
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +74,20 @@ def _error(status: int, message: str) -> HTTPResponse:
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="infoshare"'
     return response.json({"error": message}, status=status, headers=headers)
+
+
+def conversation_key(conversation_id: str) -> str:
+    """The API's stand-in for a conversation id: HMAC-SHA256 with the deployment's secret."""
+    secret = (links.secret_key() or "").encode()
+    digest = hmac.new(secret, f"conversation\n{conversation_id}".encode(), hashlib.sha256)
+    return f"conv-{digest.hexdigest()[:32]}"
+
+
+def _shown(record: Any) -> Any:
+    """``record`` as the API shows it: the conversation id (and a check id that is it) keyed."""
+    key = conversation_key(record.conversation_id)
+    check = key if record.check_id == record.conversation_id else record.check_id
+    return dataclasses.replace(record, conversation_id=key, check_id=check)
 
 
 MAX_PAGE = 1000
@@ -301,6 +324,7 @@ async def records_list(request: Request, token: Any) -> HTTPResponse:
     found, total = await _run(default_repository().search, filters, limit, offset)
     action = "record.export" if as_csv else "record.list"
     await _audit(request, token, action, None, describe(given, len(found)), found)
+    found = [_shown(record) for record in found]
     more = offset + len(found) < total
     if as_csv:
         return _csv(to_csv(found), "records.csv", **{"X-Total-Count": str(total)})
@@ -323,6 +347,7 @@ async def records_one(request: Request, token: Any, reference: str) -> HTTPRespo
     if record is None:
         raise ApiError(404, "there is no record with that reference")
     await _audit(request, token, "record.read", record.reference)
+    record = _shown(record)
     if as_csv:
         return _csv(to_csv([record]), f"{record.reference}.csv")
     return response.json(record.to_dict(), headers=HEADERS)

@@ -95,7 +95,10 @@ def test_records_are_listed_filtered_paged_and_exported(chat, saved) -> None:
     page = json.loads(body)
     assert page["total"] == 4 and page["next_offset"] == 2
     assert [r["reference"] for r in page["records"]] == [saved[3].reference, saved[2].reference]
-    assert page["records"][0] == json.loads(json.dumps(saved[3].to_dict()))  # the record format
+    first = dict(page["records"][0])
+    assert first.pop("conversation_id").startswith("conv-")  # keyed: see below
+    expected = {k: v for k, v in saved[3].to_dict().items() if k != "conversation_id"}
+    assert first == json.loads(json.dumps(expected))  # the record format
     status, body, _ = _get(chat, f"/api/records?channel={channel}&offset=2&limit=2", token)
     assert json.loads(body)["next_offset"] is None
     query = urllib.parse.urlencode(
@@ -155,6 +158,27 @@ def test_records_need_a_valid_token(chat, saved) -> None:
     assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
     status, _, _ = _get(chat, f"/api/records/{saved[0].reference}", "isk_not-a-token")
     assert status == 401
+
+
+def test_the_api_gives_no_conversation_id_only_a_keyed_stand_in(chat) -> None:
+    """A conversation id lets its holder continue that practitioner's check and take the answer
+    meant for them: before, every token read them. Now JSON and CSV carry a keyed hash, the
+    same for every record of one conversation; the CLI's export (the operator's) keeps the id."""
+    repository = RecordRepository(make_engine(chat.database_url))
+    conversation = f"secret-conversation-{uuid.uuid4().hex[:8]}"
+    channel = f"keyed-{uuid.uuid4().hex[:6]}"
+    first = repository.save(new_draft(conversation_id=conversation, channel=channel))
+    repository.save(new_draft(conversation_id=conversation, channel=channel, check_id=conversation))
+    token = _token(chat, "reporting")
+    _, body, _ = _get(chat, f"/api/records?channel={channel}", token)
+    listed = json.loads(body)["records"]
+    keys = {record["conversation_id"] for record in listed}
+    assert len(listed) == 2 and len(keys) == 1 and keys.pop().startswith("conv-")
+    assert conversation not in body
+    for path in (f"/api/records/{first.reference}", f"/api/records?channel={channel}&format=csv"):
+        status, text, _ = _get(chat, path, token)
+        assert status == 200 and conversation not in text and "conv-" in text
+    assert [r for r in chat.records() if r["conversation_id"] == conversation]  # the CLI's
 
 
 def test_every_read_and_change_leaves_an_audit_entry(chat, saved) -> None:
