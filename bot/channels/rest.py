@@ -17,7 +17,8 @@ nothing to say. This channel, at the same address and with the same replies, als
   counted across servers in Redis when there are several): beyond it, 429 with ``Retry-After``
   and a message saying so, without Rasa being asked;
 * answers 503 with ``Retry-After`` and a message saying that nothing is lost when the database
-  or Redis cannot be reached (bot/channels/failures.py), so that an integration can retry.
+  or Redis cannot be reached (bot/channels/failures.py), so that an integration can retry;
+* replies with links only to ``http``, ``https`` and ``mailto`` addresses (bot/channels/output.py).
 
 Streaming (``?stream=true``) is Rasa's, after the same checks.
 """
@@ -28,7 +29,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -36,6 +37,7 @@ from sanic.response import HTTPResponse
 
 from bot import coordination
 from bot.channels import failures
+from bot.channels.output import SafeCollectingOutput, SafeQueueOutput
 from bot.channels.teams import CHANNEL as TEAMS_CHANNEL
 
 SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
@@ -88,6 +90,22 @@ class RestInput(RasaRestInput):
     def name(cls) -> str:
         return "rest"
 
+    @staticmethod
+    async def on_message_wrapper(
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: str,
+        queue: Any,
+        sender_id: str,
+        input_channel: str,
+        metadata: dict[str, Any] | None,
+    ) -> None:
+        """Rasa's streamed replies (``?stream=true``), into a queue that makes links safe."""
+        collector = SafeQueueOutput(queue)
+        await on_new_message(
+            UserMessage(text, collector, sender_id, input_channel=input_channel, metadata=metadata)
+        )
+        await queue.put("DONE")
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("infoshare_rest", __name__)
 
@@ -128,7 +146,7 @@ class RestInput(RasaRestInput):
                     self.stream_response(on_new_message, text, sender, self.name(), metadata),
                     content_type="text/event-stream",
                 )
-            collector = CollectingOutputChannel()
+            collector = SafeCollectingOutput()
             failed = await failures.take(
                 on_new_message,
                 UserMessage(

@@ -39,6 +39,7 @@ from socketio import AsyncServer
 
 from bot import coordination, settings
 from bot.channels import failures
+from bot.channels.output import SafeLinksOutput
 from bot.channels.rest import MAX_MESSAGE_LENGTH
 from bot.helpdesk import delivery
 
@@ -71,9 +72,10 @@ def web_markdown(text: str) -> str:
     return hard_breaks(keep_brackets(text))
 
 
-class SocketIOOutput(RasaSocketIOOutput):
-    """Rasa's socket.io output, with one line of text shown as one line, and the placeholders
-    of redacted text ("[NAME]") shown with their brackets."""
+class SocketIOOutput(SafeLinksOutput, RasaSocketIOOutput):
+    """Rasa's socket.io output, with links only to http, https and mailto addresses
+    (bot/channels/output.py), one line of text shown as one line, and the placeholders of
+    redacted text ("[NAME]") shown with their brackets."""
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
         if isinstance(response, dict) and isinstance(response.get("text"), str):

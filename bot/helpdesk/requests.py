@@ -27,6 +27,7 @@ from bot import settings
 from bot.helpdesk import messages as helpdesk_say
 from bot.helpdesk import notify
 from bot.helpdesk.models import STATUSES, AdviceRequestRow
+from bot.links import safe_links
 from bot.nlp.redaction import redact
 from bot.protocol import answered_by_on_path, load_protocol, walk
 from bot.protocol import messages as say
@@ -378,10 +379,11 @@ class AdviceRequests:
         suggested_answer: str | None = None,
         citation: str | None = None,
     ) -> AdviceRequest:
-        advice = clean_free_text(advice or "", limit=MAX_ADVICE_LENGTH).text.strip()
+        # shown in the chat as Markdown: links only to http, https and mailto (bot/links.py)
+        advice = safe_links(clean_free_text(advice or "", limit=MAX_ADVICE_LENGTH).text).strip()
         if not advice:
             raise BadAnswer("advice: the advice is empty")
-        citation = (citation or "").strip() or None
+        citation = safe_links((citation or "").strip()).strip() or None
         if citation and len(citation) > MAX_CITATION_LENGTH:
             raise BadAnswer(f"citation: at most {MAX_CITATION_LENGTH} characters")
         with Session(self.engine) as session, session.begin():

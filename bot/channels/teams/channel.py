@@ -62,6 +62,7 @@ from bot.channels.teams.connector import (
 )
 from bot.channels.teams.settings import Settings
 from bot.helpdesk import delivery
+from bot.links import safe_message
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,9 @@ class BotFrameworkOutput(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """A reply with a card (``Reply.card``, sent by the actions as data) is drawn as an
-        Adaptive Card; everything else as Rasa's channels do."""
+        Adaptive Card; everything else as Rasa's channels do. Links only to http, https and
+        mailto addresses, as on every channel (bot/channels/output.py)."""
+        message = safe_message(message)
         card = reply_card_activity(message)
         if card is not None:
             await self.send_custom_json(recipient_id, card)
