@@ -10,7 +10,8 @@ the same Redis for:
   (:func:`socketio_manager`), so that a reply emitted to a conversation's room reaches the pages
   open on it on any server;
 * **the helpdesk's answers pushed to a page open on another server** (:class:`PushRelay`);
-* **the per-conversation rate limit** (:class:`RateLimiter`), counted once for all servers.
+* **the rate limits** (:class:`RateLimiter`) — per conversation, per source address and over
+  all — counted once for all servers.
 
 Without it (one server: ``make run``) the lock store is Rasa's in-memory one, socket.io keeps its
 rooms in memory, and the rate limit counts in memory: nothing else changes.
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "infoshare"
 DEFAULT_RATE = "60/60"
+DEFAULT_ADDRESS_RATE = "240/60"
+DEFAULT_TOTAL_RATE = "1200/60"
 
 
 def redis_url() -> str:
@@ -272,7 +275,7 @@ def push_relay() -> PushRelay | None:
     return PushRelay(url, f"{prefix()}:answers") if url else None
 
 
-# --- the per-conversation rate limit -----------------------------------------------------------
+# --- the rate limits: per conversation, per source address, over all ---------------------------
 
 
 @dataclass(frozen=True)
@@ -285,71 +288,110 @@ class Rate:
         return self.count > 0
 
 
-def rate() -> Rate:
-    """``INFOSHARE_RATE_LIMIT`` (COUNT/SECONDS, default 60/60; 0 for no limit)."""
-    value = settings.get(settings.RATE_LIMIT, DEFAULT_RATE)
+def rate(name: str = settings.RATE_LIMIT, default: str = DEFAULT_RATE) -> Rate:
+    """The setting ``name`` (COUNT/SECONDS, or 0 for no limit): by default
+    ``INFOSHARE_RATE_LIMIT``, 60/60."""
+    value = settings.get(name, default)
     if value == "0":
         return Rate(0, 1)
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
     if not match or int(match.group(2)) < 1:
-        raise ValueError(
-            f"{settings.RATE_LIMIT} must be COUNT/SECONDS (e.g. 20/10) or 0, not {value!r}"
-        )
+        raise ValueError(f"{name} must be COUNT/SECONDS (e.g. 20/10) or 0, not {value!r}")
     return Rate(int(match.group(1)), int(match.group(2)))
 
 
-class RateLimiter:
-    """At most ``rate.count`` messages per conversation in each ``rate.seconds`` window.
+def exempt_addresses() -> frozenset[str]:
+    """``INFOSHARE_RATE_LIMIT_EXEMPT``: addresses (space-separated) the address and overall
+    limits do not count — a trusted integration's host; never the practitioners' proxy."""
+    return frozenset(settings.get(settings.RATE_LIMIT_EXEMPT).split())
 
-    Counted in Redis when the deployment has one (so the limit holds across servers), in memory
-    otherwise or while Redis is unreachable. A fixed window: simple to explain ("60 messages a
-    minute"); no practitioner types that fast, and a script replaying a whole check (about 20
-    messages in a few seconds) stays under it.
+
+class RateLimiter:
+    """Fixed-window limits on the messages the channels take, each COUNT per SECONDS:
+
+    - per conversation (``INFOSHARE_RATE_LIMIT``, default 60/60): no practitioner types that
+      fast, and a script replaying a whole check (about 20 messages in a few seconds) stays
+      under it;
+    - per source address (``INFOSHARE_RATE_LIMIT_ADDRESS``, default 240/60: an office of a
+      hundred practitioners behind one address has room), so that a flood with a new sender per
+      message is limited too;
+    - over all (``INFOSHARE_RATE_LIMIT_TOTAL``, default 1200/60 for the deployment): what the
+      servers can answer, so that a flood from many addresses slows down, instead of taking
+      the service down.
+
+    A message is counted against its conversation, then (if that allowed it) its address, then
+    (if that did) the whole: one conversation's flood does not use up its office's allowance,
+    nor one address's flood everyone's. Addresses in ``INFOSHARE_RATE_LIMIT_EXEMPT`` are
+    counted per conversation only. Counted in Redis when the deployment has one (so the limits
+    hold across servers), in memory otherwise or while Redis is unreachable.
     """
 
-    def __init__(self, limit: Rate, url: str = "", key_prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(
+        self,
+        limit: Rate,
+        url: str = "",
+        key_prefix: str = DEFAULT_PREFIX,
+        *,
+        per_address: Rate = Rate(0, 1),
+        total: Rate = Rate(0, 1),
+        exempt: frozenset[str] = frozenset(),
+    ) -> None:
         self.limit = limit
+        self.per_address = per_address
+        self.total = total
+        self.exempt = exempt
         self.url = url
         self.key_prefix = key_prefix
         self._redis: Any = None
         self._counts: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
 
-    def _window(self) -> int:
-        return int(time.time() // self.limit.seconds)
+    async def allow(self, sender: str, address: str | None = None) -> tuple[bool, int]:
+        """Whether this message may go on, and (if not) the seconds until it may; ``address``:
+        where it came from (None: not counted by address)."""
+        checks = [(f"conversation:{sender}", self.limit)]
+        if address is None or address not in self.exempt:
+            if address is not None:  # None: a channel whose callers share an address (Teams)
+                checks.append((f"address:{address}", self.per_address))
+            checks.append(("all", self.total))
+        for key, limit in checks:  # counted in turn: a message refused is not counted further
+            if limit.enabled:
+                allowed, retry = await self._allow(key, limit)
+                if not allowed:
+                    return False, retry
+        return True, 0
 
-    async def allow(self, sender: str) -> tuple[bool, int]:
-        """Whether this message may go on, and (if not) the seconds until it may."""
-        if not self.limit.enabled:
-            return True, 0
-        window = self._window()
-        count = await self._count_in_redis(sender, window) if self.url else None
+    async def _allow(self, key: str, limit: Rate) -> tuple[bool, int]:
+        window = int(time.time() // limit.seconds)
+        count = await self._count_in_redis(key, window, limit) if self.url else None
         if count is None:
-            count = self._count_in_memory(sender, window)
-        retry = max(1, int((window + 1) * self.limit.seconds - time.time()) + 1)
-        return count <= self.limit.count, retry
+            count = self._count_in_memory(key, (window + 1) * limit.seconds)
+        retry = max(1, int((window + 1) * limit.seconds - time.time()) + 1)
+        return count <= limit.count, retry
 
-    async def _count_in_redis(self, sender: str, window: int) -> int | None:
-        key = f"{self.key_prefix}:rate:{sender}:{window}"
+    async def _count_in_redis(self, key: str, window: int, limit: Rate) -> int | None:
+        key = f"{self.key_prefix}:rate:{key}:{window}"
         try:
             if self._redis is None:
                 from redis import asyncio as aioredis
 
                 self._redis = aioredis.Redis.from_url(self.url, socket_timeout=2)
             async with self._redis.pipeline(transaction=True) as pipe:
-                count, _ = await pipe.incr(key).expire(key, self.limit.seconds + 1).execute()
+                count, _ = await pipe.incr(key).expire(key, limit.seconds + 1).execute()
             return int(count)
         except Exception as error:  # noqa: BLE001 - Redis down: count here meanwhile
             logger.debug("rate limit in memory: %s", error)
             return None
 
-    def _count_in_memory(self, sender: str, window: int) -> int:
+    def _count_in_memory(self, key: str, ends: int) -> int:
+        """Count one for ``key`` in the window that ends at ``ends`` (epoch seconds)."""
         with self._lock:
-            if len(self._counts) > 10_000:  # forget old windows
-                self._counts = {k: v for k, v in self._counts.items() if k[1] >= window}
-            key = (sender, window)
-            self._counts[key] = self._counts.get(key, 0) + 1
-            return self._counts[key]
+            if len(self._counts) > 10_000:  # forget windows that have ended
+                now = time.time()
+                self._counts = {k: v for k, v in self._counts.items() if k[1] > now}
+            found = (key, ends)
+            self._counts[found] = self._counts.get(found, 0) + 1
+            return self._counts[found]
 
 
 _limiter: RateLimiter | None = None
@@ -360,5 +402,12 @@ def rate_limiter() -> RateLimiter:
     global _limiter
     if _limiter is None:
         url = redis_url()
-        _limiter = RateLimiter(rate(), url, prefix() if url else DEFAULT_PREFIX)
+        _limiter = RateLimiter(
+            rate(),
+            url,
+            prefix() if url else DEFAULT_PREFIX,
+            per_address=rate(settings.RATE_LIMIT_ADDRESS, DEFAULT_ADDRESS_RATE),
+            total=rate(settings.RATE_LIMIT_TOTAL, DEFAULT_TOTAL_RATE),
+            exempt=exempt_addresses(),
+        )
     return _limiter

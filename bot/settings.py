@@ -37,6 +37,9 @@ ADVICE_CLOSE_DAYS = "INFOSHARE_ADVICE_CLOSE_DAYS"
 REDIS_URL = "INFOSHARE_REDIS_URL"
 REDIS_PREFIX = "INFOSHARE_REDIS_PREFIX"
 RATE_LIMIT = "INFOSHARE_RATE_LIMIT"
+RATE_LIMIT_ADDRESS = "INFOSHARE_RATE_LIMIT_ADDRESS"
+RATE_LIMIT_TOTAL = "INFOSHARE_RATE_LIMIT_TOTAL"
+RATE_LIMIT_EXEMPT = "INFOSHARE_RATE_LIMIT_EXEMPT"
 SESSION_IDLE_MINUTES = "INFOSHARE_SESSION_IDLE_MINUTES"
 SESSION_HOURS = "INFOSHARE_SESSION_HOURS"
 SIGN_IN_NAME_LIMIT = "INFOSHARE_SIGN_IN_NAME_LIMIT"
@@ -107,6 +110,20 @@ SETTINGS: tuple[Setting, ...] = (
         RATE_LIMIT,
         "messages one conversation may send per window: COUNT/SECONDS, default 60/60 "
         "(0 switches the limit off)",
+    ),
+    Setting(
+        RATE_LIMIT_ADDRESS,
+        "messages from one source address (all conversations) per window: COUNT/SECONDS, "
+        "default 240/60 (0: off)",
+    ),
+    Setting(
+        RATE_LIMIT_TOTAL,
+        "messages the whole deployment takes per window: COUNT/SECONDS, default 1200/60 (0: off)",
+    ),
+    Setting(
+        RATE_LIMIT_EXEMPT,
+        "addresses (space-separated) counted per conversation only: a trusted integration's "
+        "host; default none",
     ),
     Setting(
         SESSION_IDLE_MINUTES,

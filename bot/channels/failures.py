@@ -54,6 +54,11 @@ def unavailable(what: Unavailable) -> Reply:
     )
 
 
+# The longest message any channel reads (REST, web chat, Teams); a longer one is answered with
+# too_long() and not given to Rasa.
+MAX_MESSAGE_LENGTH = 5000
+
+
 def too_long(limit: int) -> Reply:
     return Reply(
         f"That message is too long for me to read (more than {limit:,} characters). Please send "

@@ -13,9 +13,11 @@ nothing to say. This channel, at the same address and with the same replies, als
   text, and ``metadata`` that is not an object; a message longer than
   :data:`MAX_MESSAGE_LENGTH` gets 413 and, as the assistant's reply, a request for a shorter one
   (the conversation is unchanged);
-* limits each conversation to ``INFOSHARE_RATE_LIMIT`` messages (default 60 a minute;
-  counted across servers in Redis when there are several): beyond it, 429 with ``Retry-After``
-  and a message saying so, without Rasa being asked;
+* limits each conversation to ``INFOSHARE_RATE_LIMIT`` messages (default 60 a minute), each
+  source address to ``INFOSHARE_RATE_LIMIT_ADDRESS`` (240 a minute, all its conversations) and
+  the deployment to ``INFOSHARE_RATE_LIMIT_TOTAL`` (1200 a minute; counted across servers in
+  Redis when there are several): beyond one, 429 with ``Retry-After`` and a message saying so,
+  without Rasa being asked;
 * answers 503 with ``Retry-After`` and a message saying that nothing is lost when the database
   or Redis cannot be reached (bot/channels/failures.py), so that an integration can retry;
 * replies with links only to ``http``, ``https`` and ``mailto`` addresses (bot/channels/output.py).
@@ -41,7 +43,7 @@ from bot.channels.output import SafeCollectingOutput, SafeQueueOutput
 from bot.channels.teams import CHANNEL as TEAMS_CHANNEL
 
 SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
-MAX_MESSAGE_LENGTH = 5000
+MAX_MESSAGE_LENGTH = failures.MAX_MESSAGE_LENGTH
 RETRY_AFTER_SECONDS = 30
 # Metadata only a channel may put on a message, after authenticating it: never from a REST body.
 CHANNEL_METADATA = frozenset({TEAMS_CHANNEL})
@@ -134,7 +136,9 @@ class RestInput(RasaRestInput):
                 )
             except InputError as error:
                 return response.json({"error": str(error)}, status=400)
-            allowed, retry = await coordination.rate_limiter().allow(sender)
+            allowed, retry = await coordination.rate_limiter().allow(
+                sender, request.remote_addr or request.ip
+            )
             if not allowed:
                 return response.json(
                     [{"recipient_id": sender, "text": failures.slow_down(retry).text}],

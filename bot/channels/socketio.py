@@ -72,6 +72,15 @@ def web_markdown(text: str) -> str:
     return hard_breaks(keep_brackets(text))
 
 
+def client_address(sio: Any, sid: str, namespace: str | None) -> str | None:
+    """The address the socket came from (Sanic's, so behind a trusted proxy its client's)."""
+    try:
+        request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
+    except (KeyError, AttributeError):
+        return None
+    return (request.remote_addr or request.ip or None) if request is not None else None
+
+
 class SocketIOOutput(SafeLinksOutput, RasaSocketIOOutput):
     """Rasa's socket.io output, with links only to http, https and mailto addresses
     (bot/channels/output.py), one line of text shown as one line, and the placeholders of
@@ -251,7 +260,9 @@ class SocketIOInput(RasaSocketIOInput):
                     sender_id, failures.too_long(MAX_MESSAGE_LENGTH).text
                 )
                 return
-            allowed, retry = await coordination.rate_limiter().allow(sender_id)
+            allowed, retry = await coordination.rate_limiter().allow(
+                sender_id, client_address(sio, sid, namespace)
+            )
             if not allowed:
                 await output.send_text_message(sender_id, failures.slow_down(retry).text)
                 return

@@ -597,3 +597,47 @@ def test_a_body_over_a_mebibyte_is_refused_unread(chat):
             urllib.request.urlopen(request, timeout=60)  # noqa: S310 - loopback
         assert refused.value.code == 413, path
     assert chat.text(f"e2e-{uuid.uuid4().hex[:8]}", "hello")  # and it still answers
+
+
+def _post_from(chat, address: str, sender: str, message: str) -> tuple[int, dict[str, str]]:
+    """A REST message sent from ``address`` (any of 127.0.0.0/8 reaches the loopback server)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(chat.base)
+    connection = http.client.HTTPConnection(
+        where.hostname, where.port, timeout=60, source_address=(address, 0)
+    )
+    try:
+        body = json.dumps({"sender": sender, "message": message})
+        connection.request(
+            "POST", "/webhooks/rest/webhook", body, {"Content-Type": "application/json"}
+        )
+        reply = connection.getresponse()
+        reply.read()
+        return reply.status, {k.lower(): v for k, v in reply.getheaders()}
+    finally:
+        connection.close()
+
+
+def test_a_flood_with_a_new_sender_per_message_is_limited_by_its_address(chat):
+    """300 messages from 300 senders from one address: before, each was a new conversation and
+    none was limited (80 of 80 answered); now the address's limit (40 a minute on the tests'
+    servers, 240 by default) refuses the rest with 429 and Retry-After, without Rasa being
+    asked, and practitioners at other addresses go on."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    flood = uuid.uuid4().hex[:6]
+
+    def send(number: int) -> tuple[int, dict[str, str]]:
+        return _post_from(chat, "127.0.0.2", f"flood-{flood}-{number}", "hello")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        replies = list(pool.map(send, range(300)))
+    statuses = [status for status, _ in replies]
+    assert set(statuses) <= {200, 429}
+    assert statuses.count(200) <= 40 * 2 and statuses.count(429) >= 300 - 40 * 2  # 2 windows
+    assert all(int(headers["retry-after"]) >= 1 for status, headers in replies if status == 429)
+    status, _ = _post_from(chat, "127.0.0.3", f"calm-{flood}", "hello")  # another address
+    assert status == 200
+    assert chat.text(f"e2e-{flood}", "hello")  # and 127.0.0.1 (exempt on the tests' servers)

@@ -156,6 +156,15 @@ def test_typed_answers_and_a_group_chat_mention(deployment: Deployment) -> None:
     assert record["outcome"] == "seek_advice" and record["channel"] == "botframework"
 
 
+def test_a_message_too_long_to_read_is_answered_and_not_taken(deployment: Deployment) -> None:
+    """Capped like the REST and web chat channels (before, Teams passed any length to Rasa)."""
+    user = TeamsUser.new(deployment)
+    replies = user.send(OPENING + " " + "and so on " * 600)  # 6,000+ characters
+    assert "shorter" in text_of(replies).lower() and "Question 1:" not in text_of(replies)
+    replies = user.send(OPENING)  # the conversation is as it was: the opening starts the check
+    assert_suggested(replies, "Question 1:", ANSWERS)
+
+
 def test_the_bot_says_hello_when_added(deployment: Deployment) -> None:
     user = TeamsUser.new(deployment)
     replies = user.send(type="conversationUpdate", membersAdded=[dict(BOT)])

@@ -121,6 +121,39 @@ def test_the_limit_counts_each_conversation_apart_in_memory():
     assert asyncio.run(run()) == [True, True, True, False, False, True]
 
 
+def test_a_new_sender_per_message_is_limited_by_its_address_and_over_all():
+    """Before, only the conversation was counted: 80 senders from one address, 80 answers."""
+    limiter = coordination.RateLimiter(
+        coordination.Rate(3, 3600),
+        per_address=coordination.Rate(5, 3600),
+        total=coordination.Rate(8, 3600),
+        exempt=frozenset({"10.0.0.9"}),
+    )
+
+    async def run() -> tuple[list[bool], list[bool], list[bool], list[bool]]:
+        one = [(await limiter.allow(f"s{n}", "10.0.0.1"))[0] for n in range(7)]
+        other = [(await limiter.allow(f"t{n}", "10.0.0.2"))[0] for n in range(4)]
+        # a trusted integration's host: per conversation only, and not in the overall count
+        trusted = [(await limiter.allow("u", "10.0.0.9"))[0] for _ in range(4)]
+        more = [(await limiter.allow(f"v{n}", "10.0.0.3"))[0] for n in range(2)]
+        return one, other, trusted, more
+
+    one, other, trusted, more = asyncio.run(run())
+    assert one == [True] * 5 + [False] * 2  # the address's sixth
+    assert other == [True] * 3 + [False]  # over all: 5 + 3 allowed; the refused not counted
+    assert trusted == [True] * 3 + [False]  # its conversation's limit only
+    assert more == [False, False]  # the whole deployment is at its limit
+
+
+@pytest.mark.parametrize("name", [settings.RATE_LIMIT_ADDRESS, settings.RATE_LIMIT_TOTAL])
+def test_the_address_and_overall_limits_are_settings(monkeypatch, name):
+    monkeypatch.setenv(name, "7/30")
+    assert coordination.rate(name, "1/1") == coordination.Rate(7, 30)
+    monkeypatch.setenv(name, "seven")
+    with pytest.raises(ValueError, match=f"{name} must be COUNT/SECONDS"):
+        coordination.rate(name, "1/1")
+
+
 def test_the_limit_is_shared_through_redis_and_falls_back_to_memory(monkeypatch):
     import uuid
 

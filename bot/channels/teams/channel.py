@@ -36,6 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import coordination
 from bot.channels import failures
 from bot.channels.teams.auth import (
     Authenticator,
@@ -349,6 +350,18 @@ class BotFrameworkInput(InputChannel):
         user = _account_id(activity, "from")
         output = self._output(activity)
         conversation = activity["conversation"]
+        text = self.message_text(activity)
+        # as on the other channels: a message too long to read, or one over the limits (per
+        # conversation and over all; not by address: Teams' messages all come from Microsoft),
+        # is answered in the chat and not given to Rasa
+        limit = failures.MAX_MESSAGE_LENGTH
+        if len(text) > limit:
+            await output.send_text_message(user, failures.too_long(limit).text)
+            return
+        allowed, retry = await coordination.rate_limiter().allow(self.sender_id(activity), None)
+        if not allowed:
+            await output.send_text_message(user, failures.slow_down(retry).text)
+            return
         # a message Rasa could not take because the database or Redis is down: said in the
         # chat, and answered 200, so that the Bot Service does not resend it; any other failure
         # is answered 500, as before (bot/channels/failures.py)
@@ -356,7 +369,7 @@ class BotFrameworkInput(InputChannel):
             on_new_message,
             raise_unknown=True,
             message=UserMessage(
-                text=self.message_text(activity),
+                text=text,
                 output_channel=output,
                 sender_id=self.sender_id(activity),
                 input_channel=self.name(),
