@@ -8,9 +8,14 @@ coroutine, called when it does not), line breaks kept in the web chat's Markdown
 hardenings:
 
 * a page from another origin may connect only if ``--cors`` named it (:func:`allowed_origin`);
-* a ``session_id`` sent by the browser is used only if it looks like one (1–64 characters of
-  ``[A-Za-z0-9_-]``); anything else gets a fresh id, so a client cannot pick a room by sending
-  an odd string;
+* the conversation is the server's to name: at ``session_request`` the page gets a new
+  conversation id signed with ``INFOSHARE_SECRET_KEY`` (``<32 hex digits>.<signature>``), which
+  rasa-webchat keeps and sends with every message; a page that sends back a valid signed id goes
+  on with its conversation, any other ``session_id`` (chosen by the page, someone else's id
+  without its signature, an odd string) gets a new conversation, and a message whose
+  ``session_id`` is not a valid signed id is dropped. The conversation's id in Rasa (its tracker,
+  its room, its records) is the 32 hex digits: knowing it (from a record, say) is not enough to
+  join the conversation, continue the check or take the helpdesk's answer;
 * a message that is not a JSON object, or whose text is not a string, is dropped with a warning
   rather than raising inside the socket.io task.
 
@@ -24,10 +29,12 @@ import inspect
 import json
 import logging
 import re
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from itsdangerous import BadSignature, Signer
 from rasa.core.channels.channel import OutputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
@@ -42,10 +49,35 @@ from bot.channels import failures
 from bot.channels.output import SafeLinksOutput
 from bot.channels.rest import MAX_MESSAGE_LENGTH
 from bot.helpdesk import delivery
+from bot.records import links
 
 logger = logging.getLogger(__name__)
 
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CONVERSATION = re.compile(r"^[0-9a-f]{32}$")
+SESSION_SALT = "web-chat-conversation"
+# Without the deployment's secret (never under bot.server, which always sets one), a key of this
+# process's own: ids then last as long as the process.
+_PROCESS_KEY = secrets.token_urlsafe(32)
+
+
+def _signer() -> Signer:
+    return Signer(links.secret_key() or _PROCESS_KEY, salt=SESSION_SALT)
+
+
+def new_session_id() -> str:
+    """A new conversation's id, signed: what the page keeps."""
+    return _signer().sign(uuid.uuid4().hex).decode()
+
+
+def conversation_of(session_id: Any) -> str | None:
+    """The conversation a page's signed ``session_id`` names, or None (not one we signed)."""
+    if not isinstance(session_id, str) or len(session_id) > 200:
+        return None
+    try:
+        conversation = _signer().unsign(session_id).decode()
+    except BadSignature:
+        return None
+    return conversation if _CONVERSATION.match(conversation) else None
 
 
 def hard_breaks(text: str) -> str:
@@ -120,11 +152,9 @@ def allowed_origin(environ: dict, extra: str | None = None) -> bool:
 
 
 def session_id_from(data: Any) -> str:
-    """The session id the browser asked for, if it is a plausible one; otherwise a new one."""
+    """The signed session id the page sent back, if it is one of ours; otherwise a new one."""
     requested = data.get("session_id") if isinstance(data, dict) else None
-    if isinstance(requested, str) and _SESSION_ID.match(requested):
-        return requested
-    return uuid.uuid4().hex
+    return requested if conversation_of(requested) else new_session_id()
 
 
 def connected(sio: AsyncServer, room: str, namespace: str | None) -> bool:
@@ -196,13 +226,14 @@ class SocketIOInput(RasaSocketIOInput):
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
             session_id = session_id_from(data)
+            conversation = conversation_of(session_id)
             if self.session_persistence:
-                await join_room(sio, sid, session_id, namespace)
+                await join_room(sio, sid, conversation, namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
-            logger.debug("socket.io %s joined session %s", sid, session_id)
+            logger.debug("socket.io %s joined conversation %s", sid, conversation)
             if self.session_persistence:
                 # a page reopened: the helpdesk's answers given while it was closed
-                await delivery.push_waiting(self.name(), session_id)
+                await delivery.push_waiting(self.name(), conversation)
 
         async def push(conversation: str, reply_to: Any, message: dict[str, Any]) -> bool:
             """The helpdesk's answer, to the pages open on this conversation (if any)."""
@@ -231,15 +262,15 @@ class SocketIOInput(RasaSocketIOInput):
                 logger.warning("socket.io message from %s ignored: not an object", sid)
                 return
             if self.session_persistence:
-                session_id = data.get("session_id")
-                if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+                conversation = conversation_of(data.get("session_id"))
+                if conversation is None:
                     logger.warning(
                         "socket.io message from %s ignored: no valid session_id (the client "
-                        "must send session_request first)",
+                        "must send session_request first, and send back the id it was given)",
                         sid,
                     )
                     return
-                sender_id = session_id
+                sender_id = conversation
             else:
                 sender_id = sid
             text = data.get("message", "")

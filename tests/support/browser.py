@@ -62,7 +62,10 @@ def click_button(page, title: str) -> None:
 
 
 def session_id(page) -> str:
-    return page.evaluate(
+    """The page's conversation: rasa-webchat keeps the server-issued id,
+    ``<conversation>.<signature>`` (bot/channels/socketio.py); the conversation is its first
+    part."""
+    signed = page.evaluate(
         """() => {
             for (const key of Object.keys(sessionStorage)) {
                 try {
@@ -73,3 +76,4 @@ def session_id(page) -> str:
             return null;
         }"""
     )
+    return signed.split(".")[0] if signed else signed

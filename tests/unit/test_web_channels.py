@@ -9,9 +9,11 @@ import pytest
 
 from bot.channels.socketio import (
     allowed_origin,
+    conversation_of,
     hard_breaks,
     join_room,
     keep_brackets,
+    new_session_id,
     session_id_from,
 )
 from bot.records import links
@@ -57,14 +59,27 @@ def test_placeholders_keep_their_brackets_and_links_stay_links(text, shown):
 )
 def test_a_missing_or_odd_session_id_gets_a_fresh_one(data):
     fresh = session_id_from(data)
-    assert len(fresh) == 32 and fresh != session_id_from(data)
+    assert conversation_of(fresh) is not None and fresh != session_id_from(data)
 
 
-def test_a_plausible_session_id_is_kept():
-    assert (
-        session_id_from({"session_id": "df70bfaeba2f4e82-80927_b9e"})
-        == "df70bfaeba2f4e82-80927_b9e"
-    )
+def test_only_a_session_id_the_server_signed_is_kept(monkeypatch):
+    monkeypatch.setenv("INFOSHARE_SECRET_KEY", "a-secret-key-of-some-length-" * 2)
+    issued = new_session_id()
+    conversation = conversation_of(issued)
+    assert conversation is not None and issued.startswith(conversation + ".")
+    assert session_id_from({"session_id": issued}) == issued  # the page goes on
+    for chosen in (
+        conversation,  # someone else's conversation id without its signature
+        "df70bfaeba2f4e82-80927_b9e",  # an id the page made up (as rasa-webchat did)
+        conversation + ".forged",
+        issued[:-1] + ("A" if issued[-1] != "A" else "B"),
+        issued.replace(conversation, "0" * 32),
+    ):
+        assert conversation_of(chosen) is None
+        fresh = session_id_from({"session_id": chosen})
+        assert fresh != chosen and conversation_of(fresh) not in (None, conversation)
+    monkeypatch.setenv("INFOSHARE_SECRET_KEY", "another-secret-key-of-length-" * 2)
+    assert conversation_of(issued) is None  # signed with another deployment's key
 
 
 class _Server:
