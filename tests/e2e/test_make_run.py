@@ -6,6 +6,7 @@ The tests run in file order; the last ones kill its children and stop it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -46,7 +47,7 @@ NOT_INHERITED = (
 class MakeRun:
     """``python -m bot.server`` running, with everything it printed so far."""
 
-    process: subprocess.Popen
+    process: subprocess.Popen | None
     var: Path
     rasa_port: int
     actions_port: int
@@ -97,39 +98,20 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-@pytest.fixture(scope="module")
-def make_run(tmp_path_factory) -> Iterator[MakeRun]:
-    tmp = tmp_path_factory.mktemp("make-run")
-    var = tmp / "var"
-    env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
-    env.update({"INFOSHARE_VAR_DIR": str(var), "PYTHONUNBUFFERED": "1"})
-    # what `make run` does first (make migrate), then the servers
-    subprocess.run(
-        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
-        cwd=PROJECT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    rasa_port, actions_port = port(5805), port(5855)
+@contextlib.contextmanager
+def launched(
+    module: str, args: list[str], env: dict[str, str], running: MakeRun
+) -> Iterator[MakeRun]:
+    """``python -m module args`` until its banner, its output collected; Ctrl-C at the end."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.server",
-            "--rasa-port",
-            str(rasa_port),
-            "--actions-port",
-            str(actions_port),
-        ],
+        [sys.executable, "-m", module, *args],
         cwd=PROJECT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    running = MakeRun(process, var, rasa_port, actions_port)
+    running.process = process
     reader = threading.Thread(target=lambda: running.output.extend(process.stdout), daemon=True)
     reader.start()
     try:
@@ -143,6 +125,31 @@ def make_run(tmp_path_factory) -> Iterator[MakeRun]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def own_environment(var: Path) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
+    env.update({"INFOSHARE_VAR_DIR": str(var), "PYTHONUNBUFFERED": "1"})
+    return env
+
+
+@pytest.fixture(scope="module")
+def make_run(tmp_path_factory) -> Iterator[MakeRun]:
+    var = tmp_path_factory.mktemp("make-run") / "var"
+    env = own_environment(var)
+    # what `make run` does first (make migrate), then the servers
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    rasa_port, actions_port = port(5805), port(5855)
+    ports = ["--rasa-port", str(rasa_port), "--actions-port", str(actions_port)]
+    with launched("bot.server", ports, env, MakeRun(None, var, rasa_port, actions_port)) as running:
+        yield running
 
 
 def call_action_server(base: str, query: str = "") -> tuple[int, dict]:
@@ -277,3 +284,47 @@ def test_ctrl_c_stops_everything(make_run):
     for number in (make_run.rasa_port, make_run.actions_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", number)) != 0, number
+
+
+def test_make_run_cluster_restarts_a_killed_action_server_and_nginx(tmp_path):
+    """`python -m bot.cluster` (make run-cluster): the action server killed, then nginx; each is
+    started again (nothing left of the old one: its process group is gone), nginx serves again,
+    and the check goes on where it was."""
+    from bot.cluster import ensure_database
+    from bot.records.testing import temporary_postgres_database
+
+    first, actions, nginx = port(5905), port(5955), port(5980)
+    with temporary_postgres_database("infoshare_supervised") as url:
+        ensure_database(url)
+        env = own_environment(tmp_path / "var")
+        env.update(
+            {
+                "DATABASE_URL": url,
+                "INFOSHARE_REDIS_URL": "redis://127.0.0.1:6379/0",
+                "INFOSHARE_REDIS_PREFIX": f"sup{uuid.uuid4().hex[:8]}",
+            }
+        )
+        args = ["--servers", "1", "--port", str(nginx), "--first-port", str(first)]
+        args += ["--actions-port", str(actions)]
+        with launched("bot.cluster", args, env, MakeRun(None, tmp_path, first, actions)) as run:
+            # to the Rasa server itself: through nginx a REST caller is not local (finding 2)
+            chat, sender = Chat(f"http://127.0.0.1:{first}", url), f"cl-{uuid.uuid4().hex[:6]}"
+            assert Q1 in chat.text(sender, OPENING)
+            assert Q2 in chat.text(sender, "yes")
+            before = len(run.output)
+            parent = run.child("bot.action_server")
+            os.kill(parent, signal.SIGKILL)
+            run.wait_for_output("the action server is back", before, timeout=180)
+            with pytest.raises(ProcessLookupError):  # nothing left of it (Sanic's workers)
+                os.killpg(parent, 0)
+            reply = chat.text(sender, "yes it can")
+            assert Q3 in reply, reply
+            before = len(run.output)
+            os.kill(run.child("nginx"), signal.SIGKILL)
+            run.wait_for_output("nginx is back", before, timeout=60)
+            with urllib.request.urlopen(f"http://127.0.0.1:{nginx}/chat/", timeout=30) as page:  # noqa: S310
+                assert page.status == 200
+            assert Q4 in chat.text(sender, "yes")
+            assert "nginx was killed by SIGKILL (exit code -9)" in run.text()
+            run.process.send_signal(signal.SIGINT)
+            assert run.process.wait(60) == 0, run.text()[-3000:]

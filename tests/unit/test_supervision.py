@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 
 import pytest
 
-from bot.server import GaveUp, Supervised, Supervisor, describe_exit
+from bot.server import GaveUp, Supervised, Supervisor, describe_exit, end_process_group
 
 
 @dataclass
@@ -130,3 +135,36 @@ def test_each_child_is_watched_on_its_own():
 )
 def test_exit_codes_are_said_plainly(code, said):
     assert describe_exit(code) == said
+
+
+def test_what_a_dead_child_leaves_behind_is_ended(tmp_path):
+    """A child in a process group of its own whose own child outlives it (as Sanic's workers
+    outlive a killed parent, holding its port): ended before the child starts again."""
+    pid_file = tmp_path / "grandchild"
+    script = (
+        "import subprocess, sys, time; "
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(60)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+    end_process_group(child)  # alive: left alone
+    os.kill(grandchild, 0)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    os.kill(grandchild, 0)  # orphaned, still there
+    end_process_group(child)
+    deadline = time.monotonic() + 10
+    while True:  # gone (a zombie until init reaps it: its state is Z)
+        try:
+            state = open(f"/proc/{grandchild}/stat").read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            break
+        if state == "Z":
+            break
+        assert time.monotonic() < deadline, state
+        time.sleep(0.05)
