@@ -6,6 +6,12 @@
  * screen reader: a label on the message box, names on the buttons, answer buttons that take
  * Tab/Enter/Space, and a live region for the assistant's replies.
  *
+ * Links in the assistant's messages keep only http, https and mailto addresses. The server sends
+ * no others (bot/links.py); here, too, because rasa-webchat renders Markdown with react-markdown's
+ * own link filter turned off (its message component passes transformLinkUri: null, and no prop
+ * sets it) and draws buttons' "url" as links as they come: any other link loses its address the
+ * moment it is drawn, before anyone can click it, wherever the widget is embedded.
+ *
  * Our page uses it embedded (data-target="webchat"). An intranet page embeds it with:
  *   <script src="https://ASSISTANT/chat/widget.js" defer></script>
  * (a launcher button at the bottom right), or with data-target="some-element-id" to fill an
@@ -75,6 +81,40 @@
     }
   }
 
+  // A link's address as the browser resolves it: only these may stay.
+  var SAFE_PROTOCOLS = { "http:": true, "https:": true, "mailto:": true };
+
+  function safeLink(href) {
+    try {
+      return SAFE_PROTOCOLS[new URL(href, document.baseURI).protocol] === true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // The attributes that make an element follow or run an address. (An image's src is not one:
+  // rasa-webchat's own icons are data: images, and an image runs nothing.)
+  var FOLLOWED = ["href", "xlink:href", "action", "formaction"];
+  var LOADED = { IFRAME: "src", FRAME: "src", EMBED: "src", OBJECT: "data" };
+
+  function defuse(element, name) {
+    var value = element.getAttribute(name);
+    if (value !== null && !safeLink(value)) {
+      element.removeAttribute(name);
+      element.setAttribute("data-infoshare-unsafe-link", "");
+    }
+  }
+
+  function defuseLinks(root) {
+    var elements = root.querySelectorAll(
+      "[href], [*|href], [action], [formaction], iframe, frame, embed, object"
+    );
+    for (var i = 0; i < elements.length; i++) {
+      for (var j = 0; j < FOLLOWED.length; j++) defuse(elements[i], FOLLOWED[j]);
+      if (LOADED[elements[i].tagName]) defuse(elements[i], LOADED[elements[i].tagName]);
+    }
+  }
+
   function onReplyKey(event) {
     if (event.key === "Enter" || event.key === " " || event.key === "Spacebar") {
       event.preventDefault();
@@ -103,8 +143,14 @@
       root.id = "infoshare-webchat";
       document.body.appendChild(root);
     }
-    new MutationObserver(function () { label(root); })
-      .observe(root, { childList: true, subtree: true });
+    // Called before the page handles any input after a change: an unsafe link is never live.
+    new MutationObserver(function () { defuseLinks(root); label(root); })
+      .observe(root, {
+        childList: true,
+        subtree: true,
+        attributes: true,
+        attributeFilter: ["href", "xlink:href", "action", "formaction", "src", "data"]
+      });
     window.WebChat.default({
       initPayload: openingPayload(),
       socketUrl: server,
