@@ -22,7 +22,7 @@ from typing import Any
 
 from bot import settings
 
-ACTIONS_TOKEN = "INFOSHARE_ACTIONS_TOKEN"
+ACTIONS_TOKEN = settings.ACTIONS_TOKEN
 TOKEN_PARAMETER = "token"  # rasa.utils.endpoints.EndpointConfig's default token_name
 OPEN_PATHS = frozenset({"/health"})
 NO_TOKEN = (

@@ -40,12 +40,14 @@ RATE_LIMIT = "INFOSHARE_RATE_LIMIT"
 RATE_LIMIT_ADDRESS = "INFOSHARE_RATE_LIMIT_ADDRESS"
 RATE_LIMIT_TOTAL = "INFOSHARE_RATE_LIMIT_TOTAL"
 RATE_LIMIT_EXEMPT = "INFOSHARE_RATE_LIMIT_EXEMPT"
+REST_ACCESS = "INFOSHARE_REST_ACCESS"
 SESSION_IDLE_MINUTES = "INFOSHARE_SESSION_IDLE_MINUTES"
 SESSION_HOURS = "INFOSHARE_SESSION_HOURS"
 SIGN_IN_NAME_LIMIT = "INFOSHARE_SIGN_IN_NAME_LIMIT"
 SIGN_IN_ADDRESS_LIMIT = "INFOSHARE_SIGN_IN_ADDRESS_LIMIT"
 ACTION_ENDPOINT_URL = "ACTION_ENDPOINT_URL"
 ACTIONS_PORT = "ACTIONS_PORT"
+ACTIONS_TOKEN = "INFOSHARE_ACTIONS_TOKEN"
 MICROSOFT_APP_ID = "MICROSOFT_APP_ID"
 MICROSOFT_APP_PASSWORD = "MICROSOFT_APP_PASSWORD"
 MICROSOFT_APP_TENANT_ID = "MICROSOFT_APP_TENANT_ID"
@@ -66,10 +68,15 @@ SETTINGS: tuple[Setting, ...] = (
         "runtime files (SQLite database, generated token and key, logs); default "
         "var/ in the project",
     ),
-    Setting(API_TOKEN, "token of Rasa's HTTP API; generated into the var directory when unset"),
+    Setting(
+        API_TOKEN,
+        "token of Rasa's HTTP API; generated into the var directory when unset (never printed "
+        "in full)",
+    ),
     Setting(
         SECRET_KEY,
-        "signs the links to the records' printable summaries (16+ characters); "
+        "signs the links to the records' printable summaries, the helpdesk's cookies and the web "
+        "chat's conversation ids (32 random bytes or more); "
         "generated into the var directory when unset",
     ),
     Setting(PUBLIC_URL, "the address users reach the assistant at, for links"),
@@ -121,6 +128,11 @@ SETTINGS: tuple[Setting, ...] = (
         "messages the whole deployment takes per window: COUNT/SECONDS, default 1200/60 (0: off)",
     ),
     Setting(
+        REST_ACCESS,
+        "who may use the REST channel: local (default: callers on this machine; others need a "
+        "channel token), token (every caller needs one) or open (anyone)",
+    ),
+    Setting(
         RATE_LIMIT_EXEMPT,
         "addresses (space-separated) counted per conversation only: a trusted integration's "
         "host; default none",
@@ -144,6 +156,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(ACTION_ENDPOINT_URL, "the action server, for Rasa (set by make run)"),
     Setting(ACTIONS_PORT, "the action server's port (default 5055)"),
+    Setting(
+        ACTIONS_TOKEN,
+        "the token Rasa sends the action server, which answers no one else; generated into the "
+        "var directory when unset (the same for both servers)",
+    ),
     Setting(
         MICROSOFT_APP_ID, "Microsoft Teams: the Azure Bot's app id (the channel is off without it)"
     ),

@@ -4,6 +4,13 @@ Rasa 3.6 takes any body: a message without ``sender`` joins one conversation sha
 who forgot it (``"default"``), and a failure inside Rasa answers ``[]`` as if the assistant had
 nothing to say. This channel, at the same address and with the same replies, also:
 
+* lets in only who it should (``INFOSHARE_REST_ACCESS``): by default (``local``) a caller on
+  this machine (a loopback address, with no proxy's forwarding headers) needs nothing, and any
+  other needs a channel token, ``Authorization: Bearer isk_…`` made with ``infoshare tokens
+  create --role channel`` (401 without one); ``token``: every caller needs one; ``open``: anyone
+  (a network that already keeps strangers out; said in the log at start-up). A token's
+  conversations are its own: ``sender`` "alice" with token 7 is the conversation ``7:alice``,
+  which no other token, and no local caller sending "alice", reaches;
 * trusts only what it can: the message's channel is always ``rest`` (a body's
   ``input_channel`` is ignored), and metadata a channel puts on the messages it authenticated
   (``botframework``: the Teams conversation reference, where the helpdesk's answer is posted
@@ -27,6 +34,8 @@ Streaming (``?stream=true``) is Rasa's, after the same checks.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -37,10 +46,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import coordination
+from bot import coordination, settings
 from bot.channels import failures
 from bot.channels.output import SafeCollectingOutput, SafeQueueOutput
 from bot.channels.teams import CHANNEL as TEAMS_CHANNEL
+from bot.helpdesk import stores
 
 SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 MAX_MESSAGE_LENGTH = failures.MAX_MESSAGE_LENGTH
@@ -83,6 +93,54 @@ def parse(body: Any) -> tuple[str, str, dict[str, Any] | None]:
     if metadata is not None:
         metadata = {k: v for k, v in metadata.items() if k not in CHANNEL_METADATA}
     return sender, message, metadata
+
+
+ACCESS_MODES = ("local", "token", "open")
+CHANNEL_ROLE = "channel"
+_FORWARDING = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+class Refused(Exception):
+    """The caller may not use the REST channel: 401, and why."""
+
+
+def access_mode() -> str:
+    mode = settings.get(settings.REST_ACCESS, "local").lower()
+    if mode not in ACCESS_MODES:
+        choices = ", ".join(ACCESS_MODES)
+        raise ValueError(f"{settings.REST_ACCESS} is one of {choices}, not {mode!r}")
+    return mode
+
+
+def local_caller(request: Request) -> bool:
+    """A caller on this machine: a loopback address that no proxy forwarded (behind a proxy that
+    Sanic is not told to trust, every caller would look local)."""
+    if any(request.headers.get(header) for header in _FORWARDING) and not request.remote_addr:
+        return False
+    address = (request.remote_addr or request.ip or "").strip("[]")
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+async def conversation_for(request: Request, sender: str) -> str:
+    """The conversation ``sender`` names for this caller, or :class:`Refused`."""
+    mode = access_mode()
+    secret = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+    if not secret:
+        if mode == "open" or (mode == "local" and local_caller(request)):
+            return sender
+        raise Refused(
+            "a channel token is needed: Authorization: Bearer isk_… (infoshare tokens create "
+            "--role channel)"
+        )
+    accounts, _ = stores()
+    loop = asyncio.get_running_loop()
+    token = await loop.run_in_executor(None, accounts.authenticate_token, secret)
+    if token is None or token.role != CHANNEL_ROLE:
+        raise Refused("that token is not a valid channel token")
+    return f"{token.id}:{sender}"
 
 
 class RestInput(RasaRestInput):
@@ -136,6 +194,14 @@ class RestInput(RasaRestInput):
                 )
             except InputError as error:
                 return response.json({"error": str(error)}, status=400)
+            try:
+                sender = await conversation_for(request, sender)
+            except Refused as error:
+                return response.json(
+                    {"error": str(error)},
+                    status=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="infoshare"'},
+                )
             allowed, retry = await coordination.rate_limiter().allow(
                 sender, request.remote_addr or request.ip
             )

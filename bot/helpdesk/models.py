@@ -19,7 +19,8 @@ from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Text,
 from bot.records.models import Base, UTCDateTime
 
 USER_ROLES = ("adviser", "lead")
-TOKEN_ROLES = ("reporting", "adviser")
+# channel: an integration's token for the REST channel (bot/channels/rest.py), no API access
+TOKEN_ROLES = ("reporting", "adviser", "channel")
 STATUSES = ("open", "claimed", "answered", "closed")
 
 

@@ -217,9 +217,13 @@ async def _run(function: Callable[..., Any], *args: Any) -> Any:
 DATABASE_DOWN = "the records database cannot be reached just now"
 
 
+# The roles that may read the API; a channel token (the REST channel's) may not.
+API_ROLES = ("reporting", "adviser")
+
+
 def guarded(*roles: str) -> Callable[..., Any]:
-    """The handler with its token checked (any role when none is given), called with the token;
-    the request's errors answered as JSON."""
+    """The handler with its token checked (any of :data:`API_ROLES` when none is given), called
+    with the token; the request's errors answered as JSON."""
 
     def wrap(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Any]:
         @wraps(handler)
@@ -232,7 +236,7 @@ def guarded(*roles: str) -> Callable[..., Any]:
                 return _error(503, DATABASE_DOWN)
             if token is None:
                 return _error(401, "a valid bearer token is needed")
-            if roles and token.role not in roles:
+            if token.role not in (roles or API_ROLES):
                 return _error(403, f"a {token.role} token may not do this")
             try:
                 return await handler(request, token, *args, **kwargs)

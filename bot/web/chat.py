@@ -79,7 +79,7 @@ COMMON_HEADERS = MappingProxyType(
 NOT_INSTALLED = (
     "The web chat's files are not installed: run `make install` (it runs `npm ci` in web/)."
 )
-SUMMARIES_OFF = f"Printable summaries are off: set {links.SECRET_ENV} (16 characters or more)."
+SUMMARIES_OFF = f"Printable summaries are off: set {links.SECRET_ENV} ({links.SECRET_REQUIREMENT})."
 DATABASE_DOWN = "The records database cannot be reached just now. Try again shortly."
 NO_RECORD = (
     "No record here: the reference or its key is wrong. Use the link the chat "

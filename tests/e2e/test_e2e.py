@@ -641,3 +641,60 @@ def test_a_flood_with_a_new_sender_per_message_is_limited_by_its_address(chat):
     status, _ = _post_from(chat, "127.0.0.3", f"calm-{flood}", "hello")  # another address
     assert status == 200
     assert chat.text(f"e2e-{flood}", "hello")  # and 127.0.0.1 (exempt on the tests' servers)
+
+
+def _rest(chat, body: dict, headers: dict[str, str] | None = None) -> tuple[int, object]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{chat.base}/webhooks/rest/webhook",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_the_rest_channel_needs_a_channel_token_from_anywhere_but_this_machine(chat):
+    """Before, anyone who reached the REST channel could use it, under any sender. Now (the
+    default, INFOSHARE_REST_ACCESS=local) a caller on this machine needs nothing, any other a
+    channel token, whose conversations are its own."""
+    from bot.helpdesk.accounts import Accounts
+    from bot.records import make_engine
+
+    accounts = Accounts(make_engine(chat.database_url))
+    made, channel_token = accounts.create_token(f"portal-{uuid.uuid4().hex[:6]}", "channel")
+    _, reporting_token = accounts.create_token(f"crm-{uuid.uuid4().hex[:6]}", "reporting")
+    sender = f"alice-{uuid.uuid4().hex[:6]}"
+    hello = {"sender": sender, "message": "hello"}
+    # through a proxy the server is not told to trust: not "this machine"
+    status, body = _rest(chat, hello, {"X-Forwarded-For": "203.0.113.9"})
+    assert status == 401 and "channel token" in body["error"]
+    status, _ = _rest(chat, hello, {"X-Forwarded-For": "203.0.113.9", "Authorization": "Bearer x"})
+    assert status == 401
+    for token in (reporting_token, channel_token + "x"):  # not a channel token; a wrong one
+        status, _ = _rest(chat, hello, {"Authorization": f"Bearer {token}"})
+        assert status == 401
+    proxied = {"X-Forwarded-For": "203.0.113.9", "Authorization": f"Bearer {channel_token}"}
+    status, replies = _rest(chat, {"sender": sender, "message": OPENING}, proxied)
+    assert status == 200 and "Question 1:" in " ".join(r.get("text") or "" for r in replies)
+    # the token's conversation is its own: a local caller sending the same sender is elsewhere
+    assert chat.tracker(f"{made.id}:{sender}")["slots"]["information"]
+    assert not chat.tracker(sender)["slots"].get("information")
+    # a channel token reads nothing of the API
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{chat.base}/api/records", headers={"Authorization": f"Bearer {channel_token}"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310 - loopback
+    assert refused.value.code == 403
+    accounts.revoke_token(made.id)
+    status, _ = _rest(chat, {"sender": sender, "message": "yes"}, proxied)
+    assert status == 401
