@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -59,8 +60,20 @@ NODE_COOKIE = "infoshare_node"
 NGINX = "/usr/sbin/nginx"
 
 
-def nginx_config(ports: list[int], listen: int, directory: Path, user: str | None = None) -> str:
-    """nginx's configuration for Rasa servers on ``ports`` (127.0.0.1), listening on ``listen``."""
+def nginx_config(
+    ports: list[int],
+    listen: int,
+    directory: Path,
+    user: str | None = None,
+    forwarded_secret: str = "",
+) -> str:
+    """nginx's configuration for Rasa servers on ``ports`` (127.0.0.1), listening on ``listen``.
+
+    With ``forwarded_secret``, every request carries ``Forwarded: for=<client>;secret=<it>``
+    (RFC 7239) and the Rasa servers, given the same secret (``SANIC_FORWARDED_SECRET``), take
+    the client's address from it and from nothing else: the audit log, the sign-in limits, the
+    rate limits and the REST channel's "this machine" see the real client, not nginx, and a client
+    cannot pass itself off as another by sending the header itself (nginx replaces it)."""
     temp = directory / "tmp"
     pool = "\n".join(
         f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports
@@ -74,6 +87,8 @@ def nginx_config(ports: list[int], listen: int, directory: Path, user: str | Non
     )
     routes = "\n".join(f'        "{port}" rasa_{port};' for port in ports)
     cookie = f"{NODE_COOKIE}=$served_by; Path=/socket.io/; HttpOnly; SameSite=Lax"
+    # the client's address, vouched for with the secret the Rasa servers know (quoted: IPv6)
+    forwarded = f'"for=\\"$remote_addr\\";proto=$scheme;secret={forwarded_secret}"'
     # In each location: nginx drops the server level's proxy_set_header where a location sets one.
     headers = "\n".join(
         f"            proxy_set_header {name} {value};"
@@ -83,6 +98,7 @@ def nginx_config(ports: list[int], listen: int, directory: Path, user: str | Non
             ("X-Forwarded-For", "$proxy_add_x_forwarded_for"),
             ("X-Forwarded-Proto", "$scheme"),
             ("X-Forwarded-Host", "$http_host"),
+            *([("Forwarded", forwarded)] if forwarded_secret else []),
         )
     )
     return f"""# Written by bot/cluster.py (make run-cluster): {len(ports)} Rasa servers, nginx.
@@ -180,6 +196,7 @@ class Nginx:
     listen: int = 8080
     directory: Path = field(default_factory=lambda: var_dir() / "cluster")
     process: subprocess.Popen | None = None
+    forwarded_secret: str = ""
 
     def start(self) -> None:
         if not Path(NGINX).exists():
@@ -192,7 +209,9 @@ class Nginx:
             (self.directory / "tmp" / name).mkdir(mode=0o700, parents=True, exist_ok=True)
         user = "nobody nogroup" if os.geteuid() == 0 else None
         config = self.directory / "nginx.conf"
-        config.write_text(nginx_config(self.ports, self.listen, self.directory, user))
+        config.write_text(
+            nginx_config(self.ports, self.listen, self.directory, user, self.forwarded_secret)
+        )
         check = subprocess.run(
             [NGINX, "-t", "-q", "-c", str(config), "-p", str(self.directory)],
             capture_output=True,
@@ -278,6 +297,9 @@ class Cluster:
         }
         if self.redis_prefix:
             env[settings.REDIS_PREFIX] = self.redis_prefix
+        # nginx vouches for the client's address with a secret of this start's (nginx_config)
+        forwarded_secret = secrets.token_hex(24)
+        env["SANIC_FORWARDED_SECRET"] = forwarded_secret
         self.rasa = Servers(
             rasa_port=self.first_port,
             actions_port=self.actions_port,
@@ -287,7 +309,7 @@ class Cluster:
             log_dir=directory,
         )
         self.rasa.start(token)
-        self.nginx = Nginx(self.ports, self.nginx_port, directory)
+        self.nginx = Nginx(self.ports, self.nginx_port, directory, None, forwarded_secret)
         self.nginx.start()
 
     def wait_ready(self, timeout: float = 300.0) -> float:

@@ -464,6 +464,46 @@ def test_the_helpdesk_page_and_api_work_through_nginx_on_either_server(cluster, 
     assert servers == {str(p) for p in cluster.cluster.ports}
 
 
+def test_behind_nginx_the_servers_see_the_clients_address(cluster):
+    """nginx vouches for the client's address (Forwarded, with a secret the Rasa servers share):
+    the audit log records the client, not nginx (before: every source was 127.0.0.1), and a
+    client's own Forwarded or X-Forwarded-For header changes nothing."""
+    import http.client
+
+    from bot.helpdesk.accounts import Accounts
+    from bot.helpdesk.audit import AuditLog
+    from bot.records.db import make_engine
+
+    db = make_engine(cluster.records_url)
+    made, token = Accounts(db).create_token(f"ip-{uuid.uuid4().hex[:6]}", "reporting")
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", cluster.cluster.nginx_port, timeout=30, source_address=("127.0.0.2", 0)
+    )
+    try:
+        connection.request(
+            "GET",
+            "/api/records?limit=1",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Forwarded": "for=198.51.100.7;secret=a-guess",
+                "X-Forwarded-For": "198.51.100.7",
+                "X-Real-IP": "198.51.100.7",
+            },
+        )
+        reply = connection.getresponse()
+        reply.read()
+    finally:
+        connection.close()
+    assert reply.status == 200
+    (entry,) = AuditLog(db).list(actor=f"token:{made.name}#{made.id}")
+    db.dispose()
+    assert entry.source == "127.0.0.2"
+    # and the REST channel's "this machine" is the client's address, not nginx's forwarding
+    # headers: a client on this machine goes on needing no token
+    status = post(cluster.url, {"sender": f"ip-{uuid.uuid4().hex[:6]}", "message": "hi"}).status
+    assert status == 200
+
+
 def test_teams_through_nginx(cluster):
     """Microsoft Teams' activities through nginx (each to the next server in turn): the token
     is checked and the check goes on, the replies posted to the (fake) Bot Connector."""

@@ -374,7 +374,7 @@ def test_nginx_accepts_the_generated_configuration(tmp_path, servers):
     for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp_path / "tmp" / name).mkdir(parents=True)
     config = tmp_path / "nginx.conf"
-    text = nginx_config(ports, 8080, tmp_path)
+    text = nginx_config(ports, 8080, tmp_path, forwarded_secret="s3cr3t")
     config.write_text(text)
     check = subprocess.run(
         [NGINX, "-t", "-c", str(config), "-p", str(tmp_path)], capture_output=True, text=True
@@ -384,6 +384,9 @@ def test_nginx_accepts_the_generated_configuration(tmp_path, servers):
     # one proxy_set_header loses the server block's: the helpdesk's origin check needs them)
     assert text.count("proxy_set_header Host $http_host;") == 2
     assert text.count("proxy_set_header X-Forwarded-Proto $scheme;") == 2
+    # the client's address, vouched for with the secret, from every location
+    forwarded = 'proxy_set_header Forwarded "for=\\"$remote_addr\\";proto=$scheme;secret=s3cr3t";'
+    assert text.count(forwarded) == 2, text
     for port in ports:
         assert f'"{port}" rasa_{port};' in text  # the sticky route of each server
         assert text.count(f"server 127.0.0.1:{port} backup;") == servers - 1
