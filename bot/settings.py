@@ -55,6 +55,7 @@ BOTFRAMEWORK_OPENID_URL = "BOTFRAMEWORK_OPENID_URL"
 BOTFRAMEWORK_TOKEN_URL = "BOTFRAMEWORK_TOKEN_URL"
 BOTFRAMEWORK_ISSUER = "BOTFRAMEWORK_ISSUER"
 BOTFRAMEWORK_SCOPE = "BOTFRAMEWORK_SCOPE"
+BOTFRAMEWORK_SERVICE_URLS = "BOTFRAMEWORK_SERVICE_URLS"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -165,11 +166,19 @@ SETTINGS: tuple[Setting, ...] = (
         MICROSOFT_APP_ID, "Microsoft Teams: the Azure Bot's app id (the channel is off without it)"
     ),
     Setting(MICROSOFT_APP_PASSWORD, "Microsoft Teams: the app's client secret"),
-    Setting(MICROSOFT_APP_TENANT_ID, "Microsoft Teams: the tenant, for a single-tenant app"),
+    Setting(
+        MICROSOFT_APP_TENANT_ID,
+        "Microsoft Teams: the tenant, for a single-tenant app; only its conversations are answered",
+    ),
     Setting(BOTFRAMEWORK_OPENID_URL, "Bot Framework: OpenID configuration (tests only)"),
     Setting(BOTFRAMEWORK_TOKEN_URL, "Bot Framework: token endpoint (tests only)"),
     Setting(BOTFRAMEWORK_ISSUER, "Bot Framework: token issuer (tests only)"),
     Setting(BOTFRAMEWORK_SCOPE, "Bot Framework: token scope (tests only)"),
+    Setting(
+        BOTFRAMEWORK_SERVICE_URLS,
+        "Bot Framework: the service URL prefixes the bot posts to (space-separated; default "
+        "https://smba.trafficmanager.net/; a sovereign cloud's, or the tests' fake)",
+    ),
 )
 
 

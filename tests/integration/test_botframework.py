@@ -45,6 +45,8 @@ from bot.channels.teams import (
 )
 from bot.channels.teams import auth as teams_auth
 from bot.channels.teams import channel as teams_channel
+from bot.channels.teams.connector import conversation_reference
+from bot.channels.teams.settings import SERVICE_URLS
 from bot.protocol.messages import Card, Reply, ask, saved
 from bot.protocol.model import Outcome
 
@@ -319,6 +321,40 @@ async def test_service_url_compared_without_trailing_slash_or_case(teams: Teams)
     activity = teams.activity(serviceUrl=teams.fake.service_url.rstrip("/").upper())
     status, body = await teams.post(activity)
     assert status == 200, body
+
+
+async def test_a_service_url_off_microsofts_list_gets_nothing(
+    fake: FakeMicrosoft, serve: Any, clock: FakeClock
+) -> None:
+    """An activity Microsoft signed for a service URL that is not Microsoft's (here the fake on
+    127.0.0.1, with the default list) is refused before it is read, and nothing is posted there;
+    nor is a stored reply address off the list (before: the bot posted to any serviceUrl, with its
+    own Azure AD token)."""
+    channel = BotFrameworkInput(fake.settings(service_urls=SERVICE_URLS), clock=clock)
+    agent = FakeAgent()
+    agent.replies = [{"text": "hello"}]
+    teams = Teams(fake, channel, agent, await serve(channel, agent))
+    status, body = await teams.post(teams.activity("Can I share?"))
+    assert status == 403 and "service URL" in body["error"]
+    assert agent.messages == [] and fake.posted() == []
+    reference = conversation_reference(teams.activity("x"))  # as stored with a request
+    assert await channel.push("a:conv-1", reference, {"text": "the answer"}) is False
+    assert fake.posted() == []
+
+
+async def test_only_the_configured_tenants_conversations_are_answered(
+    fake: FakeMicrosoft, serve: Any, clock: FakeClock
+) -> None:
+    channel = BotFrameworkInput(fake.settings(tenant_id="t-1"), clock=clock)
+    agent = FakeAgent()
+    teams = Teams(fake, channel, agent, await serve(channel, agent))
+    other = {"id": "a:conv-2", "conversationType": "personal", "tenantId": "t-2"}
+    status, body = await teams.post(teams.activity("hi", conversation=other))
+    assert status == 403 and "tenant" in body["error"] and agent.messages == []
+    status, _ = await teams.post(teams.activity("hi"))  # tenant t-1
+    assert status == 200 and len(agent.messages) == 1
+    elsewhere = conversation_reference(teams.activity("x", conversation=other))
+    assert await channel.push("a:conv-2", elsewhere, {"text": "the answer"}) is False
 
 
 async def test_a_key_without_endorsements_signs_for_any_channel(teams: Teams) -> None:

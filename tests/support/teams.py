@@ -139,6 +139,7 @@ class FakeMicrosoft:
             "app_password": PASSWORD,
             "openid_url": self.openid_url,
             "token_url": self.token_url,
+            "service_urls": (self.service_url,),
         }
         values.update(changes)
         return Settings(**values)
@@ -149,6 +150,7 @@ class FakeMicrosoft:
             "MICROSOFT_APP_PASSWORD": PASSWORD,
             "BOTFRAMEWORK_OPENID_URL": self.openid_url,
             "BOTFRAMEWORK_TOKEN_URL": self.token_url,
+            "BOTFRAMEWORK_SERVICE_URLS": self.service_url,  # the bot posts nowhere else
         }
 
     def posted(self, conversation: str | None = None) -> list[dict]:

@@ -203,6 +203,17 @@ class BadActivity(ValueError):
     """An authenticated activity without the fields the channel needs (answered 400)."""
 
 
+def tenant_of(activity: Mapping[str, Any]) -> str | None:
+    """The activity's tenant: Teams puts it in the conversation and in channelData."""
+    conversation = activity.get("conversation")
+    channel_data = activity.get("channelData")
+    tenant = conversation.get("tenantId") if isinstance(conversation, Mapping) else None
+    if not tenant and isinstance(channel_data, Mapping):
+        found = channel_data.get("tenant")
+        tenant = found.get("id") if isinstance(found, Mapping) else None
+    return str(tenant) if tenant else None
+
+
 def _strip_mentions(text: str, activity: Mapping[str, Any]) -> str:
     bot_id = (activity.get("recipient") or {}).get("id")
     for entity in activity.get("entities") or []:
@@ -265,6 +276,12 @@ class BotFrameworkInput(InputChannel):
         """The helpdesk's answer as a proactive message (bot/helpdesk/delivery.py)."""
         if not reply_to or not reply_to.get("serviceUrl") or not reply_to.get("conversation"):
             return False
+        refused = self.settings.allows(
+            reply_to["serviceUrl"], (reply_to.get("conversation") or {}).get("tenantId")
+        )
+        if refused:
+            logger.warning("the helpdesk's answer not posted to Teams: %s", refused)
+            return False
         await send_proactive(reply_to, message, self.tokens, self.button_titles)
         return True
 
@@ -305,6 +322,10 @@ class BotFrameworkInput(InputChannel):
         except KeysUnavailable as e:
             logger.error("Bot Framework request not checked: %s", e)
             return response.json({"error": "cannot check tokens just now"}, status=503)
+        refused = self.settings.allows(activity.get("serviceUrl"), tenant_of(activity))
+        if refused:  # signed by Microsoft, but for somewhere this deployment does not post to
+            logger.warning("Bot Framework activity refused (403): %s", refused)
+            return response.json({"error": refused}, status=403)
         try:
             await self.process(activity, on_new_message)
         except BadActivity as e:

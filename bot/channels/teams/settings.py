@@ -7,6 +7,13 @@ saying what to set (:mod:`bot.channels.teams.channel`). ``MICROSOFT_APP_TENANT_I
 ``BOTFRAMEWORK_TOKEN_URL``, ``BOTFRAMEWORK_ISSUER`` and ``BOTFRAMEWORK_SCOPE`` point the channel
 at a sovereign cloud or, in the tests, at a fake Microsoft (docs/configuration.md). Calls to
 Microsoft honour ``HTTPS_PROXY`` / ``NO_PROXY``.
+
+Where the bot posts: only to service URLs under :data:`SERVICE_URLS`, Microsoft's documented
+Teams service (``https://smba.trafficmanager.net/…``), or the prefixes in
+``BOTFRAMEWORK_SERVICE_URLS`` (space-separated: a sovereign cloud's, e.g.
+``https://smba.infra.gcc.teams.microsoft.com/``); and, with ``MICROSOFT_APP_TENANT_ID``, only to
+that tenant's conversations (:meth:`Settings.allows`). An activity from anywhere else is refused
+before it is read, and a stored reply address that is not allowed is never posted to.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from bot.settings import (
     BOTFRAMEWORK_ISSUER,
     BOTFRAMEWORK_OPENID_URL,
     BOTFRAMEWORK_SCOPE,
+    BOTFRAMEWORK_SERVICE_URLS,
     BOTFRAMEWORK_TOKEN_URL,
     MICROSOFT_APP_ID,
     MICROSOFT_APP_PASSWORD,
@@ -35,6 +43,13 @@ TENANT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token
 TOKEN_SCOPE = "https://api.botframework.com/.default"
 ISSUER = "https://api.botframework.com"
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
+# Microsoft's Teams service, every region (learn.microsoft.com: "Teams service URLs")
+SERVICE_URLS = ("https://smba.trafficmanager.net/",)
+
+
+def _prefix(url: str) -> str:
+    """A URL compared as a prefix: lower case, ending in one "/"."""
+    return url.strip().lower().rstrip("/") + "/"
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,17 @@ class Settings:
     token_url: str = TOKEN_URL
     issuer: str = ISSUER
     scope: str = TOKEN_SCOPE
+    service_urls: tuple[str, ...] = SERVICE_URLS
+    tenant_id: str = ""
+
+    def allows(self, service_url: Any, tenant: Any = None) -> str | None:
+        """Why the bot may not post to ``service_url`` for ``tenant`` (None: it may)."""
+        url = _prefix(str(service_url or ""))
+        if not any(url.startswith(_prefix(allowed)) for allowed in self.service_urls):
+            return "the service URL is not one of Microsoft's (BOTFRAMEWORK_SERVICE_URLS)"
+        if self.tenant_id and str(tenant or "") != self.tenant_id:
+            return "the conversation is not in this app's tenant (MICROSOFT_APP_TENANT_ID)"
+        return None
 
     @property
     def enabled(self) -> bool:
@@ -74,6 +100,8 @@ class Settings:
             token_url=environ.get(BOTFRAMEWORK_TOKEN_URL, "").strip() or default_token_url,
             issuer=environ.get(BOTFRAMEWORK_ISSUER, "").strip() or ISSUER,
             scope=environ.get(BOTFRAMEWORK_SCOPE, "").strip() or TOKEN_SCOPE,
+            service_urls=tuple(environ.get(BOTFRAMEWORK_SERVICE_URLS, "").split()) or SERVICE_URLS,
+            tenant_id=tenant,
         )
 
 
