@@ -51,7 +51,7 @@ from bot.records.repository import OUTCOMES
 from bot.server import api_token
 from bot.training import DEFAULT_DIR, InvalidScenarios, cohorts, load_scenarios, validate
 from bot.training.cohorts import CohortError, Cohorts
-from bot.training.replay import Assistant, replay
+from bot.training.replay import ApiUnavailable, Assistant, replay
 
 Handler = Callable[[argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -525,7 +525,10 @@ def _scenarios_run(args: argparse.Namespace) -> int:
     assistant = Assistant(args.base, token)
     rows, failed = [], 0
     for scenario in scenarios:
-        result = replay(scenario, assistant)
+        try:
+            result = replay(scenario, assistant)
+        except ApiUnavailable as error:
+            raise CliError(str(error)) from None
         failed += not result.ok
         expected = scenario.expected
         rows.append(

@@ -48,7 +48,9 @@ from bot.server import (
     answers,
     api_token,
     end_process_group,
+    http_api_on,
     make_private,
+    rest_access_said,
     run_in_foreground,
     show_token,
     var_dir,
@@ -413,9 +415,14 @@ def main(argv: list[str] | None = None) -> int:
             f"({', '.join(map(str, cluster.ports))}) behind nginx (started in {seconds:.0f} s).\n"
             f"  Web chat:      {cluster.url}/chat/\n"
             f"  REST channel:  POST {cluster.url}/webhooks/rest/webhook\n"
+            f"                 {rest_access_said(settings.environment())}\n"
             f"  Helpdesk:      {cluster.url}/helpdesk/\n"
-            f"  HTTP API token {show_token(token, generated, var_dir())}\n"
-            f"  Logs:          {var_dir() / 'cluster'}\n  Press Ctrl-C to stop."
+            + (
+                f"  HTTP API token {show_token(token, generated, var_dir())} (reads audited)\n"
+                if http_api_on()
+                else "  HTTP API:      off (INFOSHARE_HTTP_API=on to turn it on)\n"
+            )
+            + f"  Logs:          {var_dir() / 'cluster'}\n  Press Ctrl-C to stop."
         )
 
     return run_in_foreground(

@@ -9,6 +9,7 @@ the database, so a restarted server goes on with each where it was.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import signal
@@ -17,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -290,7 +291,8 @@ class Servers:
                 "127.0.0.1",
                 "--port",
                 str(port),
-                "--enable-api",
+                # Rasa's HTTP API (whole conversations, as typed) only where it is asked for
+                *(["--enable-api"] if http_api_on(env) else []),
                 *[arg for origin in self.cors for arg in ("--cors", origin)],
             ],
             # The token in the environment, not on the command line (anyone on the machine can
@@ -474,24 +476,35 @@ def answers(url: str) -> bool:
     return True
 
 
-def _model_loaded(base: str, token: str) -> bool:
+def _model_loaded(base: str, token: str = "") -> bool:
+    """Whether the Rasa server at ``base`` has loaded its model: the REST channel's health says
+    (bot/channels/rest.py), with Rasa's HTTP API on or off."""
     try:
-        with urllib.request.urlopen(f"{base}/", timeout=2) as response:  # noqa: S310
-            return response.status == 200 and _status_ok(base, token)
-    except OSError:
-        return False
-
-
-def _status_ok(base: str, token: str) -> bool:
-    if not token:
-        return True
-    import json
-
-    try:
-        with urllib.request.urlopen(f"{base}/status?token={token}", timeout=2) as response:  # noqa: S310
-            return bool(json.load(response).get("model_file"))
+        with urllib.request.urlopen(f"{base}/webhooks/rest/", timeout=2) as response:  # noqa: S310
+            return response.status == 200 and json.load(response).get("ready") is True
     except (OSError, ValueError):
         return False
+
+
+def rest_access_said(env: Mapping[str, str]) -> str:
+    """What the banner says of who may use the REST channel (INFOSHARE_REST_ACCESS)."""
+    mode = settings.get(settings.REST_ACCESS, "local", env).lower()
+    return {
+        "local": "open to callers on this machine; others need a channel token "
+        "(infoshare tokens create --role channel)",
+        "token": "every caller needs a channel token (infoshare tokens create --role channel)",
+        "open": "OPEN TO ANYONE who can reach it (INFOSHARE_REST_ACCESS=open)",
+    }.get(mode, f"INFOSHARE_REST_ACCESS={mode} is not local, token or open: refused")
+
+
+def http_api_on(env: Mapping[str, str] | None = None) -> bool:
+    """``INFOSHARE_HTTP_API``: Rasa's HTTP API (``/conversations/…``, ``/status``, ``/model``)
+    is on only when it is ``on``; off, nothing can read or change a conversation over HTTP but
+    the channels."""
+    value = settings.get(settings.HTTP_API, "off", env).lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"{settings.HTTP_API} is on or off, not {value!r}")
+    return value == "on"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -523,9 +536,14 @@ def main(argv: list[str] | None = None) -> int:
             f"  Web chat:      {env[PUBLIC_URL_ENV]}/chat/\n"
             f"  REST channel:  POST {servers.url}/webhooks/rest/webhook "
             '{"sender": "me", "message": "Can I share?"}\n'
-            f"  HTTP API:      {servers.url}/status?token=...  "
-            f"(token {show_token(token, generated, var)})\n"
-            "  Press Ctrl-C to stop both servers."
+            f"                 {rest_access_said(env)}\n"
+            + (
+                f"  HTTP API:      {servers.url}/status?token=...  "
+                f"(token {show_token(token, generated, var)}; its reads are audited)\n"
+                if http_api_on(env)
+                else "  HTTP API:      off (INFOSHARE_HTTP_API=on to turn it on)\n"
+            )
+            + "  Press Ctrl-C to stop both servers."
         )
 
     return run_in_foreground(

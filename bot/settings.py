@@ -41,6 +41,7 @@ RATE_LIMIT_ADDRESS = "INFOSHARE_RATE_LIMIT_ADDRESS"
 RATE_LIMIT_TOTAL = "INFOSHARE_RATE_LIMIT_TOTAL"
 RATE_LIMIT_EXEMPT = "INFOSHARE_RATE_LIMIT_EXEMPT"
 REST_ACCESS = "INFOSHARE_REST_ACCESS"
+HTTP_API = "INFOSHARE_HTTP_API"
 SESSION_IDLE_MINUTES = "INFOSHARE_SESSION_IDLE_MINUTES"
 SESSION_HOURS = "INFOSHARE_SESSION_HOURS"
 SIGN_IN_NAME_LIMIT = "INFOSHARE_SIGN_IN_NAME_LIMIT"
@@ -127,6 +128,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         RATE_LIMIT_TOTAL,
         "messages the whole deployment takes per window: COUNT/SECONDS, default 1200/60 (0: off)",
+    ),
+    Setting(
+        HTTP_API,
+        "Rasa's HTTP API (conversations, status, model): on, or off (default); when on, every "
+        "conversation read or change through it is in the audit log",
     ),
     Setting(
         REST_ACCESS,

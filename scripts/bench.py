@@ -705,6 +705,8 @@ def throwaway_servers(
             # the load comes from one address: counted per conversation only (the measure is
             # the service's cost per message, not the address limit's)
             "INFOSHARE_RATE_LIMIT_EXEMPT": "127.0.0.1",
+            # the evaluations put answers at their question through Rasa's tracker API
+            "INFOSHARE_HTTP_API": "on",
         },
         model=model,
         log_dir=tmp / "logs",

@@ -170,8 +170,10 @@ class RestInput(RasaRestInput):
         blueprint = Blueprint("infoshare_rest", __name__)
 
         @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        async def health(request: Request) -> HTTPResponse:
+            # ready: the model is loaded (what bot.server waits for, with the HTTP API off too)
+            agent = getattr(request.app.ctx, "agent", None)
+            return response.json({"status": "ok", "ready": bool(agent and agent.is_ready())})
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Any:

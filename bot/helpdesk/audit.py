@@ -39,6 +39,9 @@ ACTIONS = (
     "advice.answer",
     "report.read",
     "audit.read",
+    # Rasa's HTTP API on a conversation (INFOSHARE_HTTP_API=on): bot/web/api.py
+    "conversation.read",
+    "conversation.change",
     # helpdesk accounts changed from the command line (each ends the account's sessions)
     "user.disable",
     "user.enable",

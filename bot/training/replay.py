@@ -34,6 +34,11 @@ from bot.protocol.model import Protocol
 from bot.protocol.reading import Pending
 from bot.training.scenarios import ModelStep, Scenario
 
+
+class ApiUnavailable(RuntimeError):
+    """Rasa's HTTP API cannot be read (off, or the token refused): no scenario can be replayed."""
+
+
 ANSWER_WORDS = {"yes": "yes", "no": "no", "not_sure": "not sure", "not_asked": "not asked yet"}
 MAX_TURNS = 40
 MAX_CORRECTIONS = 3
@@ -88,8 +93,19 @@ class Assistant:
     def slots(self, sender: str) -> dict[str, Any]:
         query = urllib.parse.urlencode({"token": self.token})
         url = f"{self.base}/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{query}"
-        with urllib.request.urlopen(url, timeout=self.timeout) as response:  # noqa: S310
-            return json.load(response).get("slots") or {}
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout) as response:  # noqa: S310
+                return json.load(response).get("slots") or {}
+        except urllib.error.HTTPError as error:
+            if error.code == 404:  # no such route: Rasa's HTTP API is off
+                raise ApiUnavailable(
+                    f"the assistant at {self.base} has Rasa's HTTP API off, which the replay "
+                    "reads each conversation from: start it with INFOSHARE_HTTP_API=on"
+                ) from None
+            if error.code in (401, 403):
+                refused = f"the assistant at {self.base} refused the API token"
+                raise ApiUnavailable(refused) from None
+            raise
 
 
 def first_sentence(text: str) -> str:
@@ -237,7 +253,7 @@ def replay(scenario: Scenario, assistant: Assistant, protocol: Protocol | None =
     slots = {}
     try:
         slots = assistant.slots(result.sender)
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, OSError, ValueError, ApiUnavailable):
         pass
     walked = walk(slots, protocol)
     result.outcome = walked.outcome.value if walked.outcome else None

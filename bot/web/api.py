@@ -22,6 +22,12 @@ which would let its holder continue that practitioner's check or take an answer 
 so does a ``check_id`` that is the conversation id. The CLI's export, for the operator who holds
 the database anyway, keeps them as they are.
 
+Rasa's own HTTP API (``INFOSHARE_HTTP_API=on``; off by default) returns and changes whole
+conversations: :func:`audit_rasa_api`, a request middleware on the whole server, writes every
+authenticated call under ``/conversations/`` to the audit log (``conversation.read`` or
+``conversation.change``, the conversation as its keyed hash) before Rasa answers it, or answers
+503 itself.
+
 Every read and change is written to the audit log (:mod:`bot.helpdesk.audit`) with the token's
 name and the client's address; if it cannot be written, nothing is shown (503).
 
@@ -48,6 +54,7 @@ from sanic.exceptions import MethodNotSupported
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import settings
 from bot.helpdesk import audit_log, delivery, stores
 from bot.helpdesk.audit import describe
 from bot.helpdesk.models import STATUSES
@@ -88,6 +95,41 @@ def _shown(record: Any) -> Any:
     key = conversation_key(record.conversation_id)
     check = key if record.check_id == record.conversation_id else record.check_id
     return dataclasses.replace(record, conversation_id=key, check_id=check)
+
+
+RASA_API_ACTOR = "token:rasa-api"
+
+
+def _rasa_api_token_given(request: Request) -> bool:
+    """Whether the call carries the HTTP API's token (Rasa refuses the others itself)."""
+    if settings.get(settings.HTTP_API).lower() != "on":
+        return False  # no such routes: nothing to log
+    expected = settings.get(settings.API_TOKEN)
+    given = request.args.get("token") or ""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+async def audit_rasa_api(request: Request) -> HTTPResponse | None:
+    """Log a call of Rasa's HTTP API on a conversation before Rasa answers it (else 503)."""
+    parts = request.path.split("/")
+    if len(parts) < 3 or parts[1] != "conversations" or not _rasa_api_token_given(request):
+        return None
+    action = "conversation.read" if request.method in ("GET", "HEAD") else "conversation.change"
+    tail = "/".join(parts[3:])
+    detail = f"{request.method} /conversations/{{{conversation_key(parts[2])}}}/{tail}"
+    try:
+        await _run(
+            audit_log().add,
+            RASA_API_ACTOR,
+            action,
+            None,
+            detail,
+            request.remote_addr or request.ip,
+        )
+    except Exception:  # noqa: BLE001 - not logged, not shown
+        logger.exception("Rasa's HTTP API call could not be audited")
+        return _error(503, DATABASE_DOWN)
+    return None
 
 
 MAX_PAGE = 1000

@@ -35,6 +35,8 @@ class _AtTheirOwnPrefixes(Blueprint):
         super().register(app, {})  # nothing of its own: no routes, no listeners
         for part in self.ctx.parts:
             app.blueprint(part)
+        # Rasa's HTTP API reads whole conversations: each call audited (bot/web/api.py)
+        app.register_middleware(api.audit_rasa_api, "request")
 
 
 class WebApps(InputChannel):

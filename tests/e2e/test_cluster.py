@@ -142,6 +142,7 @@ def cluster(tmp_path_factory) -> Iterator[Running]:
                     "INFOSHARE_VAR_DIR": str(logs / "var"),
                     "INFOSHARE_RATE_LIMIT": "20/10",  # the flood test's limit
                     "INFOSHARE_RATE_LIMIT_EXEMPT": "127.0.0.1",  # fifty conversations at once
+                    "INFOSHARE_HTTP_API": "on",  # the tests read the trackers
                     **fake.environ(),
                 },
                 directory=logs,
@@ -687,6 +688,13 @@ def test_make_run_clusters_command_starts_everything_and_ctrl_c_stops_it(tmp_pat
             sender = f"cmd-{uuid.uuid4().hex[:6]}"
             assert Q1 in say(base, sender, OPENING).text
             assert Q2 in say(base, sender, "yes").text
+            # Rasa's HTTP API is off unless asked for: no route reads the conversation
+            assert "HTTP API:      off" in "".join(output)
+            with pytest.raises(urllib.error.HTTPError) as off:
+                urllib.request.urlopen(  # noqa: S310 - loopback
+                    f"{base}/conversations/{sender}/tracker?token={TOKEN}", timeout=30
+                )
+            assert off.value.code == 404
         finally:
             command.send_signal(signal.SIGINT)
             rest, _ = command.communicate(timeout=60)

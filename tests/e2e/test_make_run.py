@@ -136,7 +136,7 @@ def own_environment(var: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory) -> Iterator[MakeRun]:
     var = tmp_path_factory.mktemp("make-run") / "var"
-    env = own_environment(var)
+    env = {**own_environment(var), "INFOSHARE_HTTP_API": "on"}  # the token's test reads /status
     # what `make run` does first (make migrate), then the servers
     subprocess.run(
         [sys.executable, "-m", "bot.cli", "db", "upgrade"],
@@ -219,7 +219,7 @@ def test_the_api_token_is_on_no_command_line_nor_printed_and_it_works(make_run):
     assert "bot.rasa_runner" in cmdline(make_run.child("bot.rasa_runner"))
     printed = make_run.text()
     assert token not in printed
-    assert f"(token {token[:4]}… in {make_run.var / 'api_token'})" in printed
+    assert f"(token {token[:4]}… in {make_run.var / 'api_token'}; its reads are audited)" in printed
     with urllib.request.urlopen(f"{make_run.url}/status?token={token}", timeout=30) as status:  # noqa: S310
         assert json.load(status)["model_file"]
     with pytest.raises(urllib.error.HTTPError) as refused:

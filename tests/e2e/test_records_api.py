@@ -248,3 +248,19 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @hypothesis.settings(derandomize=not os.environ.get("INFOSHARE_SCHEMATHESIS_RANDOM"), deadline=None)
 def test_the_api_keeps_to_its_openapi_description(case) -> None:
     case.call_and_validate()
+
+
+def test_rasas_http_api_reads_of_a_conversation_are_audited(chat) -> None:
+    """The tests' servers run with INFOSHARE_HTTP_API=on: each read of a whole conversation
+    through it is in the audit log, the conversation keyed (before: no entry at all)."""
+    from bot.helpdesk.audit import AuditLog
+
+    sender = f"audited-{uuid.uuid4().hex[:8]}"
+    chat.say(sender, "hello")
+    log = AuditLog(make_engine(chat.database_url))
+    before = {entry.id for entry in log.list(actor="token:rasa-api", limit=10_000)}
+    chat.tracker(sender)
+    (entry,) = [e for e in log.list(actor="token:rasa-api", limit=10_000) if e.id not in before]
+    assert entry.action == "conversation.read" and entry.source == "127.0.0.1"
+    assert sender not in entry.detail and "/conversations/{conv-" in entry.detail
+    assert entry.detail.endswith("}/tracker")

@@ -117,6 +117,7 @@ def start_servers(
             "INFOSHARE_API_TOKEN": TOKEN,
             # the tests come from 127.0.0.1 (thousands of messages a minute): counted per
             # conversation only; the address limit's own test floods from 127.0.0.2
+            "INFOSHARE_HTTP_API": "on",  # the tests read trackers (each read audited)
             "INFOSHARE_RATE_LIMIT_EXEMPT": "127.0.0.1",
             "INFOSHARE_RATE_LIMIT_ADDRESS": "40/60",  # that test's limit, lower than the default
             **(env or {}),
