@@ -60,7 +60,7 @@ WIDGET = STATIC_DIR / "widget.js"
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; "
-    "object-src 'none'; base-uri 'none'; form-action 'none'"
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 RECORD_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

@@ -58,12 +58,23 @@ def test_every_page_served_has_the_layout_the_stylesheet_and_escapes(chat) -> No
     engine.dispose()
 
     pages: dict[str, tuple[int, str]] = {}
-    client = Client(chat.base)
-    pages["chat"] = client.get("/chat/")
-    pages["summary"] = client.get(f"/chat/records/{record.reference}?key={key}")
-    pages["sign in"] = client.get("/helpdesk/sign-in")
-    pages["sign in failed"] = client.sign_in(lead, "not the password")
-    pages["refused"] = client.post("/helpdesk/sign-in", {"name": lead, "password": PASSWORD})
+    headers: dict[str, dict[str, str]] = {}
+
+    class Recording(Client):  # each page's headers, by the page's name
+        def _open(self, request: urllib.request.Request) -> tuple[int, str]:
+            found = super()._open(request)
+            self.seen = {k.lower(): v for k, v in self.last_headers}
+            return found
+
+    def keep(name: str, client: Recording, found: tuple[int, str]) -> None:
+        pages[name], headers[name] = found, client.seen
+
+    client = Recording(chat.base)
+    keep("chat", client, client.get("/chat/"))
+    keep("summary", client, client.get(f"/chat/records/{record.reference}?key={key}"))
+    keep("sign in", client, client.get("/helpdesk/sign-in"))
+    keep("sign in failed", client, client.sign_in(lead, "not the password"))
+    keep("refused", client, client.post("/helpdesk/sign-in", {"name": lead, "password": PASSWORD}))
     client.sign_in(lead, PASSWORD)
     for name, path in {
         "queue": "/helpdesk/",
@@ -77,14 +88,14 @@ def test_every_page_served_has_the_layout_the_stylesheet_and_escapes(chat) -> No
         "bad report": "/helpdesk/report?since=2026-12-31&until=2026-01-01",
         "audit": f"/helpdesk/audit?reference={reference}",
     }.items():
-        pages[name] = client.get(path)
+        keep(name, client, client.get(path))
     token = client.csrf(f"/helpdesk/cohorts?code={cohort.code}")
     session_path = f"/helpdesk/cohorts/{cohort.code}/session"
-    pages["no scenario"] = client.post(session_path, {"csrf": token, "scenario": "999"})
-    pages["group session"] = client.post(session_path, {"csrf": token, "scenario": "4"})
-    advisers = Client(chat.base)
+    keep("no scenario", client, client.post(session_path, {"csrf": token, "scenario": "999"}))
+    keep("group session", client, client.post(session_path, {"csrf": token, "scenario": "4"}))
+    advisers = Recording(chat.base)
     advisers.sign_in(adviser, PASSWORD)
-    pages["leads only"] = advisers.get("/helpdesk/audit")
+    keep("leads only", advisers, advisers.get("/helpdesk/audit"))
 
     statuses = {name: status for name, (status, _) in pages.items()}
     assert statuses == {
@@ -98,6 +109,15 @@ def test_every_page_served_has_the_layout_the_stylesheet_and_escapes(chat) -> No
         "leads only": 403,
     }
     _html_pages_share_the_layout(pages)
+    # every page: a policy that forbids framing, no sniffing, a referrer policy; and the pages
+    # that show a case or a person are never stored (before: the chat page could be framed)
+    for name, found in headers.items():
+        policy = found.get("content-security-policy", "")
+        assert "frame-ancestors 'none'" in policy and "default-src" in policy, name
+        assert found.get("x-content-type-options") == "nosniff", name
+        assert found.get("referrer-policy") in ("no-referrer", "same-origin"), name
+    for name in ("summary", "queue", "request", "check", "cohort", "report", "audit"):
+        assert headers[name].get("cache-control") == "no-store", name
     for name in ("summary", "request", "cohort", "group session"):
         page = pages[name][1]
         assert "<script>alert" not in page and ESCAPED in page, name
