@@ -10,6 +10,7 @@ through the channel's output channel). Also: the Adaptive Cards and the Teams ap
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import io
 import json
@@ -26,8 +27,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from rasa.core.channels.channel import UserMessage, register
+from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
+from support.channels import serve_channels
 from support.teams import APP_ID, BOT, ISSUER, PASSWORD, FakeMicrosoft, claims, signer
 
 from bot.channels.teams import (
@@ -167,26 +169,12 @@ async def serve(monkeypatch: pytest.MonkeyPatch) -> Any:
     # Sanic rewrites some of its methods at start-up; in test mode it keeps the originals, so
     # that several apps can start in one process.
     monkeypatch.setattr(Sanic, "test_mode", True)
-    servers = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(channel: BotFrameworkInput, agent: FakeAgent) -> str:
-        app = Sanic(f"botframework_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
-        app.ctx.agent = agent
-        register([channel], app, route="/webhooks/")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        servers.append(server)
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+        async def start(channel: BotFrameworkInput, agent: FakeAgent) -> str:
+            return await stack.enter_async_context(serve_channels([channel], agent))
 
-    yield start
-    for server in servers:
-        await server.before_stop()
-        await server.close()
-        await server.after_stop()
+        yield start
 
 
 @pytest.fixture()

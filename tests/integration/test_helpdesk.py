@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 from support.helpdesk import PASSWORD, UNSURE_AT_CONSENT
+from support.records import migrate_to
 
 from bot.helpdesk.accounts import (
     LOCK_MINUTES,
@@ -176,16 +177,10 @@ def test_accounts_made_before_server_side_sessions_keep_signing_in(blank_db_url:
     """Migration 0011 drops the accounts' own failure count and lock and adds the sessions and
     the failures tables: an account made before keeps its password and role; downgrading
     brings the columns back."""
-    from alembic import command
     from sqlalchemy import MetaData, Table
 
-    from bot.records.migrate import alembic_config
-
     engine = make_engine(blank_db_url)
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0010")
+    migrate_to(engine, "0010")
     users = Table("helpdesk_users", MetaData(), autoload_with=engine)
     with engine.begin() as connection:
         connection.execute(
@@ -203,9 +198,7 @@ def test_accounts_made_before_server_side_sessions_keep_signing_in(blank_db_url:
     user = accounts.sign_in("jo", PASSWORD)
     assert user is not None and user.role == "lead"
     assert accounts.session(accounts.start_session(user)[0]).name == "jo"
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0010")
+    migrate_to(engine, "0010")
     columns = Table("helpdesk_users", MetaData(), autoload_with=engine).columns
     assert {"failed_sign_ins", "locked_until", "password_hash"} <= set(columns.keys())
     engine.dispose()

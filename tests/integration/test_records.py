@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text
-from support.records import make_draft
+from support.records import make_draft, migrate_to
 
 from bot.records import (
     DecisionRecord,
@@ -38,7 +37,7 @@ from bot.records import (
     to_json,
     upgrade,
 )
-from bot.records.migrate import VERSION_TABLE, alembic_config, current_revision, head_revision
+from bot.records.migrate import VERSION_TABLE, current_revision, head_revision
 from bot.records.models import DecisionRecordRow
 from bot.records.repository import MAX_TEXT_LENGTH, clean_text, normalise_reference
 from bot.schema import metadata
@@ -195,10 +194,7 @@ def test_records_saved_before_answered_by_was_kept_read_as_not_recorded(
     from bot.web.chat import render_record
 
     engine = make_engine(blank_db_url)
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0009")
+    migrate_to(engine, "0009")
     table = Table("decision_records", MetaData(), autoload_with=engine)
     assert "answered_by" not in table.columns
     with engine.begin() as connection:
@@ -228,9 +224,7 @@ def test_records_saved_before_answered_by_was_kept_read_as_not_recorded(
     page = render_record(old)
     assert "<th scope=row>How each answer was given</th><td>not recorded</td>" in page
     assert "<td>Yes</td>" in page  # the answers as they were, nothing made up beside them
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0009")
+    migrate_to(engine, "0009")
     columns = Table("decision_records", MetaData(), autoload_with=engine).columns
     assert "answered_by" not in columns and "notes" in columns
     engine.dispose()
@@ -244,10 +238,7 @@ def csv_row(text: str) -> dict[str, str]:
 def test_downgrade_to_base_and_back(blank_db_url: str) -> None:
     engine = make_engine(blank_db_url)
     upgrade(engine=engine)
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "base")
+    migrate_to(engine, "base")
     assert "decision_records" not in inspect(engine).get_table_names()
     upgrade(engine=engine)
     assert "decision_records" in inspect(engine).get_table_names()

@@ -8,15 +8,15 @@ tests/e2e/test_safe_links.py."""
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from rasa.core.channels.channel import UserMessage, register
+from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
+from support.channels import serve_channels
 from support.helpdesk import UNSURE_AT_CONSENT
 
 from bot.channels.rest import RestInput
@@ -57,19 +57,8 @@ class Agent:
 async def rest_base(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
     """The project's REST channel mounted on a Sanic server the way Rasa mounts it."""
     monkeypatch.setattr(Sanic, "test_mode", True)
-    app = Sanic(f"safe_links_{uuid.uuid4().hex[:12]}", configure_logging=False)
-    app.ctx.agent = Agent()
-    register([RestInput()], app, route="/webhooks/")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/webhooks/rest/webhook"
-    await server.before_stop()
-    await server.close()
-    await server.after_stop()
+    async with serve_channels([RestInput()], Agent()) as base:
+        yield f"{base}/webhooks/rest/webhook"
 
 
 async def test_the_rest_channels_replies_keep_only_safe_links(rest_base: str) -> None:

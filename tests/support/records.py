@@ -147,3 +147,26 @@ def new_draft(**changes: Any) -> RecordDraft:
     }
     values.update(changes)
     return RecordDraft(**values)
+
+
+def migrate_to(engine: Any, revision: str) -> None:
+    """Alembic up or down to ``revision`` (a migration's test: the schema as it was then)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from bot.records.migrate import alembic_config, current_revision
+
+    config = alembic_config()
+    current = current_revision(engine)
+    script = ScriptDirectory.from_config(config)
+    later = (
+        current is not None
+        and revision != "base"
+        and any(step.revision == revision for step in script.walk_revisions("base", current))
+    )
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        if revision == "base" or later:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
