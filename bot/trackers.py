@@ -9,8 +9,17 @@ other sharing the database — and the tracker in memory is the stored one. A ne
 server took the messages since (several Rasa servers take a conversation's messages in turn): the
 events after ours are read and applied to the tracker in memory, as Rasa's read would apply them,
 unless a new session began among them. Anything else (the process restarted, the tracker in memory
-was changed but not saved) falls back to Rasa's own read. What is stored, and how, is Rasa's: the
-events table is unchanged.
+was changed but not saved) falls back to Rasa's own read. The events table and its rows are
+Rasa's.
+
+**Nothing a person typed is stored as typed** (:func:`at_rest`): before an event is written, the
+words a practitioner typed go through the one redaction (:func:`bot.nlp.redact`: names, numbers,
+e-mails, postcodes, addresses) — a user message's ``text``, its ``parse_data`` text and entity
+values, the bot's messages (which may repeat an answer back), and the values of the slots that
+hold free text (:data:`FREE_TEXT_SLOTS`). The assistant reads the message in full for the turn it
+arrives in (and this server's trackers in memory keep it while the conversation goes on); what
+any later read, another server's catch-up, Rasa's HTTP API, ``rasa export`` and the lead's report
+get from the database is the redacted form.
 
 ``endpoints.yml``: ``tracker_store: {type: bot.trackers.CachedSQLTrackerStore, url: …}``.
 """
@@ -32,9 +41,63 @@ from rasa.shared.core.events import SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.nlp.redaction import redact
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 2000
+# The slots that hold what a practitioner typed (every string inside them is redacted at rest;
+# the others hold answers, ids and flags, stored as they are: an id must not change).
+FREE_TEXT_SLOTS = frozenset(
+    {
+        "information",
+        "recipient",
+        "purpose_text",
+        "reasons",
+        "public_interest_reason",
+        "question",
+        "helpdesk_question",
+        "answer_notes",
+        "pending_answer",
+        "unusable_answer",
+        "training_notes",
+    }
+)
+
+
+def _redacted(value: Any) -> Any:
+    """Every string in ``value`` (dicts' values, lists' items) redacted; keys and the rest kept."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def at_rest(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's dict (``Event.as_dict()``) as it is stored: what a person typed redacted."""
+    kind = data.get("event")
+    if kind == "user":
+        data = {**data, "text": _redacted(data.get("text"))}
+        parse = data.get("parse_data")
+        if isinstance(parse, dict):
+            entities = [
+                {**entity, "value": _redacted(entity.get("value"))}
+                if isinstance(entity, dict)
+                else entity
+                for entity in parse.get("entities") or []
+            ]
+            text = _redacted(parse.get("text"))
+            data["parse_data"] = {**parse, "text": text, "entities": entities}
+    elif kind == "bot":
+        data = {**data, "text": _redacted(data.get("text"))}
+    elif kind == "slot" and data.get("name") in FREE_TEXT_SLOTS:
+        data = {**data, "value": _redacted(data.get("value"))}
+    return data
+
+
 _NEWEST_EVENT = sa.text("SELECT max(id) FROM events WHERE sender_id = :sender_id")
 _EVENTS_AFTER = sa.text(
     "SELECT id, type_name, data FROM events WHERE sender_id = :sender_id AND id > :after "
@@ -138,7 +201,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
     def _row(self, sender_id: str, event: Any) -> Any:
-        data = event.as_dict()
+        data = at_rest(event.as_dict())
         return self.SQLEvent(
             sender_id=sender_id,
             type_name=event.type_name,

@@ -698,3 +698,47 @@ def test_the_rest_channel_needs_a_channel_token_from_anywhere_but_this_machine(c
     accounts.revoke_token(made.id)
     status, _ = _rest(chat, {"sender": sender, "message": "yes"}, proxied)
     assert status == 401
+
+
+def test_nothing_typed_is_found_in_any_table_of_the_database(chat):
+    """Issue 21: after a check whose opening, answers and reasons name the person and give a
+    mobile, an e-mail, an NHS number and a postcode, no table of the servers' database (the
+    conversation store included: before, its events held all of it verbatim) holds any of
+    them."""
+    import sqlalchemy as sa
+
+    from bot.records import make_engine
+
+    sender = f"e2e-typed-{uuid.uuid4().hex[:8]}"
+    leaks = {
+        "Marek Kowalczyk",
+        "Kowalczyk",
+        "07700 900456",
+        "marek.k@example.org",
+        "943 476 5919",
+        "LS6 2QD",
+    }
+    turns = [
+        (
+            "Can I tell the GP about Marek Kowalczyk's mental health because I am worried "
+            "about him? His mobile is 07700 900456.",
+            Q1,
+        ),
+        ("no, Marek Kowalczyk has not said why, email marek.k@example.org", "Do not share"),
+        ("No clear purpose for Marek Kowalczyk yet, NHS 943 476 5919, LS6 2QD", SAVE),
+        ("yes", SAVED),
+    ]
+    for message, expected in turns:
+        reply = chat.text(sender, message)
+        assert expected in reply, (message, reply)
+    engine = make_engine(chat.database_url)
+    found = {}
+    with engine.connect() as connection:
+        for table in sa.inspect(engine).get_table_names():
+            rows = connection.execute(sa.text(f'SELECT * FROM "{table}"')).all()  # noqa: S608
+            text = " ".join(str(value) for row in rows for value in row)
+            found.update({(table, leak): True for leak in leaks if leak in text})
+    engine.dispose()
+    assert found == {}, sorted(found)
+    (record,) = chat.record_for(sender)
+    assert "[NAME]" in record["reasons"]  # the check was taken and saved, redacted

@@ -124,3 +124,55 @@ async def test_the_cache_is_bounded(url: str) -> None:
 
 async def test_an_unknown_conversation_is_none(url: str) -> None:
     assert await _store(url).retrieve("nobody") is None
+
+
+# --- nothing a person typed is stored as typed ---------------------------------------------------
+
+TYPED = (
+    "Can I tell the GP about Jane Smith, NHS 943 476 5919, mobile 07700 900123, "
+    "jane.smith@example.org, LS2 7EH?"
+)
+LEAKS = ("Jane", "Smith", "943 476 5919", "07700 900123", "jane.smith@example.org", "LS2 7EH")
+FREE = Domain.from_yaml(
+    """
+version: "3.1"
+slots:
+  information:
+    type: text
+    mappings: [{type: custom}]
+  check_id:
+    type: text
+    mappings: [{type: custom}]
+  pending_answer:
+    type: any
+    mappings: [{type: custom}]
+"""
+)
+
+
+async def test_what_a_person_typed_is_redacted_before_it_is_stored(url: str) -> None:
+    """Before, the events table held every message verbatim. The turn reads it in full; the
+    database, Rasa's own read and another server's catch-up get it redacted; ids stay."""
+    from rasa.shared.core.events import BotUttered
+
+    store = CachedSQLTrackerStore(domain=FREE, host=url)
+    tracker = DialogueStateTracker("typed", FREE.slots)
+    entity = {"entity": "information", "value": "Jane Smith's health", "start": 0, "end": 1}
+    tracker.update(UserUttered(TYPED, {"name": "ask", "confidence": 1.0}, [entity]))
+    tracker.update(SlotSet("information", "Jane Smith's health notes"))
+    tracker.update(SlotSet("check_id", "4a07700900123b"))  # an id that looks like a number
+    tracker.update(SlotSet("pending_answer", {"question": "consent", "text": TYPED}))
+    tracker.update(BotUttered(f"You said: {TYPED}"))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    assert tracker.latest_message.text == TYPED  # the turn in memory keeps what was typed
+    with store.session_scope() as session:
+        stored = " ".join(row.data for row in session.query(store.SQLEvent).all())
+    for leak in LEAKS:
+        assert leak not in stored, leak
+    assert "[NAME]" in stored and "[PHONE]" in stored and "[EMAIL]" in stored
+    read = await SQLTrackerStore(domain=FREE, host=url).retrieve("typed")  # Rasa's, elsewhere
+    assert read.get_slot("check_id") == "4a07700900123b"
+    assert "Smith" not in read.latest_message.text and "Smith" not in read.get_slot("information")
+    assert read.get_slot("pending_answer")["question"] == "consent"
+    assert read.latest_message.entities[0]["value"] == "[NAME]'s health"
