@@ -379,8 +379,11 @@ class AdviceRequests:
         suggested_answer: str | None = None,
         citation: str | None = None,
     ) -> AdviceRequest:
-        # shown in the chat as Markdown: links only to http, https and mailto (bot/links.py)
-        advice = safe_links(clean_free_text(advice or "", limit=MAX_ADVICE_LENGTH).text).strip()
+        # shown in the chat as Markdown: links only to http, https and mailto (bot/links.py);
+        # and, like everything a person types, redacted before it is stored (it goes onto the
+        # continued record too): names, numbers, e-mails, addresses
+        cleaned = clean_free_text(advice or "", limit=MAX_ADVICE_LENGTH).text
+        advice = redact(safe_links(cleaned)).strip()
         if not advice:
             raise BadAnswer("advice: the advice is empty")
         citation = safe_links((citation or "").strip()).strip() or None

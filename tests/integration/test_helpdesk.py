@@ -283,6 +283,25 @@ def test_claim_answer_close(engine) -> None:
         requests.get("ISD-999999")
 
 
+def test_the_advice_is_redacted_before_it_is_stored(engine) -> None:
+    """The adviser's words go onto the continued record and back to the practitioner: like
+    everything a person types, redacted first (before: stored as typed)."""
+    requests = AdviceRequests(engine)
+    requests.create("ISD-000008", UNSURE_AT_CONSENT, "q", conversation_id="b", channel="rest")
+    requests.claim("ISD-000008", "jo")
+    advice = (
+        "Please ring Jane Smith's mother on 07700 900123 or jane.mum@example.org first; "
+        "see paragraph 4.2."
+    )
+    answered = requests.answer("ISD-000008", "jo", advice)
+    assert answered.advice == (
+        "Please ring [NAME]'s mother on [PHONE] or [EMAIL] first; see paragraph 4.2."
+    )
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT advice FROM advice_requests")).scalars().all()
+    assert not any("Smith" in (value or "") or "07700" in (value or "") for value in stored)
+
+
 def test_the_helpdesk_tables_come_from_the_migration(engine) -> None:
     with engine.connect() as connection:
         for table in ("helpdesk_users", "api_tokens", "advice_requests"):
