@@ -8,12 +8,14 @@ fresh one at each command); the action server does not start without one, nor wi
 too weak to sign anything. What it writes (the records' outbox) is private to its user (umask 077).
 
 Loads the spaCy pipeline before it starts listening, so the first conversation does not wait
-for it. ``python -m bot.action_server --port 5055``.
+for it. Runs the records outbox's retry and, once an hour, the retention job (bot/retention.py).
+``python -m bot.action_server --port 5055``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hmac
 import logging
 import os
@@ -93,6 +95,15 @@ def main(argv: list[str] | None = None) -> None:
     from bot.records.outbox import start_retrying
 
     start_retrying(default_repository)
+    # Retention (docs/data-protection.md): what is past its period is deleted once an hour, in
+    # this main process only; a failed run is logged and tried again the next hour.
+    from bot import retention
+
+    try:
+        retention.Policy.from_settings()
+    except ValueError as error:
+        sys.exit(f"error: {error}")
+    retention.start_hourly(functools.lru_cache(maxsize=1)(retention.engines))
     app = create_app(token)
     host = settings.get("SANIC_HOST", "127.0.0.1")
     logger.info("Action endpoint is up and running on http://%s:%s", host, args.port)

@@ -24,6 +24,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot import retention
 from bot.helpdesk import reports
 from bot.helpdesk.accounts import AccountError, Accounts
 from bot.helpdesk.audit import AuditLog, cli_actor, describe
@@ -236,8 +237,23 @@ def _records_command(parser: argparse.ArgumentParser) -> None:
     export = sub.add_parser("export", parents=[db], help="all (or some) records as JSON or CSV")
     export.add_argument("--format", choices=("json", "csv"), default="json", help="default: json")
     export.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
+    export.add_argument(
+        "--reference",
+        metavar="REF",
+        help="only this record (a person's request for their data: docs/data-protection.md)",
+    )
     _outcome_option(export)
     export.set_defaults(handler=_records_export)
+
+    erase = sub.add_parser(
+        "erase",
+        parents=[db],
+        help="a lead's decision: remove a record's content, keeping a tombstone that says it "
+        "was erased, when, by whom and why (and delete its advice request)",
+    )
+    erase.add_argument("reference", metavar="REF", help="the record's reference, e.g. ISD-000123")
+    erase.add_argument("--reason", required=True, help="why it is erased (kept on the tombstone)")
+    erase.set_defaults(handler=_records_erase)
 
 
 _LIST_COLUMNS = ("reference", "completed", "outcome", "channel", "advice needed at", "safeguarding")
@@ -277,10 +293,15 @@ def _short(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def _records_show(args: argparse.Namespace) -> int:
-    reference = normalise_reference(args.reference)
+def _reference(text: str) -> str:
+    reference = normalise_reference(text)
     if reference is None:
-        raise CliError(f"{args.reference!r} is not a record reference (expected e.g. ISD-000123)")
+        raise CliError(f"{text!r} is not a record reference (expected e.g. ISD-000123)")
+    return reference
+
+
+def _records_show(args: argparse.Namespace) -> int:
+    reference = _reference(args.reference)
     repository = _repository(args)
     record = repository.get(reference)
     if record is None:
@@ -289,7 +310,30 @@ def _records_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
     else:
+        if record.erased_at is not None:
+            print(_erased_line(record))
         _print_record(record.to_dict(), sys.stdout)
+    return 0
+
+
+def _erased_line(record: Any) -> str:
+    when = record.erased_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"ERASED on {when} by {record.erased_by}: {record.erased_why}"
+
+
+def _records_erase(args: argparse.Namespace) -> int:
+    reference = _reference(args.reference)
+    why = args.reason.strip()
+    if not why:
+        raise CliError('say why the record is erased: --reason "…"')
+    engine = _engine(args)
+    existing = RecordRepository(engine).get(reference)
+    if existing is None:
+        raise CliError(f"no record with reference {reference}")
+    if existing.erased_at is not None:
+        raise CliError(f"{reference} was already erased: {_erased_line(existing)}")
+    record = retention.erase_record(engine, reference, cli_actor(), why)
+    print(f"{record.reference} erased; its tombstone says: {_erased_line(record)}")
     return 0
 
 
@@ -336,8 +380,20 @@ def _print_record(data: dict[str, Any], out: TextIO) -> None:
 
 def _records_export(args: argparse.Namespace) -> int:
     repository = _repository(args)
-    records = repository.list(outcome=args.outcome, since=args.since)
-    filters = {"outcome": args.outcome, "since": args.since, "format": args.format}
+    if args.reference is not None:
+        reference = _reference(args.reference)
+        found = repository.get(reference)
+        if found is None:
+            raise CliError(f"no record with reference {reference}")
+        records = [found]
+    else:
+        records = repository.list(outcome=args.outcome, since=args.since)
+    filters = {
+        "outcome": args.outcome,
+        "since": args.since,
+        "format": args.format,
+        "reference": args.reference and records[0].reference,
+    }
     _audit(repository.engine, "record.export", None, describe(filters, len(records)), records)
     text = to_json(records) + "\n" if args.format == "json" else to_csv(records)
     if args.output is None:
@@ -836,6 +892,100 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
     except AccountError as error:
         raise CliError(str(error)) from None
     print(f"Token {token.id} revoked.")
+    return 0
+
+
+# --- data protection: retention and erasure -------------------------------------------------
+
+
+def _tracker_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tracker-database-url",
+        metavar="URL",
+        help="Rasa's tracker store (default: $TRACKER_DATABASE_URL, else the records database)",
+    )
+
+
+def _engines(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The records' engine (migrated) and the tracker store's."""
+    if args.tracker_database_url:
+        engine = _engine(args)
+        return engine, make_engine(args.tracker_database_url)
+    engine, tracker = retention.engines(args.database_url)
+    ensure_migrated(engine)
+    return engine, tracker
+
+
+def _policy() -> Any:
+    try:
+        return retention.Policy.from_settings()
+    except ValueError as error:
+        raise CliError(str(error)) from None
+
+
+@command("retention", help="delete what is past its retention period (docs/data-protection.md)")
+def _retention_command(parser: argparse.ArgumentParser) -> None:
+    db = database_options()
+    sub = parser.add_subparsers(dest="retention_command", metavar="SUBCOMMAND", required=True)
+    show = sub.add_parser("show", parents=[db], help="what would be deleted now (nothing is)")
+    _tracker_option(show)
+    show.set_defaults(handler=_retention_show)
+    run = sub.add_parser("run", parents=[db], help="delete it (audited: counts, not content)")
+    _tracker_option(run)
+    run.set_defaults(handler=_retention_run)
+
+
+def _retention_show(args: argparse.Namespace) -> int:
+    policy = _policy()
+    records, tracker = _engines(args)
+    rows = [
+        (
+            due.kind.value,
+            "kept" if due.kept else f"{due.days} days",
+            "-" if due.kept else str(due.count),
+            due.oldest.strftime("%Y-%m-%d %H:%M UTC") if due.oldest else "-",
+        )
+        for due in retention.due(records, tracker, policy=policy)
+    ]
+    _print_table(("kind", "kept for", "to delete", "oldest"), rows)
+    print("The audit log is kept (never deleted). Nothing was deleted: `infoshare retention run`.")
+    return 0
+
+
+def _retention_run(args: argparse.Namespace) -> int:
+    policy = _policy()
+    records, tracker = _engines(args)
+    deleted = retention.run(records, tracker, cli_actor(), policy=policy, source="cli")
+    print("Deleted " + ", ".join(f"{n} {kind.value}" for kind, n in deleted.items()) + ".")
+    return 0
+
+
+@command("conversations", help="erase a conversation on request (docs/data-protection.md)")
+def _conversations_command(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="conversations_command", metavar="SUBCOMMAND", required=True)
+    erase = sub.add_parser(
+        "erase",
+        parents=[database_options()],
+        help="delete a conversation's events and outbox files; its advice requests lose the "
+        "way back to it",
+    )
+    erase.add_argument("sender", metavar="SENDER", help="the conversation's sender id")
+    _tracker_option(erase)
+    erase.set_defaults(handler=_conversations_erase)
+
+
+def _conversations_erase(args: argparse.Namespace) -> int:
+    sender = args.sender.strip()
+    if not sender:
+        raise CliError("which conversation? give its sender id")
+    records, tracker = _engines(args)
+    erased = retention.erase_conversation(records, tracker, sender, cli_actor())
+    if not (erased.events or erased.outbox_files or erased.advice_requests):
+        raise CliError(f"nothing is stored for conversation {sender!r}")
+    print(
+        f"Erased conversation {sender}: {erased.events} event(s), {erased.outbox_files} outbox "
+        f"file(s); {erased.advice_requests} advice request(s) no longer lead back to it."
+    )
     return 0
 
 

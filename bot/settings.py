@@ -34,6 +34,10 @@ MODEL_THRESHOLD = "INFOSHARE_MODEL_THRESHOLD"
 SMTP_URL = "INFOSHARE_SMTP_URL"
 HELPDESK_FILE = "INFOSHARE_HELPDESK_FILE"
 ADVICE_CLOSE_DAYS = "INFOSHARE_ADVICE_CLOSE_DAYS"
+RETAIN_CONVERSATIONS_DAYS = "INFOSHARE_RETAIN_CONVERSATIONS_DAYS"
+RETAIN_ADVICE_DAYS = "INFOSHARE_RETAIN_ADVICE_DAYS"
+RETAIN_TRAINING_DAYS = "INFOSHARE_RETAIN_TRAINING_DAYS"
+RETAIN_RECORDS_DAYS = "INFOSHARE_RETAIN_RECORDS_DAYS"
 REDIS_URL = "INFOSHARE_REDIS_URL"
 REDIS_PREFIX = "INFOSHARE_REDIS_PREFIX"
 RATE_LIMIT = "INFOSHARE_RATE_LIMIT"
@@ -98,6 +102,26 @@ SETTINGS: tuple[Setting, ...] = (
         ADVICE_CLOSE_DAYS,
         "days after which an answered advice request the practitioner did not continue is "
         "closed; default 14 (0: never)",
+    ),
+    Setting(
+        RETAIN_CONVERSATIONS_DAYS,
+        "retention: a conversation (Rasa's tracker events) is deleted this many days after its "
+        "last event; default 30 (0: kept)",
+    ),
+    Setting(
+        RETAIN_ADVICE_DAYS,
+        "retention: an advice request is deleted this many days after it was closed; default 90 "
+        "(0: kept)",
+    ),
+    Setting(
+        RETAIN_TRAINING_DAYS,
+        "retention: a cohort with its training runs and answers is deleted this many days after "
+        "the cohort was created (a run outside a cohort, after the run); default 365 (0: kept)",
+    ),
+    Setting(
+        RETAIN_RECORDS_DAYS,
+        "retention: decision records are deleted this many days after completion, per local "
+        "policy; default 0 (kept)",
     ),
     Setting(
         MODEL_THRESHOLD,

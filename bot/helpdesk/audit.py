@@ -48,6 +48,10 @@ ACTIONS = (
     "user.password",
     "user.role",
     "user.sign-out",
+    # data protection (bot/retention.py, bot/cli.py): counts and references, never content
+    "retention.run",
+    "conversation.erase",
+    "record.erase",
 )
 MAX_DETAIL = 2000
 

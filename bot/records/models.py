@@ -94,6 +94,12 @@ def _row_class() -> type:
     }
     for field in FIELDS:
         namespace[field.name] = _column(field)
+    # Erased on request (infoshare records erase; revision 0013): the content is removed, the row
+    # kept as a tombstone saying when, by whom and why. Not record fields: an erased record's
+    # to_dict() says so instead of giving its content (repository.py).
+    namespace["erased_at"] = Column(UTCDateTime(), nullable=True)
+    namespace["erased_by"] = Column(String(96), nullable=True)
+    namespace["erased_why"] = Column(Text, nullable=True)
     return type("DecisionRecordRow", (Base,), namespace)
 
 

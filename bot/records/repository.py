@@ -93,11 +93,20 @@ def _to_dict(self: Any) -> dict[str, Any]:
     for f in FIELDS:
         if f.kind is FieldKind.WHEN:
             data[f.name] = _iso(data[f.name])
+    if self.erased_at is not None:  # a tombstone: says so, beside what is left of it
+        data["erased"] = {
+            "at": _iso(self.erased_at),
+            "by": self.erased_by,
+            "why": self.erased_why,
+        }
     return data
 
 
+ERASURE = ("erased_at", "erased_by", "erased_why")
+
+
 def _from_row(cls: Any, row: Any) -> Any:
-    return cls(**{name: getattr(row, name) for name in FIELD_NAMES})
+    return cls(**{name: getattr(row, name) for name in FIELD_NAMES + ERASURE})
 
 
 # A stored record. ``to_dict()`` is the export format of DESIGN.md (../shared/DESIGN.md; as built:
@@ -108,6 +117,11 @@ DecisionRecord: Any = make_dataclass(
     [
         (f.name, _TYPES[f.kind].replace(" | None", "") if not f.stored else _TYPES[f.kind])
         for f in FIELDS
+    ]
+    + [
+        ("erased_at", "datetime | None", field(default=None)),
+        ("erased_by", "str | None", field(default=None)),
+        ("erased_why", "str | None", field(default=None)),
     ],
     frozen=True,
     namespace={"to_dict": _to_dict, "from_row": classmethod(_from_row)},
@@ -115,6 +129,19 @@ DecisionRecord: Any = make_dataclass(
 DecisionRecord.__module__ = __name__
 
 RECORD_FIELDS: tuple[str, ...] = FIELD_NAMES
+
+# What an erased record's content becomes, by the kind of field (the rest is kept: reference,
+# dates, outcome, protocol, channel, flags, the question advice was needed at, what it continues).
+_ERASED_EMPTY: dict[FieldKind, Any] = {
+    FieldKind.TEXT: lambda: None,
+    FieldKind.KEYS: list,
+    FieldKind.ANSWERS: dict,
+    FieldKind.RULES: list,
+    FieldKind.CHECKS: lambda: None,
+    FieldKind.NOTES: lambda: None,
+    FieldKind.ADVICE: lambda: None,
+    FieldKind.ANSWERED_BY: lambda: None,
+}
 
 
 def normalise_reference(reference: str) -> str | None:
@@ -262,6 +289,39 @@ class RecordRepository:
                 [DecisionRecord.from_row(row) for row in session.scalars(query)],
                 session.scalar(total),
             )
+
+    def erase(
+        self, reference: str, by: str, why: str, now: datetime | None = None
+    ) -> DecisionRecord | None:
+        """Remove record ``reference``'s content, keeping a tombstone: the reference, the
+        outcome, its dates, protocol, channel and flags, and that it was erased, when, by whom
+        and why. The free text, the answers, notes, advice and who made it go; the conversation
+        and check ids are replaced (they lead to the conversation). None for an unknown
+        reference; an erased record is returned as it is."""
+        why_text = clean_text(why)
+        if why_text is None:
+            raise ValueError("an erasure needs a reason")
+        canonical = normalise_reference(reference)
+        if canonical is None:
+            return None
+        with self._sessions.begin() as session:
+            row = session.scalars(
+                select(DecisionRecordRow).where(DecisionRecordRow.reference == canonical)
+            ).first()
+            if row is None:
+                return None
+            if row.erased_at is None:
+                for f in FIELDS:
+                    if f.kind in _ERASED_EMPTY:
+                        setattr(row, f.name, _ERASED_EMPTY[f.kind]())
+                row.conversation_id = f"erased:{row.reference}"
+                row.check_id = "erased"
+                row.made_by = None
+                row.erased_at = as_utc(now or datetime.now(timezone.utc))
+                row.erased_by = clean_text(by, 96)
+                row.erased_why = why_text
+                session.flush()
+            return DecisionRecord.from_row(row)
 
     def _one(self, query: Any) -> DecisionRecord | None:
         with self._sessions.begin() as session:
