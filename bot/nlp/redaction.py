@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.nlp.patterns import REDACTION_FILE, load_yaml
+from bot.nlp.patterns import PATTERNS_DIR, REDACTION_FILE, load_yaml
 
 NHS_NUMBER = "[NHS_NUMBER]"
 NI_NUMBER = "[NI_NUMBER]"
@@ -23,7 +23,10 @@ EMAIL = "[EMAIL]"
 POSTCODE = "[POSTCODE]"
 DATE_OF_BIRTH = "[DATE_OF_BIRTH]"
 NAME = "[NAME]"
-PLACEHOLDERS = (NHS_NUMBER, NI_NUMBER, PHONE, EMAIL, POSTCODE, DATE_OF_BIRTH, NAME)
+ADDRESS = "[ADDRESS]"
+PLACEHOLDERS = (NHS_NUMBER, NI_NUMBER, PHONE, EMAIL, POSTCODE, DATE_OF_BIRTH, NAME, ADDRESS)
+
+ADDRESSES_FILE = PATTERNS_DIR / "addresses.yml"
 
 _MAX_PASSES = 4
 
@@ -261,6 +264,307 @@ def _redact_names(text: str) -> str:
     return rules.possessive.sub(possessive, text)
 
 
+# --- street addresses -------------------------------------------------------------------------
+# Found on the words, not with one long pattern: each street type ("Road", "Close") looks back at
+# most a few words for the street's name and a house number or name, and forward at most a few
+# for the town and postcode, so the cost is linear in the text. The words are data, in
+# bot/nlp/patterns/addresses.yml.
+_ADDRESS_TOKEN = re.compile(r"\[[A-Z_]+\]|[^\W_]+(?:['’-][^\W_]+|/[0-9]+)*")
+_HOUSE_NUMBER = re.compile(r"[0-9]{1,4}[A-Za-z]?(?:[-–/][0-9]{1,4}[A-Za-z]?)?")
+_FLAT_NUMBER = re.compile(r"[0-9]{1,4}[A-Za-z]?(?:/[0-9]{1,4})?|[A-Za-z][0-9]{0,3}")  # "3/2"
+_OUTWARD_CODE = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")  # "Bristol BS16": a postcode's first half
+_NUMBER_WORDS = frozenset({"no", "number", "num"})  # "No. 7 Cedar Drive"
+_SPACE = re.compile(r"[ \t]+")
+_ABBREVIATED = re.compile(r"\.?[ \t]+")  # "St. Mary's Road"
+_COMMA = re.compile(r"[ \t]*,[ \t]*|[ \t]+")  # "flat 3, 27 …" or "flat 3 27 …"
+_COMMA_ONLY = re.compile(r"[ \t]*,[ \t]*")
+_TOWN_END = re.compile(r"[ \t]*(?:[.;:!?)\n]|$)")  # "…, Leeds." ends the address
+_TOWN_COMMA = re.compile(r"[ \t]*,")  # "…, Ancoats, Manchester": a town may follow
+_STREET_WORDS_MAX = 4
+_TOWN_WORDS_MAX = 3
+_TOWN_PARTS_MAX = 3
+_TOWN_JOINERS = frozenset({"upon", "on", "le", "in", "under", "by"})  # "Newcastle upon Tyne"
+
+
+@dataclass(frozen=True)
+class _AddressRules:
+    types: frozenset[str]  # in any case
+    types_capitalised: frozenset[str]  # only when the street is capitalised
+    house_words: frozenset[str]
+    flat_words: frozenset[str]
+    not_street: frozenset[str]
+    not_streets: frozenset[str]  # "high court": no street
+    cues: frozenset[str]  # "lives at": a street type in lower case is one too
+    quick: re.Pattern[str]  # any street type or house word: the text is worth a look
+
+
+@lru_cache(maxsize=1)
+def _address_rules() -> _AddressRules:
+    data = load_yaml(ADDRESSES_FILE)
+
+    def words(name: str) -> frozenset[str]:
+        return frozenset(str(word).lower() for word in data[name])
+
+    types, capitalised = words("street_types"), words("street_types_capitalised")
+    house_words = words("house_words")
+    return _AddressRules(
+        types=types,
+        types_capitalised=capitalised,
+        house_words=house_words,
+        flat_words=words("flat_words"),
+        not_street=words("not_street_words"),
+        not_streets=words("not_streets"),
+        cues=frozenset(cue.rstrip(":") for cue in words("address_cues")),
+        quick=re.compile(
+            rf"(?<![\w])(?i:{_alternation(sorted(types | capitalised | house_words))})(?![\w])"
+        ),
+    )
+
+
+def _is_word(token: str) -> bool:
+    return token.replace("'", "").replace("’", "").replace("-", "").isalpha()
+
+
+def _capitalised(token: str) -> bool:
+    return token[:1].isupper()
+
+
+class _AddressFinder:
+    """The street addresses of one text, as (start, end) character spans."""
+
+    def __init__(self, text: str, rules: _AddressRules) -> None:
+        self.text = text
+        self.rules = rules
+        self.tokens = [(m.start(), m.end(), m.group()) for m in _ADDRESS_TOKEN.finditer(text)]
+
+    def gap(self, left: int, right: int) -> str:
+        """The characters between token ``left`` and token ``right`` (= left + 1)."""
+        return self.text[self.tokens[left][1] : self.tokens[right][0]]
+
+    def joined(self, left: int, pattern: re.Pattern[str] = _SPACE) -> bool:
+        return (
+            0 <= left < len(self.tokens) - 1
+            and pattern.fullmatch(self.gap(left, left + 1)) is not None
+        )
+
+    def word(self, i: int) -> str:
+        return self.tokens[i][2]
+
+    def is_type(self, i: int) -> bool:
+        lower = self.word(i).lower()
+        return lower in self.rules.types or (
+            lower in self.rules.types_capitalised and _capitalised(self.word(i))
+        )
+
+    def street_word(self, i: int) -> bool:
+        word = self.word(i)
+        return _is_word(word) and word.lower() not in self.rules.not_street
+
+    def is_building(self, i: int) -> bool:
+        """A house word that can stand for the street after a flat: "Flat 11 Kestrel House"."""
+        return self.word(i).lower() in self.rules.house_words and _capitalised(self.word(i))
+
+    def find(self) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        i = 0
+        while i < len(self.tokens):
+            lower = self.word(i).lower()
+            candidate = lower in self.rules.types or lower in self.rules.types_capitalised
+            found = (candidate or self.is_building(i)) and self.address_at(i)
+            if found:
+                start, end = found
+                spans.append((self.tokens[start][0], self.tokens[end][1]))
+                i = end + 1
+            else:
+                i += 1
+        return spans
+
+    def address_at(self, i: int) -> tuple[int, int] | None:
+        """The tokens of the address whose street type is token ``i``, if it is one."""
+        strong = self.word(i).lower() in self.rules.types
+        building = not strong and self.word(i).lower() not in self.rules.types_capitalised
+        # the street's name: up to four words before the type ("St Mary's", "Canal")
+        first = i
+        while first > 0 and i - first < _STREET_WORDS_MAX:
+            before = first - 1
+            abbreviated = self.word(before).lower() in ("st", "mt")
+            if not self.joined(before, _ABBREVIATED if abbreviated else _SPACE):
+                break
+            if not self.street_word(before):
+                if self.word(before).lower() == "the" and self.house_number(before - 1):
+                    first = before  # "12 The Avenue"
+                break
+            first = before
+        if first == i:
+            return None
+        street = " ".join(self.word(k).lower() for k in range(first, i + 1))
+        if any(street == name or street.endswith(" " + name) for name in self.rules.not_streets):
+            return None  # "2 High Court hearings"
+        lower_case = not all(_capitalised(self.word(k)) for k in range(first, i + 1))
+        if not strong and lower_case and building:
+            return None
+        if building:  # only after a flat's number: "Flat 11 Kestrel House"
+            number = first - 1
+            if not (
+                number >= 1
+                and _FLAT_NUMBER.fullmatch(self.word(number))
+                and self.joined(number, _SPACE)
+                and self.flat_word(number - 1)
+            ):
+                return None
+            return number - 1, self.after_street(i)
+        start = self.before_street(first)
+        if start is None:
+            return None
+        if not strong and lower_case and not self.cue_before(start):
+            return None  # "5 minutes walk", but "lives at 9 orchard way"
+        return start, self.after_street(i)
+
+    def cue_before(self, start: int) -> bool:
+        """Whether one or two words before token ``start`` say an address follows."""
+        words = [self.word(k).lower() for k in range(max(0, start - 2), start)]
+        return any(" ".join(words[n:]) in self.rules.cues for n in range(len(words)))
+
+    def house_number(self, i: int) -> bool:
+        return (
+            i >= 0
+            and _HOUSE_NUMBER.fullmatch(self.word(i)) is not None
+            and self.joined(i, _SPACE)
+            and self.text[self.tokens[i][0] - 1 : self.tokens[i][0]] not in ("£", "$", "€", "#")
+        )
+
+    def before_street(self, first: int) -> int | None:
+        """Where the address starts: a house number or name before the street's first word."""
+        number = first - 1
+        if number >= 0 and self.house_number(number):
+            start = number
+            if self.flat_word(number - 1):  # "flat 27 Wharf Road"
+                return number - 1
+            prefix = number - 1
+            if (
+                prefix >= 0
+                and self.word(prefix).lower() in _NUMBER_WORDS
+                and self.joined(prefix, _ABBREVIATED)
+            ):
+                return prefix  # "No. 7 Cedar Drive"
+            house = self.house_name(number)
+            return self.flat(house if house is not None else start)
+        house = self.house_name(first)
+        if house is not None:  # "Rose Cottage, Mill Lane"
+            return self.flat(house)
+        flat = first - 1  # "flat 3, Wharf Road"
+        if (
+            flat >= 1
+            and self.joined(flat, _COMMA_ONLY)
+            and _FLAT_NUMBER.fullmatch(self.word(flat))
+            and self.flat_word(flat - 1)
+        ):
+            return flat - 1
+        return None
+
+    def flat_word(self, i: int) -> bool:
+        return i >= 0 and self.word(i).lower() in self.rules.flat_words and self.joined(i, _SPACE)
+
+    def flat(self, start: int) -> int:
+        """``start``, or the start of "flat 3, " before it."""
+        number = start - 1
+        if (
+            number >= 1
+            and self.joined(number, _COMMA)
+            and _FLAT_NUMBER.fullmatch(self.word(number))
+            and self.flat_word(number - 1)
+        ):
+            return number - 1
+        return start
+
+    def house_name(self, after: int) -> int | None:
+        """The first token of a house name ending just before ", " + token ``after``."""
+        last = after - 1
+        if last < 1 or not self.joined(last, _COMMA_ONLY):
+            return None
+        if self.word(last).lower() not in self.rules.house_words:
+            return None
+        first = last
+        while first > 0 and last - first < _TOWN_WORDS_MAX and self.joined(first - 1):
+            if not self.street_word(first - 1):
+                break
+            first -= 1
+        if first == last:
+            return None  # "the house, Mill Lane": no name
+        if first > 0 and self.word(first - 1) == "The" and self.joined(first - 1):
+            first -= 1  # "The Old Rectory, Church Lane"
+        return first
+
+    def after_street(self, end: int) -> int:
+        """The last token of the address: the street's, or its town's and postcode's."""
+        while end + 1 < len(self.tokens) and self.joined(end) and self.is_type(end + 1):
+            end += 1  # "Church Street Mews"
+        confirmed = end
+        for _ in range(_TOWN_PARTS_MAX):
+            following = end + 1
+            if following >= len(self.tokens) or not self.joined(end, _COMMA):
+                break
+            if self.postcode(following):
+                return following  # "27 Wharf Road LS2 7EH"
+            town_end = self.town(following)
+            if town_end is None:
+                break
+            comma = _COMMA_ONLY.fullmatch(self.gap(end, following)) is not None
+            capitalised = all(
+                _capitalised(self.word(k)) or self.word(k) in _TOWN_JOINERS
+                for k in range(following, town_end + 1)
+            )
+            if town_end + 1 < len(self.tokens) and self.postcode(town_end + 1):
+                if self.joined(town_end, _COMMA):
+                    return town_end + 1  # "Manchester M1 3HE", "Bristol BS16"
+            if not (comma and capitalised):
+                break
+            after = self.tokens[town_end][1]
+            if _TOWN_END.match(self.text, after):
+                return town_end  # "…, Leeds."
+            if not _TOWN_COMMA.match(self.text, after):
+                break
+            end = town_end  # "…, Ancoats, Manchester M1 3HE": kept if a town follows
+        return confirmed
+
+    def postcode(self, i: int) -> bool:
+        word = self.word(i)
+        return word == POSTCODE or _OUTWARD_CODE.fullmatch(word) is not None
+
+    def town(self, first: int) -> int | None:
+        """The last token of a town's name (up to three words) starting at ``first``."""
+        if not _is_word(self.word(first)) or self.word(first).lower() in self.rules.not_street:
+            return None
+        last = first
+        while (
+            last + 1 < len(self.tokens)
+            and last - first + 1 < _TOWN_WORDS_MAX
+            and self.joined(last)
+            and _is_word(self.word(last + 1))
+            and (
+                self.word(last + 1) in _TOWN_JOINERS
+                or (
+                    _capitalised(self.word(last + 1))
+                    and self.word(last + 1).lower() not in self.rules.not_street
+                )
+            )
+        ):
+            last += 1
+        while self.word(last) in _TOWN_JOINERS and last > first:
+            last -= 1
+        return last
+
+
+def _redact_addresses(text: str) -> str:
+    rules = _address_rules()
+    if not rules.quick.search(text):
+        return text
+    spans = _AddressFinder(text, rules).find()
+    for start, end in reversed(spans):
+        text = text[:start] + ADDRESS + text[end:]
+    return text
+
+
 # --- the redactor ---------------------------------------------------------------------------
 _PASSES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (_EMAIL, EMAIL),
@@ -296,7 +600,7 @@ def redact(text: str) -> str:
     from bot.nlp.names import replace_names  # (here: `python -m bot.nlp.names` builds it)
 
     for _ in range(_MAX_PASSES):
-        redacted = _redact_names(replace_names(_redact_numbers(text), NAME))
+        redacted = _redact_names(replace_names(_redact_addresses(_redact_numbers(text)), NAME))
         if redacted == text:
             break
         text = redacted

@@ -218,7 +218,8 @@ def test_text_without_digits_gets_no_number_placeholders(text: str) -> None:
 
 def test_large_input_is_fast() -> None:
     text = (
-        "Mrs Smith (DOB 12/03/2015, NHS 943 476 5919) lives at NN1 1AA; call 07700 900123 or "
+        "Mrs Smith (DOB 12/03/2015, NHS 943 476 5919) lives at NN1 1AA, was at 9 Orchard Way; "
+        "call 07700 900123 or "
         "jane@example.org. The meeting went well and nobody raised anything unusual today. "
     ) * 650
     assert len(text) > 100_000
