@@ -48,7 +48,7 @@ from bot.records.fields import (
     Section,
     how_answered,
 )
-from bot.records.repository import OUTCOMES
+from bot.records.repository import OUTCOMES, erased_text
 from bot.server import api_token
 from bot.training import DEFAULT_DIR, InvalidScenarios, cohorts, load_scenarios, validate
 from bot.training.cohorts import CohortError, Cohorts
@@ -310,15 +310,14 @@ def _records_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
     else:
-        if record.erased_at is not None:
+        if record.erased_at is not None:  # its reasons say so too
             print(_erased_line(record))
         _print_record(record.to_dict(), sys.stdout)
     return 0
 
 
 def _erased_line(record: Any) -> str:
-    when = record.erased_at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"ERASED on {when} by {record.erased_by}: {record.erased_why}"
+    return erased_text(record.erased_at, record.erased_by, record.erased_why)
 
 
 def _records_erase(args: argparse.Namespace) -> int:

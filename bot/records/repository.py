@@ -93,20 +93,25 @@ def _to_dict(self: Any) -> dict[str, Any]:
     for f in FIELDS:
         if f.kind is FieldKind.WHEN:
             data[f.name] = _iso(data[f.name])
-    if self.erased_at is not None:  # a tombstone: says so, beside what is left of it
-        data["erased"] = {
-            "at": _iso(self.erased_at),
-            "by": self.erased_by,
-            "why": self.erased_why,
-        }
     return data
 
 
 ERASURE = ("erased_at", "erased_by", "erased_why")
 
 
+def erased_text(erased_at: datetime, erased_by: str | None, erased_why: str | None) -> str:
+    """What an erased record says in place of its reasons (every surface shows them)."""
+    when = as_utc(erased_at).strftime("%Y-%m-%d %H:%M UTC")
+    return f"ERASED on {when} by {erased_by or 'unknown'}: {erased_why or '-'}"
+
+
 def _from_row(cls: Any, row: Any) -> Any:
-    return cls(**{name: getattr(row, name) for name in FIELD_NAMES + ERASURE})
+    values = {name: getattr(row, name) for name in FIELD_NAMES + ERASURE}
+    if row.erased_at is not None:
+        # A tombstone: its reasons say that it was erased, when, by whom and why, so that the
+        # API, the exports, the CLI and the pages show it as erased with the fields they have.
+        values["reasons"] = erased_text(row.erased_at, row.erased_by, row.erased_why)
+    return cls(**values)
 
 
 # A stored record. ``to_dict()`` is the export format of DESIGN.md (../shared/DESIGN.md; as built:

@@ -18,17 +18,19 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, select, text
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import Session
+from support.records import make_draft
 
 from bot import cli, retention
 from bot.helpdesk.audit import AuditLog
 from bot.helpdesk.models import AdviceRequestRow
-from bot.records import RecordRepository
+from bot.records import RecordRepository, to_csv, to_json
 from bot.records.models import DecisionRecordRow
 from bot.records.outbox import Outbox
+from bot.records.repository import RECORD_FIELDS
 from bot.retention import Kind, Policy
 from bot.training.cohorts import CohortRow, TrainingAnswerRow
 from bot.training.runs import TrainingRunRow
-from tests.support.records import make_draft
+from bot.web.chat import render_record
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -302,9 +304,16 @@ def test_a_record_is_erased_to_a_tombstone(engine: Engine) -> None:
     stored = repository.get(record.reference)
     assert stored == erased and stored.erased_by == "cli:lead"
     data = stored.to_dict()
-    assert data["erased"]["by"] == "cli:lead" and data["erased"]["why"] == "the person asked"
-    for name in ("information", "recipient", "purpose_text", "public_interest_reason", "reasons"):
+    assert list(data) == list(RECORD_FIELDS)  # the export format, unchanged
+    assert data["reasons"].startswith("ERASED on ")  # what every surface shows
+    assert data["reasons"].endswith(" by cli:lead: the person asked")
+    for name in ("information", "recipient", "purpose_text", "public_interest_reason"):
         assert data[name] is None, name
+    with Session(engine) as session:  # stored: nothing of the case
+        row = session.scalar(select(DecisionRecordRow))
+        assert row.reasons is None and row.erased_why == "the person asked"
+    assert "ERASED on " in to_csv([stored]) and "ERASED on " in to_json([stored])
+    assert "ERASED on " in render_record(stored)  # the printable summary's page
     assert data["answers"] == {} and data["path"] == [] and data["notes"] is None
     assert data["conversation_id"] == f"erased:{record.reference}"
     # kept: what it was, and when
