@@ -12,12 +12,12 @@ import pytest
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import inspect, text
 from sqlalchemy.future import Engine
+from support.records import make_draft
 
 from bot import retention, server
 from bot.cluster import nginx_config
 from bot.records import RecordRepository, make_engine, upgrade
 from bot.records.outbox import Outbox
-from tests.support.records import make_draft
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "data-protection.md"
