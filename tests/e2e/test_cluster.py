@@ -505,6 +505,41 @@ def test_behind_nginx_the_servers_see_the_clients_address(cluster):
     assert status == 200
 
 
+def test_nothing_typed_is_found_in_either_postgresql_database(cluster):
+    """Issue 21, on PostgreSQL: a check typed with a name, a mobile, an e-mail and an NHS
+    number through nginx, its messages taken by both servers in turn: neither the records
+    database nor the conversation store holds any of them (before: the events, verbatim)."""
+    import sqlalchemy as sa
+
+    from bot.records.db import make_engine
+
+    sender = f"typed-{uuid.uuid4().hex[:6]}"
+    leaks = ("Dariusz", "Wisniewski", "07700 900789", "dariusz.w@example.org", "943 476 5919")
+    for message, expected in [
+        (
+            "Can I tell the GP about Dariusz Wisniewski's mental health because I am worried "
+            "about him? 07700 900789",
+            Q1,
+        ),
+        ("no, dariusz.w@example.org has not agreed", "Do not share"),
+        ("Dariusz Wisniewski, NHS 943 476 5919, has no clear purpose yet", "Shall I save"),
+        ("yes", "Your decision reference is"),
+    ]:
+        reply = say(cluster.url, sender, message)
+        assert reply.status == 200 and expected in reply.text, (message, reply)
+    found = []
+    conversations = cluster.cluster.env["TRACKER_DATABASE_URL"]
+    for url in (cluster.records_url, conversations):
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            for table in sa.inspect(engine).get_table_names():
+                rows = connection.execute(sa.text(f'SELECT * FROM "{table}"')).all()  # noqa: S608
+                text = " ".join(str(value) for row in rows for value in row)
+                found += [(table, leak) for leak in leaks if leak in text]
+        engine.dispose()
+    assert found == []
+
+
 def test_teams_through_nginx(cluster):
     """Microsoft Teams' activities through nginx (each to the next server in turn): the token
     is checked and the check goes on, the replies posted to the (fake) Bot Connector."""
