@@ -198,11 +198,15 @@ test-nlu: train
 	$(RASA) test nlu --model $(MODELS) --nlu tests/nlu/test_nlu.yml --out $(RESULTS)/nlu
 	$(PY) scripts/nlu_report.py --results $(RESULTS)/nlu --max-costly 0
 
-# Street addresses in free text (bot/nlp/redaction.py) on the annotated sets in tests/redaction/
-# (addresses_*.yml, written by someone who had not seen the detector; figures and the definition of
-# recall: docs/measurements.md). People's names on their sets: tests/unit/test_names.py.
+# Street addresses in free text (bot/nlp/redaction.py) on the annotated sets in tests/redaction/,
+# written by someone who had not seen the detector (figures and the definition of recall:
+# docs/measurements.md); each floor a little under the set's first figure (dev: 100 %, 2 keeps
+# lost; held out: 83.1 %, 4 keeps lost). People's names on their sets: tests/unit/test_names.py.
 test-redaction: install names
-	$(PY) scripts/addresses_eval.py --min-recall 0.95 --max-false 3
+	$(PY) scripts/addresses_eval.py --set tests/redaction/addresses_dev.yml \
+	  --min-recall 0.95 --max-false 3
+	$(PY) scripts/addresses_eval.py --set tests/redaction/addresses_heldout.yml \
+	  --min-recall 0.80 --max-false 5
 
 # Reading practitioners' own words, on the held-out sets in tests/reading/ (never trained on):
 # what, with whom and why in openings; answers typed at each question, through the real servers.
