@@ -84,6 +84,13 @@ def main(argv: list[str] | None = None) -> None:
     if secret and secret_problem(secret):
         sys.exit(f"error: {secret_problem(secret)}")
 
+    from bot import retention
+
+    try:  # a wrong retention setting stops the start, before anything is loaded
+        retention.Policy.from_settings()
+    except ValueError as error:
+        sys.exit(f"error: {error}")
+
     from rasa_sdk import utils
 
     from bot import nlp
@@ -97,12 +104,6 @@ def main(argv: list[str] | None = None) -> None:
     start_retrying(default_repository)
     # Retention (docs/data-protection.md): what is past its period is deleted once an hour, in
     # this main process only; a failed run is logged and tried again the next hour.
-    from bot import retention
-
-    try:
-        retention.Policy.from_settings()
-    except ValueError as error:
-        sys.exit(f"error: {error}")
     retention.start_hourly(functools.lru_cache(maxsize=1)(retention.engines))
     app = create_app(token)
     host = settings.get("SANIC_HOST", "127.0.0.1")

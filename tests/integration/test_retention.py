@@ -7,7 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import secrets
+import subprocess
+import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,11 +24,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.future import Engine
 from sqlalchemy.orm import Session
 from support.records import make_draft
+from support.servers import port
 
 from bot import cli, retention
 from bot.helpdesk.audit import AuditLog
 from bot.helpdesk.models import AdviceRequestRow
-from bot.records import RecordRepository, to_csv, to_json
+from bot.records import RecordRepository, make_engine, to_csv, to_json, upgrade
 from bot.records.models import DecisionRecordRow
 from bot.records.outbox import Outbox
 from bot.records.repository import RECORD_FIELDS
@@ -32,6 +38,7 @@ from bot.training.cohorts import CohortRow, TrainingAnswerRow
 from bot.training.runs import TrainingRunRow
 from bot.web.chat import render_record
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
 
@@ -381,3 +388,76 @@ def test_the_commands(engine: Engine, capsys: pytest.CaptureFixture) -> None:
     actions = [e.action for e in AuditLog(engine).list()]
     for action in ("retention.run", "conversation.erase", "record.erase", "record.export"):
         assert action in actions
+
+
+# --- the action server runs it -------------------------------------------------------------------
+
+
+def action_server_environment(tmp_path: Path, url: str, **more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("TRACKER_DATABASE_URL",)}
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "INFOSHARE_VAR_DIR": str(tmp_path / "var"),
+            "INFOSHARE_ACTIONS_TOKEN": secrets.token_urlsafe(32),
+            "INFOSHARE_SECRET_KEY": secrets.token_urlsafe(32),
+            "PYTHONUNBUFFERED": "1",
+            **more,
+        }
+    )
+    return env
+
+
+def test_the_action_server_runs_the_job_when_it_starts(tmp_path: Path) -> None:
+    path = tmp_path / "infoshare.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = make_engine(url)
+    now = datetime.now(timezone.utc)
+    store = SQLTrackerStore(dialect="sqlite", db=str(path))
+    talk(store, "stale", now - 40 * DAY)
+    talk(store, "fresh", now - DAY)
+    store.engine.dispose()
+    log = tmp_path / "actions.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot.action_server", "--port", str(port(5157))],
+            cwd=ROOT,
+            env=action_server_environment(tmp_path, url),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and server.poll() is None:
+            if set(senders(engine)) == {"fresh"}:
+                break
+            time.sleep(0.5)
+        assert set(senders(engine)) == {"fresh"}, log.read_text(errors="replace")[-3000:]
+        deadline = time.monotonic() + 30
+        while not AuditLog(engine).list(actor="system:retention") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        [entry] = AuditLog(engine).list(actor="system:retention")
+        assert entry.action == "retention.run" and entry.source == "action-server"
+        assert json.loads(entry.detail)["deleted"]["conversations"] == 1
+        assert server.poll() is None  # still serving
+    finally:
+        server.terminate()
+        server.wait(30)
+        engine.dispose()
+    assert "retention: deleted 1 conversations" in log.read_text(errors="replace")
+
+
+def test_a_wrong_retention_setting_stops_the_action_server(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'infoshare.db'}"
+    env = action_server_environment(tmp_path, url, INFOSHARE_RETAIN_ADVICE_DAYS="ninety")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.action_server", "--port", str(port(5157))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "INFOSHARE_RETAIN_ADVICE_DAYS must be a whole number of days" in result.stderr
