@@ -30,7 +30,16 @@ from typing import Any
 
 import yaml
 
-from bot.nlp.redaction import DATE_OF_BIRTH, EMAIL, NAME, NHS_NUMBER, NI_NUMBER, PHONE, POSTCODE
+from bot.nlp.redaction import (
+    ADDRESS,
+    DATE_OF_BIRTH,
+    EMAIL,
+    NAME,
+    NHS_NUMBER,
+    NI_NUMBER,
+    PHONE,
+    POSTCODE,
+)
 from bot.nlp.redaction import redact as _redact
 from bot.protocol.engine import answer_checklist_item, record_path, walk
 from bot.protocol.guidance import problems as guidance_problems
@@ -65,6 +74,7 @@ _IDENTIFIERS = {
     DATE_OF_BIRTH: "contains a date",
     NHS_NUMBER: "contains an NHS number",
     NI_NUMBER: "contains a National Insurance number",
+    ADDRESS: "contains a street address",
 }
 
 

@@ -717,6 +717,7 @@ def test_nothing_typed_is_found_in_any_table_of_the_database(chat):
         "marek.k@example.org",
         "943 476 5919",
         "LS6 2QD",
+        "12 Hawthorn Road",
     }
     turns = [
         (
@@ -725,7 +726,11 @@ def test_nothing_typed_is_found_in_any_table_of_the_database(chat):
             Q1,
         ),
         ("no, Marek Kowalczyk has not said why, email marek.k@example.org", "Do not share"),
-        ("No clear purpose for Marek Kowalczyk yet, NHS 943 476 5919, LS6 2QD", SAVE),
+        (
+            "No clear purpose for Marek Kowalczyk yet, NHS 943 476 5919, of 12 Hawthorn Road, "
+            "Leeds LS6 2QD",
+            SAVE,
+        ),
         ("yes", SAVED),
     ]
     for message, expected in turns:

@@ -354,6 +354,13 @@ def _messages(problems: list[Problem]) -> list[str]:
         ),
         pytest.param(
             REFUSES,
+            "You are a worker at a community alcohol service.",
+            "You are a worker at a community alcohol service. The client lives at 9 Orchard Way.",
+            "case: the case contains a street address: '9 Orchard Way'",
+            id="case carries an address",
+        ),
+        pytest.param(
+            REFUSES,
             "  - question: public_interest\n",
             "  - question: consent_unsafe\n    answer: no\n    reason: Safe to ask.\n"
             '    rule: 4\n    paragraphs: "3.17 - 3.37"\n'
