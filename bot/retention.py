@@ -9,7 +9,10 @@ Each kind of data has a period, a setting with a safe default (docs/data-protect
   answers ``INFOSHARE_RETAIN_TRAINING_DAYS`` (365) after the cohort was created; a run outside
   any cohort that long after the run;
 - **decision records** (``decision_records``): per local policy, ``INFOSHARE_RETAIN_RECORDS_DAYS``
-  after completion; 0 (the default) keeps them.
+  after completion; 0 (the default) keeps them;
+- **sign-ins** (``helpdesk_sessions``, ``sign_in_failures``: names typed, client addresses): a
+  helpdesk session ``INFOSHARE_RETAIN_SIGN_INS_DAYS`` (30) after it was last used, a wrong-sign-in
+  counter that long after its window began (unless it blocks now).
 
 A period of 0 keeps that kind. The audit log is never deleted (its tables refuse DELETE): it is
 kept at least as long as the records it describes. :func:`due` says what would go (nothing
@@ -38,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from bot import settings
 from bot.helpdesk.audit import AuditLog
-from bot.helpdesk.models import AdviceRequestRow
+from bot.helpdesk.models import AdviceRequestRow, HelpdeskSession, SignInFailures
 from bot.records.db import make_engine, normalise_url
 from bot.records.models import DecisionRecordRow
 from bot.records.outbox import Outbox
@@ -59,6 +62,7 @@ class Kind(str, Enum):
     ADVICE_REQUESTS = "advice requests"
     TRAINING = "training"
     RECORDS = "decision records"
+    SIGN_INS = "sign-ins"
 
 
 # The setting and its default, per kind (0: kept).
@@ -67,6 +71,7 @@ PERIODS: dict[Kind, tuple[str, int]] = {
     Kind.ADVICE_REQUESTS: (settings.RETAIN_ADVICE_DAYS, 90),
     Kind.TRAINING: (settings.RETAIN_TRAINING_DAYS, 365),
     Kind.RECORDS: (settings.RETAIN_RECORDS_DAYS, 0),
+    Kind.SIGN_INS: (settings.RETAIN_SIGN_INS_DAYS, 30),
 }
 
 
@@ -217,7 +222,37 @@ def due(
                 )
             ).one()
         found.append(Due(Kind.RECORDS, policy.days[Kind.RECORDS], count, _utc(oldest)))
+
+        cutoff = _cutoff(policy, Kind.SIGN_INS, now)
+        count, oldest = (0, None)
+        if cutoff:
+            sessions, first_session = session.execute(
+                select(func.count(), func.min(HelpdeskSession.last_seen_at)).where(
+                    _old_sessions(cutoff)
+                )
+            ).one()
+            failures, first_failure = session.execute(
+                select(func.count(), func.min(SignInFailures.first_at)).where(
+                    _old_failures(cutoff, now)
+                )
+            ).one()
+            count = sessions + failures
+            oldest = min((_utc(d) for d in (first_session, first_failure) if d), default=None)
+        found.append(Due(Kind.SIGN_INS, policy.days[Kind.SIGN_INS], count, oldest))
     return found
+
+
+def _old_sessions(cutoff: datetime) -> Any:
+    """Helpdesk sessions not used since the cutoff (long ended: a session lasts hours)."""
+    return HelpdeskSession.last_seen_at < cutoff
+
+
+def _old_failures(cutoff: datetime, now: datetime) -> Any:
+    """Wrong-sign-in counters whose window began before the cutoff and that block nothing now."""
+    return sa.and_(
+        SignInFailures.first_at < cutoff,
+        sa.or_(SignInFailures.blocked_until.is_(None), SignInFailures.blocked_until < now),
+    )
 
 
 def _utc(value: Any) -> datetime | None:
@@ -298,6 +333,11 @@ def run(
                 delete(DecisionRecordRow).where(DecisionRecordRow.completed_at < cutoff)
             )
             deleted[Kind.RECORDS] = result.rowcount or 0
+        cutoff = _cutoff(policy, Kind.SIGN_INS, now)
+        if cutoff:
+            sessions = session.execute(delete(HelpdeskSession).where(_old_sessions(cutoff)))
+            failures = session.execute(delete(SignInFailures).where(_old_failures(cutoff, now)))
+            deleted[Kind.SIGN_INS] = (sessions.rowcount or 0) + (failures.rowcount or 0)
 
     if not audit_empty and not any(deleted.values()):
         return deleted

@@ -38,6 +38,7 @@ RETAIN_CONVERSATIONS_DAYS = "INFOSHARE_RETAIN_CONVERSATIONS_DAYS"
 RETAIN_ADVICE_DAYS = "INFOSHARE_RETAIN_ADVICE_DAYS"
 RETAIN_TRAINING_DAYS = "INFOSHARE_RETAIN_TRAINING_DAYS"
 RETAIN_RECORDS_DAYS = "INFOSHARE_RETAIN_RECORDS_DAYS"
+RETAIN_SIGN_INS_DAYS = "INFOSHARE_RETAIN_SIGN_INS_DAYS"
 REDIS_URL = "INFOSHARE_REDIS_URL"
 REDIS_PREFIX = "INFOSHARE_REDIS_PREFIX"
 RATE_LIMIT = "INFOSHARE_RATE_LIMIT"
@@ -122,6 +123,12 @@ SETTINGS: tuple[Setting, ...] = (
         RETAIN_RECORDS_DAYS,
         "retention: decision records are deleted this many days after completion, per local "
         "policy; default 0 (kept)",
+    ),
+    Setting(
+        RETAIN_SIGN_INS_DAYS,
+        "retention: helpdesk sessions are deleted this many days after they were last used, and "
+        "wrong-sign-in counters (names typed, addresses) this long after their window began; "
+        "default 30 (0: kept)",
     ),
     Setting(
         MODEL_THRESHOLD,

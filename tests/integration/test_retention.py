@@ -28,7 +28,7 @@ from support.servers import port
 
 from bot import cli, retention
 from bot.helpdesk.audit import AuditLog
-from bot.helpdesk.models import AdviceRequestRow
+from bot.helpdesk.models import AdviceRequestRow, HelpdeskSession, SignInFailures
 from bot.records import RecordRepository, make_engine, to_csv, to_json, upgrade
 from bot.records.models import DecisionRecordRow
 from bot.records.outbox import Outbox
@@ -119,6 +119,7 @@ def test_the_defaults_are_safe_and_the_settings_change_them(
         Kind.ADVICE_REQUESTS: 90,
         Kind.TRAINING: 365,
         Kind.RECORDS: 0,  # decision records are kept unless local policy says otherwise
+        Kind.SIGN_INS: 30,
     }
     monkeypatch.setenv("INFOSHARE_RETAIN_RECORDS_DAYS", "2555")
     monkeypatch.setenv("INFOSHARE_RETAIN_CONVERSATIONS_DAYS", "7")
@@ -227,6 +228,34 @@ def test_decision_records_are_kept_unless_local_policy_sets_a_period(engine: Eng
     assert AuditLog(engine).list(actor="cli:test")
 
 
+def test_sign_in_data_goes_30_days_after_its_last_use(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        for name, seen in (("old", NOW - 31 * DAY), ("recent", NOW - DAY)):
+            session.add(
+                HelpdeskSession(
+                    secret_hash=name * 8,
+                    user_name=f"jo.{name}",
+                    csrf="x",
+                    created_at=seen - DAY,
+                    last_seen_at=seen,
+                )
+            )
+        for key, first, blocked in (
+            ("name:tomasz nowak", NOW - 40 * DAY, None),  # a name typed: goes
+            ("address:192.0.2.7", NOW - 40 * DAY, NOW + DAY),  # still blocking: stays
+            ("address:192.0.2.8", NOW - DAY, None),  # recent: stays
+        ):
+            session.add(SignInFailures(key=key, failures=3, first_at=first, blocked_until=blocked))
+    assert due(engine)[Kind.SIGN_INS] == (2, NOW - 40 * DAY)
+    assert retention.run(engine, engine, "cli:test", now=NOW)[Kind.SIGN_INS] == 2
+    with Session(engine) as session:
+        assert set(session.scalars(select(HelpdeskSession.user_name))) == {"jo.recent"}
+        assert set(session.scalars(select(SignInFailures.key))) == {
+            "address:192.0.2.7",
+            "address:192.0.2.8",
+        }
+
+
 def test_every_run_is_audited_with_counts_not_content(engine: Engine) -> None:
     store = tracker_store(engine)
     talk(store, "Jane Smith 07700 900123", NOW - 40 * DAY)
@@ -241,6 +270,7 @@ def test_every_run_is_audited_with_counts_not_content(engine: Engine) -> None:
         "advice requests": 1,
         "training": 0,
         "decision records": 0,
+        "sign-ins": 0,
     }
     assert detail["days"]["decision records"] == 0
     assert "Jane" not in entry.detail and "ISD-000009" not in entry.detail
