@@ -34,6 +34,7 @@ from bot.records.models import DecisionRecordRow
 from bot.records.outbox import Outbox
 from bot.records.repository import RECORD_FIELDS
 from bot.retention import Kind, Policy
+from bot.trackers import CachedSQLTrackerStore
 from bot.training.cohorts import CohortRow, TrainingAnswerRow
 from bot.training.runs import TrainingRunRow
 from bot.web.chat import render_record
@@ -54,12 +55,13 @@ def no_ambient_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.setenv("INFOSHARE_VAR_DIR", str(tmp_path / "var"))
 
 
-def tracker_store(engine: Engine) -> SQLTrackerStore:
-    """Rasa's SQL tracker store on the same database as the records (the default)."""
+def tracker_store(engine: Engine, kind: type = SQLTrackerStore) -> SQLTrackerStore:
+    """Rasa's SQL tracker store (or ``kind``) on the same database as the records (the
+    default)."""
     url = engine.url
     if url.get_backend_name() == "sqlite":
-        return SQLTrackerStore(dialect="sqlite", db=url.database)
-    return SQLTrackerStore(dialect="postgresql", host=url.render_as_string(hide_password=False))
+        return kind(dialect="sqlite", db=url.database)
+    return kind(dialect="postgresql", host=url.render_as_string(hide_password=False))
 
 
 def talk(store: SQLTrackerStore, sender: str, *times: datetime) -> None:
@@ -328,6 +330,17 @@ def test_a_conversation_is_erased_with_its_outbox_files_and_way_back(
         assert row.content == {"question": "may I share?"}  # the de-identified request stays
     [entry] = AuditLog(engine).list(actor="cli:alice")
     assert entry.action == "conversation.erase" and "erase-me" not in (entry.detail or "")
+
+
+def test_a_server_holding_an_erased_conversation_reads_it_again_and_finds_nothing(
+    engine: Engine,
+) -> None:
+    store = tracker_store(engine, CachedSQLTrackerStore)  # the project's, with its memory
+    talk(store, "erase-me", NOW - DAY)
+    assert asyncio.run(store.retrieve("erase-me")) is not None and store.hits == 1
+    retention.erase_conversation(engine, engine, "erase-me", "cli:alice", Outbox())
+    assert asyncio.run(store.retrieve("erase-me")) is None  # not served from memory
+    store.engine.dispose()
 
 
 def test_a_record_is_erased_to_a_tombstone(engine: Engine) -> None:
