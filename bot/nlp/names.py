@@ -315,12 +315,23 @@ def _word(word: str) -> _Word:
     )
 
 
+# Words a surname never is in running text, though the name lists have some of them ("On",
+# "To"): a first name followed by one of these ends there ("tomasz on monday").
+_FUNCTION_WORDS = frozenset(
+    "a an the on to of in at by for with about and or but is was has had as if so up from into "
+    "onto off over under after before today yesterday tomorrow last next this".split()
+)
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
+
+
 class _Reader:
     def __init__(self, text: str) -> None:
         self.text = text
         self.rules = _rules()
-        self.lower_text = not any(c.isupper() for c in text)
-        letters = [c for c in text if c.isalpha()]
+        # what was typed, without the placeholders of what is already redacted ("[ADDRESS]")
+        typed = _PLACEHOLDER.sub(" ", text)
+        self.lower_text = not any(c.isupper() for c in typed)
+        letters = [c for c in typed if c.isalpha()]
         # typed in capitals ("CAN I TELL THE SCHOOL ABOUT KWAME'S DAD?"): capitals mean nothing
         self.upper_text = len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.8 * len(
             letters
@@ -386,17 +397,31 @@ class _Reader:
             yield i, j
             i = j
 
+    def lower_in_mixed(self, token: _Token) -> bool:
+        """A word typed in lower case in text that has capitals ("I spoke to tomasz nowak")."""
+        return not (self.lower_text or self.upper_text) and token.text[:1].islower()
+
+    def surname_after(self, previous: _Token, token: _Token) -> bool:
+        """``token`` as the surname after the first name ``previous`` ("gemma wright")."""
+        return (
+            self.first(previous.text)
+            and self.last(token.text)
+            and not self.not_name(token.text)
+            and key(token.text) not in _FUNCTION_WORDS
+        )
+
     def continues(self, previous: _Token, token: _Token) -> bool:
         """Whether ``token`` is the next word of the name ``previous`` is in."""
         if previous.possessive:
             return False
+        if self.lower_in_mixed(previous) or self.lower_in_mixed(token):
+            # a name typed in lower case among capitals: a first name and its surname only
+            if not (self.lower_in_mixed(previous) and self.lower_in_mixed(token)):
+                return False
+            return self.gap_before(token) == " " and self.surname_after(previous, token)
         if self.lower_text or self.upper_text:
             # "gemma wright": a surname that is also a word, after a first name
-            surname = (
-                self.first(previous.text)
-                and self.last(token.text)
-                and not self.not_name(token.text)
-            )
+            surname = self.surname_after(previous, token)
             if not (self.candidate(token) or surname):
                 return False
         elif not self.candidate(token):
@@ -414,11 +439,24 @@ class _Reader:
             relative = token.possessive and self.word_after(token.index + 1) in self.rules.relatives
             if not (self.strong(word) or (relative and self.first(word))):
                 return False
+        elif self.lower_in_mixed(token):
+            # a name typed in lower case among capitals: only a first name no word is, with its
+            # surname after it ("I spoke to tomasz nowak on Monday"): one lower-case word alone
+            # could be anything
+            after = self.tokens[token.index + 1] if token.index + 1 < len(self.tokens) else None
+            if not (
+                self.strong(word)
+                and self.first(word)
+                and after is not None
+                and self.lower_in_mixed(after)
+                and self.surname_after(token, after)
+            ):
+                return False
         elif not word[0].isupper():
             return False
         if token.start in self.masked or _CONTRACTION.search(word):
             return False
-        if self.lower_text or self.upper_text:
+        if self.lower_text or self.upper_text or self.lower_in_mixed(token):
             return True
         if _INITIAL.fullmatch(word) and self.text[token.end : token.end + 1] == ".":
             return True  # "A. Begum"
@@ -468,7 +506,7 @@ class _Reader:
             and (after in _NOT_POSSESSED or j >= len(self.tokens))
         ):
             return False  # "taken to McDonald's by", "drives for Sainsbury's and"
-        if self.lower_text or self.upper_text:
+        if self.lower_text or self.upper_text or self.lower_in_mixed(self.tokens[i]):
             # no capitals to go by: a first name and a surname, or a first name no word is, or
             # a first name before "'s mum"
             if last.possessive and len(words) == 1 and after in rules.relatives:

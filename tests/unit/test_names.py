@@ -51,6 +51,20 @@ HELD_OUT = sorted((PROJECT / "tests" / "redaction").glob("names_*.yml"))
         ("spoke to kerry dawson about her son", "spoke to [NAME] about her son"),
         ("can i tell mason's mum", "can i tell [NAME]'s mum"),
         ("CAN I TELL THE SCHOOL ABOUT KWAME'S DAD?", "CAN I TELL THE SCHOOL ABOUT [NAME]'S DAD?"),
+        # one path (issue 21): a name typed in lower case in a sentence with capitals, as in a
+        # helpdesk question, is found like one in a message typed all in lower case; the word
+        # after a name is not taken for its surname ("on" is one in the name lists)
+        ("I spoke to tomasz nowak on Monday", "I spoke to [NAME] on Monday"),
+        ("i spoke to tomasz nowak on monday", "i spoke to [NAME] on monday"),
+        ("Can I tell the GP about kerry dawson?", "Can I tell the GP about [NAME]?"),
+        ("met anna on the ward", "met [NAME] on the ward"),
+        ("She is gillick competent per the GP", "She is gillick competent per the GP"),
+        ("Is the caldicott guardian happy?", "Is the caldicott guardian happy?"),
+        # what is already redacted does not make a lower-case message one with capitals
+        (
+            "the family moved from 56 st john's avenue to somewhere in york last month",
+            "the family moved from [ADDRESS] to somewhere in york last month",
+        ),
         # the rules for titles and cues still apply after the name lists
         ("Mrs Zxqvbn rang", "Mrs [NAME] rang"),
         ("a boy called Qwertyx", "a boy called [NAME]"),
