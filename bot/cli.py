@@ -230,7 +230,12 @@ def _records_command(parser: argparse.ArgumentParser) -> None:
     listing.set_defaults(handler=_records_list)
 
     show = sub.add_parser("show", parents=[db], help="one record in full")
-    show.add_argument("reference", metavar="REF", help="the record's reference, e.g. ISD-000123")
+    show.add_argument(
+        "reference", metavar="REF", nargs="?", help="the record's reference, e.g. ISD-000123"
+    )
+    show.add_argument(
+        "--reference", dest="reference_option", metavar="REF", help="the same, as an option"
+    )
     show.add_argument("--json", action="store_true", help="print the record as JSON")
     show.set_defaults(handler=_records_show)
 
@@ -301,7 +306,10 @@ def _reference(text: str) -> str:
 
 
 def _records_show(args: argparse.Namespace) -> int:
-    reference = _reference(args.reference)
+    given = args.reference or args.reference_option
+    if not given or (args.reference and args.reference_option):
+        raise CliError("give one record reference, e.g. `infoshare records show ISD-000123`")
+    reference = _reference(given)
     repository = _repository(args)
     record = repository.get(reference)
     if record is None:

@@ -428,6 +428,10 @@ def test_the_commands(engine: Engine, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["--database-url", url, "records", "show", ref]) == 0
     shown = capsys.readouterr().out
     assert shown.startswith("ERASED on ") and "asked" in shown
+    assert cli.main(["--database-url", url, "records", "show", "--reference", ref]) == 0
+    assert capsys.readouterr().out == shown  # the same, as the option
+    assert cli.main(["--database-url", url, "records", "show"]) == 1
+    assert "give one record reference" in capsys.readouterr().err
     actions = [e.action for e in AuditLog(engine).list()]
     for action in ("retention.run", "conversation.erase", "record.erase", "record.export"):
         assert action in actions
