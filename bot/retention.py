@@ -272,8 +272,8 @@ def run(
     source: str | None = None,
     audit_empty: bool = True,
 ) -> dict[Kind, int]:
-    """Delete what is past its period; the rows deleted per kind (a conversation counts once,
-    a cohort's runs, answers and the cohort each once). One ``retention.run`` audit entry says
+    """Delete what is past its period; how many per kind (a conversation counts once, whatever
+    its events; training counts runs and cohorts, a cohort's answers going with it). One ``retention.run`` audit entry says
     how many of each (and the periods), never what they held; with ``audit_empty`` False (the
     hourly job) a run that deleted nothing writes none."""
     now = _now(now)
