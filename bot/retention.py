@@ -273,9 +273,9 @@ def run(
     audit_empty: bool = True,
 ) -> dict[Kind, int]:
     """Delete what is past its period; how many per kind (a conversation counts once, whatever
-    its events; training counts runs and cohorts, a cohort's answers going with it). One ``retention.run`` audit entry says
-    how many of each (and the periods), never what they held; with ``audit_empty`` False (the
-    hourly job) a run that deleted nothing writes none."""
+    its events; training counts runs and cohorts, a cohort's answers going with it). One
+    ``retention.run`` audit entry says how many of each (and the periods), never what they
+    held; with ``audit_empty`` False (the hourly job) a run that deleted nothing writes none."""
     now = _now(now)
     policy = policy or Policy.from_settings()
     deleted = {kind: 0 for kind in Kind}
