@@ -96,6 +96,19 @@ def _user(row: HelpdeskUser, locked_until: datetime | None = None) -> User:
     return User(row.name, row.role, row.disabled, locked_until, row.created_at)
 
 
+def _not_live(row: HelpdeskSession, user: HelpdeskUser, now: datetime) -> str | None:
+    """Why session ``row`` of ``user`` signs no one in at ``now`` (None: it is live)."""
+    if row.ended_at is not None:
+        return "ended"
+    if user.disabled:
+        return "disabled"
+    if now - row.created_at > session_lifetime():
+        return "lifetime"
+    if now - row.last_seen_at > idle_limit():
+        return "idle"
+    return None
+
+
 def idle_limit() -> timedelta:
     return timedelta(minutes=settings.number(settings.SESSION_IDLE_MINUTES, DEFAULT_IDLE_MINUTES))
 
@@ -254,13 +267,10 @@ class Accounts:
             if found is None:
                 return None
             row, user = found
-            if row.ended_at is not None or user.disabled:
-                return None
-            if now - row.created_at > session_lifetime():
-                row.ended_at, row.ended_why = now, "lifetime"
-                return None
-            if now - row.last_seen_at > idle_limit():
-                row.ended_at, row.ended_why = now, "idle"
+            why = _not_live(row, user, now)
+            if why in ("lifetime", "idle"):  # over by the clock: ended for good
+                row.ended_at, row.ended_why = now, why
+            if why:
                 return None
             if now - row.last_seen_at > SEEN_EVERY:
                 row.last_seen_at = now
@@ -290,16 +300,7 @@ class Accounts:
                 .join(HelpdeskUser, HelpdeskUser.name == HelpdeskSession.user_name)
                 .where(HelpdeskSession.id == session_id, HelpdeskSession.user_name == name)
             ).first()
-        if found is None:
-            return False
-        row, user = found
-        now = _now()
-        return (
-            row.ended_at is None
-            and not user.disabled
-            and now - row.created_at <= session_lifetime()
-            and now - row.last_seen_at <= idle_limit()
-        )
+        return found is not None and _not_live(*found, _now()) is None
 
     @staticmethod
     def _end_sessions(session: Session, name: str, why: str) -> int:
