@@ -41,9 +41,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
-from bot.nlp.redaction import ADDRESS, PLACEHOLDERS, _address_rules, redact  # noqa: E402
+from names_eval import gold_spans, placeholder_regions  # noqa: E402 - the same alignment
 
-PLACEHOLDER_PATTERN = "|".join(re.escape(p) for p in PLACEHOLDERS)
+from bot.nlp.redaction import ADDRESS, _address_rules, redact  # noqa: E402
+
 WORD = re.compile(r"[^\W_]+")
 
 SETS = tuple(sorted((PROJECT / "tests" / "redaction").glob("addresses_*.yml")))
@@ -71,35 +72,6 @@ class Result:
     def false_count(self) -> int:
         """Keeps lost and [ADDRESS] over no address, counted together (``--max-false``)."""
         return self.keeps - self.kept + self.false_positives
-
-
-def placeholder_regions(original: str, redacted: str) -> list[tuple[int, int, str]]:
-    """(start, end, placeholder) for each range of ``original`` a placeholder replaced.
-
-    Redaction only replaces pieces of the text with placeholders, so the text between the
-    placeholders is found, in order, in the original: what lies between is what was replaced.
-    """
-    pieces = re.split(f"({PLACEHOLDER_PATTERN})", redacted)
-    pattern = "".join(
-        f"(?P<p{n}>.*?)" if n % 2 else re.escape(piece) for n, piece in enumerate(pieces)
-    )
-    match = re.fullmatch(pattern, original, re.DOTALL)
-    if match is None:
-        raise ValueError(f"cannot align {redacted!r} with {original!r}")
-    return [(*match.span(f"p{n}"), piece) for n, piece in enumerate(pieces) if n % 2]
-
-
-def gold_spans(text: str, parts: Sequence[str]) -> list[tuple[int, int]]:
-    spans, position = [], 0
-    for part in parts:
-        start = text.find(part, position)
-        if start < 0:
-            start = text.find(part)
-        if start < 0:
-            raise ValueError(f"{part!r} is not in {text!r}")
-        spans.append((start, start + len(part)))
-        position = start + len(part)
-    return spans
 
 
 def identifying_words(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:

@@ -54,11 +54,12 @@ class Result:
         return self.redacted / self.names if self.names else 1.0
 
 
-def name_regions(original: str, redacted: str) -> list[tuple[int, int]]:
-    """The ranges of ``original`` that became ``[NAME]`` in ``redacted``.
+def placeholder_regions(original: str, redacted: str) -> list[tuple[int, int, str]]:
+    """(start, end, placeholder) for each range of ``original`` a placeholder replaced.
 
     Redaction only replaces pieces of the text with placeholders, so the text between the
     placeholders is found, in order, in the original: what lies between is what was replaced.
+    (scripts/addresses_eval.py aligns the same way.)
     """
     pieces = re.split(f"({PLACEHOLDER_PATTERN})", redacted)
     pattern = "".join(
@@ -67,19 +68,25 @@ def name_regions(original: str, redacted: str) -> list[tuple[int, int]]:
     match = re.fullmatch(pattern, original, re.DOTALL)
     if match is None:
         raise ValueError(f"cannot align {redacted!r} with {original!r}")
-    return [match.span(f"p{n}") for n, piece in enumerate(pieces) if n % 2 and piece == NAME]
+    return [(*match.span(f"p{n}"), piece) for n, piece in enumerate(pieces) if n % 2]
 
 
-def gold_spans(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
+def name_regions(original: str, redacted: str) -> list[tuple[int, int]]:
+    """The ranges of ``original`` that became ``[NAME]`` in ``redacted``."""
+    return [(a, b) for a, b, p in placeholder_regions(original, redacted) if p == NAME]
+
+
+def gold_spans(text: str, parts: Sequence[str]) -> list[tuple[int, int]]:
+    """Where each annotated part (a name, an address) is in ``text``, in order."""
     spans, position = [], 0
-    for name in names:
-        start = text.find(name, position)
+    for part in parts:
+        start = text.find(part, position)
         if start < 0:
-            start = text.find(name)
+            start = text.find(part)
         if start < 0:
-            raise ValueError(f"{name!r} is not in {text!r}")
-        spans.append((start, start + len(name)))
-        position = start + len(name)
+            raise ValueError(f"{part!r} is not in {text!r}")
+        spans.append((start, start + len(part)))
+        position = start + len(part)
     return spans
 
 
