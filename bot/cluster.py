@@ -48,7 +48,6 @@ from bot.server import (
     answers,
     api_token,
     end_process_group,
-    http_api_on,
     make_private,
     rest_access_said,
     run_in_foreground,
@@ -419,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  Helpdesk:      {cluster.url}/helpdesk/\n"
             + (
                 f"  HTTP API token {show_token(token, generated, var_dir())} (reads audited)\n"
-                if http_api_on()
+                if settings.http_api_on()
                 else "  HTTP API:      off (INFOSHARE_HTTP_API=on to turn it on)\n"
             )
             + f"  Logs:          {var_dir() / 'cluster'}\n  Press Ctrl-C to stop."

@@ -292,7 +292,7 @@ class Servers:
                 "--port",
                 str(port),
                 # Rasa's HTTP API (whole conversations, as typed) only where it is asked for
-                *(["--enable-api"] if http_api_on(env) else []),
+                *(["--enable-api"] if settings.http_api_on(env) else []),
                 *[arg for origin in self.cors for arg in ("--cors", origin)],
             ],
             # The token in the environment, not on the command line (anyone on the machine can
@@ -488,23 +488,16 @@ def _model_loaded(base: str, token: str = "") -> bool:
 
 def rest_access_said(env: Mapping[str, str]) -> str:
     """What the banner says of who may use the REST channel (INFOSHARE_REST_ACCESS)."""
-    mode = settings.get(settings.REST_ACCESS, "local", env).lower()
+    try:
+        mode = settings.rest_access(env)
+    except ValueError as error:
+        return f"{error}: every REST call is refused"
     return {
         "local": "open to callers on this machine; others need a channel token "
         "(infoshare tokens create --role channel)",
         "token": "every caller needs a channel token (infoshare tokens create --role channel)",
         "open": "OPEN TO ANYONE who can reach it (INFOSHARE_REST_ACCESS=open)",
-    }.get(mode, f"INFOSHARE_REST_ACCESS={mode} is not local, token or open: refused")
-
-
-def http_api_on(env: Mapping[str, str] | None = None) -> bool:
-    """``INFOSHARE_HTTP_API``: Rasa's HTTP API (``/conversations/…``, ``/status``, ``/model``)
-    is on only when it is ``on``; off, nothing can read or change a conversation over HTTP but
-    the channels."""
-    value = settings.get(settings.HTTP_API, "off", env).lower()
-    if value not in ("on", "off"):
-        raise ValueError(f"{settings.HTTP_API} is on or off, not {value!r}")
-    return value == "on"
+    }[mode]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -540,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
             + (
                 f"  HTTP API:      {servers.url}/status?token=...  "
                 f"(token {show_token(token, generated, var)}; its reads are audited)\n"
-                if http_api_on(env)
+                if settings.http_api_on(env)
                 else "  HTTP API:      off (INFOSHARE_HTTP_API=on to turn it on)\n"
             )
             + "  Press Ctrl-C to stop both servers."

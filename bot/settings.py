@@ -244,6 +244,29 @@ def project_file(name: str, default: Path, environ: Mapping[str, str] | None = N
     return Path(value).expanduser() if value else default
 
 
+REST_ACCESS_MODES = ("local", "token", "open")
+
+
+def rest_access(environ: Mapping[str, str] | None = None) -> str:
+    """``INFOSHARE_REST_ACCESS``: who may use the REST channel (local, token or open; default
+    local); ValueError for anything else."""
+    mode = get(REST_ACCESS, "local", environ).lower()
+    if mode not in REST_ACCESS_MODES:
+        choices = ", ".join(REST_ACCESS_MODES)
+        raise ValueError(f"{REST_ACCESS} is one of {choices}, not {mode!r}")
+    return mode
+
+
+def http_api_on(environ: Mapping[str, str] | None = None) -> bool:
+    """``INFOSHARE_HTTP_API``: Rasa's HTTP API (``/conversations/…``, ``/status``, ``/model``)
+    is on only when it is ``on``; off, nothing can read or change a conversation over HTTP but
+    the channels. ValueError for anything but on or off."""
+    value = get(HTTP_API, "off", environ).lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"{HTTP_API} is on or off, not {value!r}")
+    return value == "on"
+
+
 def number(name: str, default: float) -> float:
     try:
         return float(get(name, str(default)))

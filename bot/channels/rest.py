@@ -95,21 +95,12 @@ def parse(body: Any) -> tuple[str, str, dict[str, Any] | None]:
     return sender, message, metadata
 
 
-ACCESS_MODES = ("local", "token", "open")
 CHANNEL_ROLE = "channel"
 _FORWARDING = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
 class Refused(Exception):
     """The caller may not use the REST channel: 401, and why."""
-
-
-def access_mode() -> str:
-    mode = settings.get(settings.REST_ACCESS, "local").lower()
-    if mode not in ACCESS_MODES:
-        choices = ", ".join(ACCESS_MODES)
-        raise ValueError(f"{settings.REST_ACCESS} is one of {choices}, not {mode!r}")
-    return mode
 
 
 def local_caller(request: Request) -> bool:
@@ -126,7 +117,7 @@ def local_caller(request: Request) -> bool:
 
 async def conversation_for(request: Request, sender: str) -> str:
     """The conversation ``sender`` names for this caller, or :class:`Refused`."""
-    mode = access_mode()
+    mode = settings.rest_access()
     secret = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
     if not secret:
         if mode == "open" or (mode == "local" and local_caller(request)):
