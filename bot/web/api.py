@@ -61,6 +61,7 @@ from bot.helpdesk.models import STATUSES
 from bot.helpdesk.openapi import spec
 from bot.helpdesk.requests import BadAnswer, RequestError, UnknownRequest
 from bot.records import OUTCOMES, RecordFilter, default_repository, links, to_csv
+from bot.web.sessions import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ async def audit_rasa_api(request: Request) -> HTTPResponse | None:
             action,
             None,
             detail,
-            request.remote_addr or request.ip,
+            client_address(request),
         )
     except Exception:  # noqa: BLE001 - not logged, not shown
         logger.exception("Rasa's HTTP API call could not be audited")
@@ -236,7 +237,7 @@ async def _audit(
         action,
         reference,
         detail or None,
-        request.remote_addr or request.ip,
+        client_address(request),
         [found.reference for found in references],
     )
 

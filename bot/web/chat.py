@@ -35,6 +35,7 @@ from bot.records import default_repository, links, normalise_reference
 from bot.records.printable import printed
 from bot.settings import PROJECT
 from bot.web.pages import render
+from bot.web.sessions import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ async def record(request: Request, reference: str) -> HTTPResponse:
             "record.read",
             found.reference,
             "printable summary",
-            request.remote_addr or request.ip,
+            client_address(request),
         )
     except Exception:  # noqa: BLE001
         logger.exception("logging the read of %s failed", found.reference)
