@@ -169,7 +169,7 @@ class Accounts:
             rows = list(session.scalars(select(HelpdeskUser).order_by(HelpdeskUser.name)))
         found = []
         for row in rows:
-            until = throttled.blocked_until(next(iter(throttle.keys(row.name, None))))
+            until = throttled.blocked_until(throttle.name_key(row.name))
             found.append(_user(row, until if until and until > now else None))
         return found
 

@@ -46,9 +46,14 @@ def address_limit() -> int:
     return max(1, int(settings.number(settings.SIGN_IN_ADDRESS_LIMIT, DEFAULT_ADDRESS_LIMIT)))
 
 
+def name_key(name: str) -> str:
+    """The key the wrong sign-ins as ``name`` are counted under (known names and others alike)."""
+    return f"name:{name.strip().lower()[:64]}"
+
+
 def keys(name: str, address: str | None) -> dict[str, int]:
     """The keys a sign-in as ``name`` from ``address`` counts against, with their limits."""
-    found = {f"name:{name.strip().lower()[:64]}": name_limit()}
+    found = {name_key(name): name_limit()}
     if address:
         found[f"address:{address[:128]}"] = address_limit()
     return found
@@ -103,7 +108,7 @@ class Throttle:
         count stays: one good sign-in does not wipe out another name's guesses."""
         with Session(self.engine) as session, session.begin():
             table = SignInFailures.__table__
-            session.execute(table.delete().where(table.c.key == next(iter(keys(name, None)))))
+            session.execute(table.delete().where(table.c.key == name_key(name)))
 
     def _insert(self, key: str, now: datetime):  # noqa: ANN202 - a dialect's insert
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
