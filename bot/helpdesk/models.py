@@ -124,9 +124,10 @@ class HelpdeskSession(Base):
 
 
 class SignInFailures(Base):
-    """Wrong sign-ins counted by what they aimed at: ``name:<name>`` (any name typed, known or
-    not) and ``address:<client address>`` (bot/helpdesk/throttle.py). Counted with one atomic
-    UPDATE, so parallel guesses cannot overwrite each other's count."""
+    """Wrong sign-ins counted by what they aimed at: ``name:<its SHA-256>`` (any name typed,
+    known or not; the name itself is not stored) and ``address:<client address>``
+    (bot/helpdesk/throttle.py). Counted with one atomic UPDATE, so parallel guesses cannot
+    overwrite each other's count."""
 
     __tablename__ = "sign_in_failures"
 

@@ -1,8 +1,9 @@
 """Wrong sign-ins, counted by the name typed and by the source address, atomically.
 
-Two keys are counted for every failed sign-in: ``name:<name>`` — any name, known or not, so that
-a name that exists is limited exactly like one that does not (the count says nothing about which
-names exist) — and ``address:<client address>``. When a key reaches its limit it is blocked for
+Two keys are counted for every failed sign-in: ``name:<the name's SHA-256>`` — any name, known
+or not, so that a name that exists is limited exactly like one that does not (the count says
+nothing about which names exist; the name itself is not stored) — and ``address:<client
+address>``. When a key reaches its limit it is blocked for
 :data:`BLOCK_MINUTES`, and a blocked key refuses every sign-in, the right password included.
 
 A count is one statement, ``UPDATE … SET failures = failures + 1`` (after an INSERT … ON
@@ -18,6 +19,7 @@ together: an office behind one address has room for its people's typing errors),
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
@@ -47,8 +49,11 @@ def address_limit() -> int:
 
 
 def name_key(name: str) -> str:
-    """The key the wrong sign-ins as ``name`` are counted under (known names and others alike)."""
-    return f"name:{name.strip().lower()[:64]}"
+    """The key the wrong sign-ins as ``name`` are counted under (known names and others alike):
+    the name's SHA-256, not the name — what was typed in the name box may be anything (a
+    password typed in the wrong box), and nothing a person typed is stored as typed."""
+    digest = hashlib.sha256(name.strip().lower()[:64].encode("utf-8")).hexdigest()
+    return f"name:{digest}"
 
 
 def keys(name: str, address: str | None) -> dict[str, int]:

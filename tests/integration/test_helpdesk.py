@@ -104,6 +104,9 @@ def test_unknown_names_and_addresses_are_limited_too(engine, monkeypatch) -> Non
         assert accounts.sign_in("nobody", "a guess at a password", "10.0.0.1") is None
     # an unknown name is blocked exactly like a known one: the count says nothing of which exist
     assert throttled.blocked(keys("nobody", None)) and throttled.blocked(keys("NoBody", None))
+    with engine.connect() as connection:  # counted under the name's hash: the name not stored
+        stored = connection.execute(text("SELECT key FROM sign_in_failures")).scalars().all()
+    assert stored and not any("nobody" in key for key in stored)
     monkeypatch.setenv("INFOSHARE_SIGN_IN_ADDRESS_LIMIT", "12")
     for number in range(12 - MAX_FAILED_SIGN_INS):
         assert accounts.sign_in(f"name{number}", "a guess at a password", "10.0.0.1") is None
